@@ -1,0 +1,69 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Modules that hold no unsafe code are compiled with strict memory safety, so an unsafe construct
+/// there is a diagnostic (and an error under CI's `-warnings-as-errors`).
+let safeSettings: [SwiftSetting] = [.strictMemorySafety()]
+
+let package = Package(
+    name: "RingGate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringgate", targets: ["ringgate"]),
+        .library(name: "RingGate", targets: ["RingGate"]),
+        .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
+        .executable(name: "FuzzWebSocketDecoder", targets: ["FuzzWebSocketDecoder"]),
+        .executable(name: "FuzzWebSocketHandshake", targets: ["FuzzWebSocketHandshake"]),
+        .executable(name: "FuzzTextDecoder", targets: ["FuzzTextDecoder"]),
+        .executable(name: "FuzzLengthFieldDecoder", targets: ["FuzzLengthFieldDecoder"]),
+        .executable(name: "FuzzGatewayPacketAssembler", targets: ["FuzzGatewayPacketAssembler"]),
+        .executable(name: "FuzzPHPUnserialize", targets: ["FuzzPHPUnserialize"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: only what Swift cannot call directly.
+        .target(name: "CLiburing", linkerSettings: [.linkedLibrary("uring")]),
+        .target(name: "CLibCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+
+        .target(
+            name: "RingGateCodecs",
+            dependencies: ["CLibCrypto"],
+            swiftSettings: safeSettings
+        ),
+        .target(
+            name: "RingGateRuntime",
+            dependencies: ["CLiburing", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RingGate",
+            dependencies: ["RingGateRuntime", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: safeSettings
+        ),
+        .executableTarget(
+            name: "ringgate",
+            dependencies: [
+                "RingGate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["RingGateRuntime"], path: "Tests/TestSupport"),
+        .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
+        .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
+        .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["RingGate", "TestSupport"]),
+
+        // libFuzzer targets: `swift build --product FuzzX -c debug --sanitize=fuzzer --sanitize=address
+        // -Xswiftc -DFUZZING --scratch-path .build-fuzz`. Without FUZZING they build a corpus replayer.
+        .executableTarget(name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketDecoder"),
+        .executableTarget(name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketHandshake"),
+        .executableTarget(name: "FuzzTextDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzTextDecoder"),
+        .executableTarget(name: "FuzzLengthFieldDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzLengthFieldDecoder"),
+        .executableTarget(name: "FuzzGatewayPacketAssembler", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzGatewayPacketAssembler"),
+        .executableTarget(name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzPHPUnserialize"),
+    ]
+)

@@ -1,0 +1,36 @@
+#ifndef CLIBURING_H
+#define CLIBURING_H
+
+// <sys/types.h> must come before <liburing.h>: otherwise Swift sees two layouts of fd_set and the
+// module fails to import.
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <liburing.h>
+#include <stdint.h>
+
+// IOSQE_* are macros built from enum shifts that Swift cannot import.
+static const uint8_t CLiburing_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
+static const uint8_t CLiburing_IOSQE_IO_LINK = IOSQE_IO_LINK;
+static const uint8_t CLiburing_IOSQE_BUFFER_SELECT = IOSQE_BUFFER_SELECT;
+static const uint8_t CLiburing_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
+
+/// Pins the calling thread to one CPU (GNU-only call, not importable).
+int CLiburing_pin_current_thread(int cpu);
+
+/// The CPU the calling thread runs on, or -1.
+int CLiburing_current_cpu(void);
+
+/// Prepares IORING_OP_URING_CMD / SOCKET_URING_OP_GETSOCKOPT (Linux 6.7) on a fixed file. liburing 2.3
+/// predates the `level`, `optname`, `optlen` and `optval` fields, so they are written at their ABI offsets.
+void CLiburing_prep_getsockopt_fixed(struct io_uring_sqe *sqe, int file_index, int level, int optname,
+                                     void *optval, int optlen);
+
+/// MAP_HUGETLB | MAP_HUGE_2MB anonymous mapping, or MAP_FAILED.
+void *CLiburing_mmap_huge_2mb(size_t length);
+
+#endif

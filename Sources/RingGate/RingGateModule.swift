@@ -1,0 +1,3 @@
+import RingGateRuntime
+/// The gateway: client connections, framings, echo application and (later) worker links.
+public enum RingGateModule {}

@@ -1,0 +1,2 @@
+import RingGateRuntime
+public enum TestSupportModule {}
