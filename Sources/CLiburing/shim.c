@@ -12,6 +12,8 @@ int CLiburing_pin_current_thread(int cpu) {
     return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+void CLiburing_name_current_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
 int CLiburing_current_cpu(void) { return sched_getcpu(); }
 
 enum { CLIBURING_SOCKET_URING_OP_GETSOCKOPT = 2 };

@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <liburing.h>
 #include <stdint.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 
 // IOSQE_* are macros built from enum shifts that Swift cannot import.
 static const uint8_t CLiburing_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
@@ -19,8 +21,15 @@ static const uint8_t CLiburing_IOSQE_IO_LINK = IOSQE_IO_LINK;
 static const uint8_t CLiburing_IOSQE_BUFFER_SELECT = IOSQE_BUFFER_SELECT;
 static const uint8_t CLiburing_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
 
+static const uint32_t CLiburing_POLLIN = POLLIN;
+static const int CLiburing_RLIMIT_NOFILE = RLIMIT_NOFILE;
+static const int CLiburing_RLIMIT_MEMLOCK = RLIMIT_MEMLOCK;
+
 /// Pins the calling thread to one CPU (GNU-only call, not importable).
 int CLiburing_pin_current_thread(int cpu);
+
+/// Names the calling thread (GNU-only, shows in top -H and /proc).
+void CLiburing_name_current_thread(const char *name);
 
 /// The CPU the calling thread runs on, or -1.
 int CLiburing_current_cpu(void);

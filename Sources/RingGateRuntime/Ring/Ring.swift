@@ -1,0 +1,114 @@
+import CLiburing
+import Glibc
+
+/// The owner of one io_uring instance.
+///
+/// Submissions are prepared through the operation methods (one file per operation) and reach the kernel
+/// in one `io_uring_enter` per loop turn (`submitAndWait`), except when the submission queue fills up
+/// mid-turn. Completions are copied out in batches.
+///
+/// Safety: the ring is created on, and used only from, its shard's thread (IORING_SETUP_SINGLE_ISSUER
+/// enforces this where the kernel has it). Memory handed to the kernel (buffers, sockaddr storage,
+/// timespecs) is owned by longer-lived owners (`HugePageSlab`, `ChunkPool`, `PeerNameBuffers`) and stays
+/// valid until the matching completion arrives; `deinit` tears the ring down before those owners go.
+public final class Ring {
+    var ring = io_uring()
+    /// The setup flags the kernel accepted, for the startup log line.
+    public let setupFlags: UInt32
+    /// Size of the registered (direct) file table; 0 when none.
+    public private(set) var fileTableSize: UInt32 = 0
+    private var completionScratch: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
+    private let completionBatch = 256
+    /// Storage for the one tick timeout in flight (io_uring_prep_timeout reads it at issue time).
+    var tickTimespec = __kernel_timespec()
+
+    /// Flags tried from best to plainest: DEFER_TASKRUN runs completion work only when this thread asks
+    /// for events (no IPIs, no task-work interruptions); COOP_TASKRUN is the 5.19 fallback.
+    private static let flagPreferences: [UInt32] = [
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN
+            | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        0,
+    ]
+
+    /// Creates a ring with `entries` submission slots and a completion queue `completionMultiplier`
+    /// times larger (multishot operations post many completions per submission).
+    public init(entries: UInt32, completionEntries: UInt32) throws(SystemError) {
+        var lastError: Int32 = 0
+        var accepted: UInt32?
+        for flags in Self.flagPreferences {
+            var params = io_uring_params()
+            params.flags = flags | IORING_SETUP_CQSIZE
+            params.cq_entries = completionEntries
+            let result = io_uring_queue_init_params(entries, &ring, &params)
+            if result == 0 {
+                accepted = flags
+                break
+            }
+            lastError = -result
+        }
+        guard let flags = accepted else { throw SystemError("io_uring_setup", errno: lastError) }
+        setupFlags = flags
+        completionScratch = .allocate(capacity: completionBatch)
+    }
+
+    deinit {
+        io_uring_queue_exit(&ring)
+        completionScratch.deallocate()
+    }
+
+    /// The ring's own descriptor (pollable: readable when completions are waiting).
+    public var descriptor: Int32 { ring.ring_fd }
+
+    /// Registers a sparse table of `count` direct descriptors; accepts allocate into it.
+    public func registerFileTable(count: UInt32) throws(SystemError) {
+        _ = try checkedLiburing("io_uring_register_files_sparse(\(count))", io_uring_register_files_sparse(&ring, count))
+        fileTableSize = count
+    }
+
+    /// Whether the kernel supports `opcode` (io_uring_register(2) IORING_REGISTER_PROBE).
+    public func supports(opcode: io_uring_op) -> Bool {
+        guard let probe = io_uring_get_probe_ring(&ring) else { return false }
+        defer { io_uring_free_probe(probe) }
+        return io_uring_opcode_supported(probe, Int32(opcode.rawValue)) != 0
+    }
+
+    /// A free submission entry, submitting what is queued if the queue is full.
+    @inline(__always)
+    func nextSubmission() -> UnsafeMutablePointer<io_uring_sqe> {
+        if let sqe = io_uring_get_sqe(&ring) { return sqe }
+        _ = io_uring_submit(&ring)
+        guard let sqe = io_uring_get_sqe(&ring) else {
+            preconditionFailure("io_uring submission queue still full after submit")
+        }
+        return sqe
+    }
+
+    /// Submits everything prepared this turn and waits for at least `minimumCompletions`.
+    /// Returns `-errno` for EINTR/ETIME/EBUSY-style interruptions rather than throwing: the loop goes on.
+    @discardableResult
+    public func submitAndWait(minimumCompletions: UInt32 = 1) -> Int32 {
+        io_uring_submit_and_wait(&ring, minimumCompletions)
+    }
+
+    /// Submits without waiting.
+    @discardableResult
+    public func submit() -> Int32 { io_uring_submit(&ring) }
+
+    /// Copies out up to one batch of completions, marks them seen, and hands each to `body`.
+    /// Returns how many were handled (0 when the completion queue is empty).
+    @inline(__always)
+    public func drainCompletions(_ body: (Completion) -> Void) -> Int {
+        let count = Int(io_uring_peek_batch_cqe(&ring, completionScratch, UInt32(completionBatch)))
+        for index in 0..<count {
+            let cqe = completionScratch[index]!.pointee
+            body(Completion(tag: CompletionTag(rawValue: cqe.user_data), result: cqe.res, flags: cqe.flags))
+        }
+        if count > 0 { io_uring_cq_advance(&ring, UInt32(count)) }
+        return count
+    }
+
+    /// Whether the completion queue overflowed at some point (completions were kept by the kernel in
+    /// its overflow list; a metric, not an error on kernels with IORING_FEAT_NODROP).
+    public var hasOverflowed: Bool { io_uring_cq_has_overflow(&ring) }
+}

@@ -1,0 +1,56 @@
+/// A hashed timing wheel: O(1) scheduling of many coarse deadlines, all driven by the shard's single
+/// tick timeout.
+///
+/// Entries carry an opaque 64-bit payload (typically a completion tag: kind, generation, slot), and are
+/// never removed early: when the thing they time has ended, its generation no longer matches and the
+/// owner ignores the firing. That keeps per-connection records free of timer links.
+public struct TimingWheel: Sendable {
+    private struct Entry: Sendable {
+        var deadline: UInt64
+        var payload: UInt64
+    }
+
+    /// Length of one tick in nanoseconds.
+    public let tickNanoseconds: UInt64
+    private var slots: [[Entry]]
+    /// The tick the wheel has advanced to.
+    public private(set) var currentTick: UInt64 = 0
+    /// Entries scheduled and not yet fired.
+    public private(set) var count = 0
+
+    public init(tickNanoseconds: UInt64, slotCount: Int = 512) {
+        precondition(tickNanoseconds > 0 && slotCount > 0, "timing wheel needs a tick and slots")
+        self.tickNanoseconds = tickNanoseconds
+        slots = Array(repeating: [], count: slotCount)
+    }
+
+    /// Schedules `payload` to fire once `delayNanoseconds` have passed (rounded up to whole ticks, at
+    /// least one tick from now).
+    public mutating func schedule(_ payload: UInt64, afterNanoseconds delayNanoseconds: UInt64) {
+        let ticks = max(1, (delayNanoseconds + tickNanoseconds - 1) / tickNanoseconds)
+        let deadline = currentTick + ticks
+        slots[Int(deadline % UInt64(slots.count))].append(Entry(deadline: deadline, payload: payload))
+        count += 1
+    }
+
+    /// Advances to `tick`, calling `fire` for every entry whose deadline has come, in deadline order per
+    /// slot. Entries scheduled from inside `fire` land in later ticks.
+    public mutating func advance(to tick: UInt64, _ fire: (UInt64) -> Void) {
+        guard tick > currentTick else { return }
+        let steps = min(tick - currentTick, UInt64(slots.count))
+        let start = currentTick + 1
+        currentTick = tick
+        for step in 0..<steps {
+            let index = Int((start + step) % UInt64(slots.count))
+            guard !slots[index].isEmpty else { continue }
+            var due: [UInt64] = []
+            slots[index].removeAll { entry in
+                guard entry.deadline <= tick else { return false }
+                due.append(entry.payload)
+                return true
+            }
+            count -= due.count
+            for payload in due { fire(payload) }
+        }
+    }
+}
