@@ -163,6 +163,17 @@ public final class ChunkPool {
         return target
     }
 
+    /// Copies `bytes` into `chunk` at `offset` (bounds-checked against the capacity); the length is
+    /// extended to cover them.
+    public func write(_ bytes: Span<UInt8>, to chunk: Chunk, at offset: Int) {
+        let record = records[Int(chunk.id)]
+        precondition(offset >= 0 && offset + bytes.count <= record.capacity, "chunk write beyond capacity")
+        bytes.withUnsafeBytes { source in
+            if let start = source.baseAddress { memcpy(record.base! + offset, start, source.count) }
+        }
+        if offset + bytes.count > record.length { records[Int(chunk.id)].length = offset + bytes.count }
+    }
+
     /// Start address of a chunk, for the ring (send) only.
     func address(of chunk: Chunk) -> UnsafeMutableRawPointer { records[Int(chunk.id)].base! }
 }

@@ -5,9 +5,9 @@ import Glibc
 /// Every shard binds its own socket to the same address with SO_REUSEPORT, so the kernel spreads
 /// incoming connections over the shards and no accept queue is shared between threads (socket(7)).
 ///
-/// Safety: the descriptor is owned exclusively; it is closed once, in `deinit`, after the shard's ring
+/// Safety: the descriptor is owned by this object alone; it is closed once, in `deinit`, after the shard's ring
 /// (which may hold a multishot accept on it) has been torn down.
-public struct ListeningSocket: ~Copyable {
+public final class ListeningSocket: Sendable {
     public let descriptor: Int32
     /// The bound address, with the real port when 0 was asked for.
     public let address: SocketAddress

@@ -1,0 +1,34 @@
+import RingGateCodecs
+
+/// One client's record in its shard's flat table: a fixed-size value, no references, no per-connection
+/// task. The table index is the connection's direct-descriptor index.
+struct ClientConnection {
+    static let noChunk = UInt32.max
+
+    /// Bumped each time the slot is freed; completions carry it (low 24 bits) and stale ones are dropped.
+    var generation: UInt32 = 0
+    /// IPv4 peer address (host order); 0 for IPv6 peers, as PHP puts 0 in client_ip.
+    var peerIPv4: UInt32 = 0
+    /// Chunk id holding the partial message being assembled, or `noChunk`.
+    var assembly: UInt32 = ClientConnection.noChunk
+    var queue = SendQueuePool.Ends.empty
+    var peerPort: UInt16 = 0
+    var listener: UInt8 = 0
+    /// Output is held (queued, not sent) until the WebSocket handshake response went out.
+    var holdsOutput = false
+    /// The application saw this connection open (so it must see it close).
+    var announced = false
+    /// nil: the slot is free.
+    var lifecycle: ClientLifecycle?
+    var decoder: ClientDecoderState = .raw(RawDecoder())
+}
+
+/// The decoder a connection is using now. WebSocket connections start on the HTTP head and switch to
+/// frames once the upgrade succeeded.
+enum ClientDecoderState {
+    case httpHead(HTTPHeadDecoder)
+    case webSocket(WebSocketDecoder)
+    case text(TextDecoder)
+    case lengthField(LengthFieldDecoder)
+    case raw(RawDecoder)
+}

@@ -1,0 +1,159 @@
+/// The lifecycle of one client connection, from accept to the completion of its close.
+///
+/// It owns no descriptor and calls nothing: it is told what completed and answers with the action to
+/// perform, so tests drive it with plain values. Its one invariant: the table slot is closed only once
+/// no operation on it is in flight, because a completion for a closed slot could otherwise reach the
+/// connection that reuses it.
+struct ClientLifecycle: Equatable {
+    enum Phase: UInt8, Equatable {
+        /// Accepted; the SO_PEERNAME lookup is in flight.
+        case resolvingPeer
+        /// Reading and writing.
+        case open
+        /// Graceful close: no more reads are delivered, queued output is flushed first.
+        case draining
+        /// Waiting for in-flight operations before the slot is closed.
+        case closing
+        /// The close was submitted; the slot is free once it completes.
+        case closed
+    }
+
+    enum Action: Equatable {
+        case none
+        case armReceive
+        case submitShutdown
+        case cancelReceive
+        case submitClose
+    }
+
+    enum ReceiveAction: Equatable {
+        /// Bytes for an open connection: decode them; `rearm` when the multishot receive ended anyway.
+        case deliver(rearm: Bool)
+        /// Bytes or an end for a connection that is going away: drop them, then perform `then`.
+        case discard(then: Action)
+        /// The buffer ring ran dry (-ENOBUFS): not the peer's fault; re-arm once buffers return.
+        case rearmWhenBuffersReturn
+        /// EOF or a socket error while open: the caller closes the connection.
+        case peerGone
+    }
+
+    enum SendAction: Equatable {
+        /// Advance the queue by the bytes sent and send the rest.
+        case advance
+        /// The send failed (-EPIPE, -ECONNRESET): the caller closes without flushing.
+        case failed
+        /// The connection is closing; perform `then`.
+        case settled(then: Action)
+    }
+
+    private(set) var phase: Phase
+    private(set) var receiveArmed = false
+    private(set) var sendInFlight = false
+    private(set) var auxiliaryInFlight: UInt8
+
+    /// A connection just accepted; `resolvingPeer` when its peer-name lookup was submitted.
+    init(resolvingPeer: Bool) {
+        phase = resolvingPeer ? .resolvingPeer : .open
+        auxiliaryInFlight = resolvingPeer ? 1 : 0
+    }
+
+    var isOpen: Bool { phase == .open }
+    var acceptsOutput: Bool { phase == .open || phase == .resolvingPeer || phase == .draining }
+    private var idle: Bool { !receiveArmed && !sendInFlight && auxiliaryInFlight == 0 }
+
+    mutating func peerResolved() -> Action {
+        auxiliaryInFlight -= 1
+        switch phase {
+        case .resolvingPeer:
+            phase = .open
+            return .armReceive
+        case .closing:
+            return idle ? closeNow() : .none
+        default:
+            return .none
+        }
+    }
+
+    mutating func receiveSubmitted() {
+        precondition(!receiveArmed, "two multishot receives on one connection")
+        receiveArmed = true
+    }
+
+    mutating func receiveCompleted(result: Int32, hasMore: Bool, noBuffers: Bool) -> ReceiveAction {
+        if !hasMore { receiveArmed = false }
+        switch phase {
+        case .open:
+            if result > 0 { return .deliver(rearm: !hasMore) }
+            if noBuffers { return .rearmWhenBuffersReturn }
+            return .peerGone
+        case .draining:
+            return .discard(then: .none)
+        case .closing:
+            return .discard(then: idle ? closeNow() : .none)
+        case .resolvingPeer, .closed:
+            preconditionFailure("receive completion in phase \(phase)")
+        }
+    }
+
+    mutating func sendSubmitted() {
+        precondition(!sendInFlight, "two sends in flight on one connection")
+        sendInFlight = true
+    }
+
+    mutating func sendCompleted(result: Int32) -> SendAction {
+        precondition(sendInFlight, "send completion without a send in flight")
+        sendInFlight = false
+        switch phase {
+        case .open, .draining, .resolvingPeer:
+            return result < 0 ? .failed : .advance
+        case .closing:
+            return .settled(then: idle ? closeNow() : .none)
+        case .closed:
+            preconditionFailure("send completion after close")
+        }
+    }
+
+    /// Stop delivering input and close once the caller's queue is flushed (`queueDrained`).
+    mutating func drain() {
+        if phase == .open || phase == .resolvingPeer { phase = .draining }
+    }
+
+    /// The caller's send queue became empty while draining.
+    mutating func queueDrained() -> Action {
+        phase == .draining ? abort() : .none
+    }
+
+    /// Close now, dropping whatever was not yet handed to the kernel.
+    mutating func abort() -> Action {
+        switch phase {
+        case .closing, .closed:
+            return .none
+        case .resolvingPeer, .open, .draining:
+            phase = .closing
+            if receiveArmed {
+                auxiliaryInFlight += 1
+                return .submitShutdown
+            }
+            return idle ? closeNow() : .none
+        }
+    }
+
+    mutating func shutdownCompleted(result: Int32) -> Action {
+        auxiliaryInFlight -= 1
+        if result < 0 && receiveArmed {
+            auxiliaryInFlight += 1
+            return .cancelReceive
+        }
+        return idle && phase == .closing ? closeNow() : .none
+    }
+
+    mutating func cancelCompleted() -> Action {
+        auxiliaryInFlight -= 1
+        return idle && phase == .closing ? closeNow() : .none
+    }
+
+    private mutating func closeNow() -> Action {
+        phase = .closed
+        return .submitClose
+    }
+}

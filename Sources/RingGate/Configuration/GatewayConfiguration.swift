@@ -1,0 +1,34 @@
+import RingGateRuntime
+
+/// How a gateway process lays itself out over the machine.
+public struct GatewayConfiguration: Sendable {
+    public var listeners: [ListenerConfiguration]
+    /// Shards (threads, each with its own rings and listener sockets). Defaults to the online CPUs. More
+    /// shards than CPUs is how one process holds more connections than one ring's file table allows
+    /// (RLIMIT_NOFILE caps each table): shard i runs on CPU i mod CPUs.
+    public var shardCount: Int = CPUs.onlineCount
+    /// Pin shard threads to CPUs.
+    public var pinThreads = true
+    /// Direct-descriptor table size per shard; nil: RLIMIT_NOFILE minus a reserve.
+    public var connectionsPerShard: Int?
+    /// Bytes of slab (huge pages when available) per shard for receive buffers and chunks.
+    public var slabBytesPerShard = 16 << 20
+    public var useHugePages = true
+    /// A hugetlbfs mount to map the slab from instead of MAP_HUGETLB.
+    public var hugetlbfsDirectory: String?
+    public var receiveBufferCount = 1024
+    public var receiveBufferSize = 4096
+    /// Granularity of the per-shard timing wheel.
+    public var tickNanoseconds: UInt64 = 100_000_000
+
+    public init(listeners: [ListenerConfiguration]) {
+        self.listeners = listeners
+    }
+
+    /// The file-table size each shard will register.
+    public var effectiveConnectionsPerShard: Int {
+        if let connectionsPerShard { return connectionsPerShard }
+        let limit = Int(min(ResourceLimits.openFiles, 1 << 20))
+        return max(64, limit - 256)
+    }
+}

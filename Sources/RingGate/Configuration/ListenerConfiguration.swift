@@ -1,0 +1,109 @@
+import RingGateCodecs
+import RingGateRuntime
+
+/// A client-facing listener: where it listens, how its clients frame messages, and its limits.
+///
+/// Written as workerman writes it, `websocket://0.0.0.0:8282`, `text://…`, `frame://…`, `tcp://…`; a
+/// custom binary protocol is a `lengthField` framing described by values, not code.
+public struct ListenerConfiguration: Sendable {
+    public enum Framing: Sendable {
+        case webSocket
+        case text
+        case frame
+        case tcp
+        case lengthField(LengthFieldFraming)
+
+        /// The URL scheme workerman uses for this framing.
+        public var scheme: String {
+            switch self {
+            case .webSocket: return "websocket"
+            case .text: return "text"
+            case .frame: return "frame"
+            case .tcp: return "tcp"
+            case .lengthField: return "lengthfield"
+            }
+        }
+    }
+
+    /// What to do with a client whose send queue is already at `sendQueueLimit`.
+    public enum SlowClientPolicy: String, Sendable {
+        /// Drop the new message for that client and count it (workerman, spec §7.4).
+        case dropMessages = "drop"
+        /// Close the client.
+        case close
+    }
+
+    public var address: SocketAddress
+    public var framing: Framing
+    /// Largest message accepted from a client (workerman's defaultMaxPackageSize, inclusive).
+    public var maxPackageLength: Int = 10_485_760
+    /// Bytes queued for a client beyond which new messages are dropped (PHP Gateway: 1,024,000).
+    public var sendQueueLimit: Int = 1_024_000
+    public var slowClientPolicy: SlowClientPolicy = .dropMessages
+    /// A WebSocket client that has not completed its handshake by then is closed.
+    public var handshakeTimeoutNanoseconds: UInt64 = 10_000_000_000
+    public var webSocket = WebSocketListenerOptions()
+
+    public init(address: SocketAddress, framing: Framing) {
+        self.address = address
+        self.framing = framing
+    }
+
+    /// Parses `scheme://host:port`.
+    public init(url: String) throws(ConfigurationError) {
+        guard let separator = url.range(of: "://") else {
+            throw ConfigurationError("listener '\(url)' has no scheme: write e.g. websocket://0.0.0.0:8282")
+        }
+        let scheme = url[..<separator.lowerBound].lowercased()
+        let hostPort = String(url[separator.upperBound...]).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        guard let address = SocketAddress(hostPort) else {
+            throw ConfigurationError("listener '\(url)': '\(hostPort)' is not an IP address and port")
+        }
+        let framing: Framing
+        switch scheme {
+        case "websocket", "ws": framing = .webSocket
+        case "text": framing = .text
+        case "frame": framing = .frame
+        case "tcp": framing = .tcp
+        default:
+            throw ConfigurationError(
+                "listener '\(url)': unknown scheme '\(scheme)' (websocket, text, frame, tcp; custom length-field "
+                    + "framings are set in the configuration file)")
+        }
+        self.init(address: address, framing: framing)
+    }
+}
+
+/// WebSocket listener options.
+public struct WebSocketListenerOptions: Sendable {
+    /// How strictly client frames are checked.
+    public enum Compliance: String, Sendable {
+        /// RFC 6455: UTF-8 validated (1007), reserved bits and opcodes rejected (1002), close frames sent.
+        case rfc6455
+        /// workerman's leniency: no UTF-8 or sequencing checks, protocol errors close without a frame.
+        case workerman
+    }
+
+    /// Frame type of messages the gateway sends (workerman default text, 0x81).
+    public enum FrameType: String, Sendable {
+        case text
+        case binary
+    }
+
+    public var compliance: Compliance = .rfc6455
+    public var outgoingFrameType: FrameType = .text
+    /// Largest HTTP upgrade request head (PHP has no limit; 16 KiB closes abuse early).
+    public var maxHeadLength: Int = 16384
+    /// Subprotocols the gateway agrees to, in preference order (browsers fail the connection when
+    /// they asked for one and none is echoed).
+    public var subprotocols: [String] = []
+
+    public init() {}
+}
+
+/// A configuration value that cannot work, with a message that says how to fix it.
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,128 @@
+import Dispatch
+import Logging
+import RingGateCodecs
+import RingGateRuntime
+import Synchronization
+
+/// A running gateway: its shards, each a pinned thread with its own ring, listener sockets, connection
+/// table and timers.
+public final class GatewayServer: Sendable {
+    public let configuration: GatewayConfiguration
+    /// The listeners' bound addresses (with the real port where 0 was configured), in configuration order.
+    public let boundAddresses: [SocketAddress]
+    private let shards: [ShardHandle]
+    private let logger: Logger
+
+    private final class ShardHandle: Sendable {
+        let mailbox: ShardMailbox<ShardMessage>
+        let thread: Mutex<ShardThread?> = Mutex(nil)
+        let sockets: [ListeningSocket]
+        init(mailbox: ShardMailbox<ShardMessage>, sockets: [ListeningSocket]) {
+            self.mailbox = mailbox
+            self.sockets = sockets
+        }
+    }
+
+    /// Binds every listener on every shard and starts the shards; returns once all are accepting.
+    /// `makeApplication` is called on each shard's thread with the shard index.
+    public init(
+        configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate"),
+        makeApplication: @escaping @Sendable (Int) -> ClientApplication
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        precondition(configuration.shardCount > 0, "at least one shard")
+        // Shard 0 binds first so a port-0 listener learns its port; the others bind the same port with
+        // SO_REUSEPORT and the kernel spreads connections over them.
+        var sockets: [[ListeningSocket]] = Array(repeating: [], count: configuration.shardCount)
+        var bound: [SocketAddress] = []
+        for listener in configuration.listeners {
+            var address = listener.address
+            for shard in 0..<configuration.shardCount {
+                let socket = try ListeningSocket(binding: address)
+                if shard == 0 {
+                    address = socket.address
+                    bound.append(address)
+                }
+                sockets[shard].append(socket)
+            }
+        }
+        boundAddresses = bound
+        shards = try sockets.map { ShardHandle(mailbox: try ShardMailbox<ShardMessage>(), sockets: $0) }
+        let started = DispatchSemaphore(value: 0)
+        let failures = Mutex<[String]>([])
+        let cpus = CPUs.onlineCount
+        for (index, handle) in shards.enumerated() {
+            let configuration = self.configuration
+            var shardLogger = logger
+            shardLogger[metadataKey: "shard"] = "\(index)"
+            let thread = ShardThread(name: "ringgate-\(index)", cpu: configuration.pinThreads ? index % cpus : nil) {
+                do {
+                    let loop = try Self.makeShard(
+                        index: index, configuration: configuration, handle: handle, logger: shardLogger,
+                        makeApplication: makeApplication)
+                    started.signal()
+                    loop.run()
+                } catch {
+                    failures.withLock { $0.append("shard \(index): \(error)") }
+                    started.signal()
+                }
+            }
+            handle.thread.withLock { $0 = thread }
+        }
+        for _ in shards { started.wait() }
+        let problems = failures.withLock { $0 }
+        if !problems.isEmpty {
+            stop()
+            throw ConfigurationError(problems.joined(separator: "; "))
+        }
+    }
+
+    /// Builds one shard's ring, memory and handler on its own thread.
+    private static func makeShard(
+        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, logger: Logger,
+        makeApplication: @Sendable (Int) -> ClientApplication
+    ) throws -> ShardRunner {
+        let ring = try Ring(entries: 4096, completionEntries: 65536)
+        try ring.registerFileTable(count: UInt32(configuration.effectiveConnectionsPerShard))
+        let slab = try HugePageSlab(
+            byteCount: configuration.slabBytesPerShard, hugePages: configuration.useHugePages,
+            hugetlbfsDirectory: configuration.hugetlbfsDirectory)
+        if case .normalPages(let reason) = slab.backing, index == 0 {
+            logger.notice("slab uses normal pages: \(reason)")
+        }
+        let buffers = try BufferRing(
+            ring: ring, slab: slab, groupID: 1, bufferCount: configuration.receiveBufferCount,
+            bufferSize: configuration.receiveBufferSize)
+        let io = ShardIO(ring: ring, slab: slab, receiveBuffers: buffers)
+        let listeners = zip(configuration.listeners, handle.sockets).map { listener, socket in
+            ShardListener(descriptor: socket.descriptor, configuration: listener, codec: ListenerCodec(listener))
+        }
+        let shard = ClientShard(
+            index: index, io: io, listeners: listeners, application: makeApplication(index), mailbox: handle.mailbox,
+            tickNanoseconds: configuration.tickNanoseconds, logger: logger)
+        shard.start()
+        return ShardRunner(
+            loop: ShardLoop(io: io, tickNanoseconds: configuration.tickNanoseconds, wakeupDescriptor: handle.mailbox.eventDescriptor),
+            shard: shard)
+    }
+
+    /// Stops every shard (clients are closed) and waits for their threads.
+    public func stop() {
+        for shard in shards { shard.mailbox.post(.stop) }
+        for shard in shards {
+            let thread = shard.thread.withLock { thread in
+                defer { thread = nil }
+                return thread
+            }
+            thread?.join()
+        }
+    }
+}
+
+/// The loop and handler of one shard, kept together on its thread.
+struct ShardRunner {
+    let loop: ShardLoop
+    let shard: ClientShard
+    func run() { loop.run(shard) }
+}

@@ -1,0 +1,92 @@
+import Glibc
+import RingGateRuntime
+
+extension ClientShard {
+    /// Closes `client`. Graceful: stop delivering input, flush what is queued, then close (kick, close
+    /// handshake, protocol errors). Otherwise drop what is queued and close now (destroy, peer gone).
+    public func close(_ client: ClientID, reason: ShardCounters.CloseReason, graceful: Bool) {
+        guard var lifecycle = lifecycle(of: client), lifecycle.phase != .closing, lifecycle.phase != .closed else { return }
+        let slot = client.slot
+        if graceful && lifecycle.phase != .draining {
+            lifecycle.drain()
+            connections[Int(slot)].lifecycle = lifecycle
+            counters.countClose(reason)
+            if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight {
+                finishClosing(client)
+            }
+            return
+        }
+        if lifecycle.phase != .draining { counters.countClose(reason) }
+        finishClosing(client)
+    }
+
+    /// Tells the application, drops the queue and moves the lifecycle to closing.
+    private func finishClosing(_ client: ClientID) {
+        let slot = client.slot
+        if connections[Int(slot)].announced {
+            connections[Int(slot)].announced = false
+            application.clientClosed(client, on: self)
+        }
+        discardQueue(slot)
+        let action = connections[Int(slot)].lifecycle!.abort()
+        perform(action, slot: slot)
+    }
+
+    /// Carries out a lifecycle action on `slot`.
+    func perform(_ action: ClientLifecycle.Action, slot: UInt32, bypassLifecycle: Bool = false) {
+        let generation = bypassLifecycle ? 0 : connections[Int(slot)].generation
+        switch action {
+        case .none:
+            break
+        case .armReceive:
+            connections[Int(slot)].lifecycle!.receiveSubmitted()
+            io.ring.receiveMultishot(
+                fileIndex: slot, bufferGroup: io.receiveBuffers.groupID,
+                tag: CompletionTag(kind: .receive, generation: generation, slot: slot))
+        case .submitShutdown:
+            io.ring.shutdown(fileIndex: slot, tag: CompletionTag(kind: .shutdown, generation: generation, slot: slot))
+        case .cancelReceive:
+            io.ring.cancel(
+                CompletionTag(kind: .receive, generation: generation, slot: slot),
+                tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
+        case .submitClose:
+            if !bypassLifecycle { releaseAssemblies(slot) }
+            io.ring.closeDirect(
+                fileIndex: slot,
+                tag: CompletionTag(kind: .close, generation: generation, slot: bypassLifecycle ? UInt32.max - 1 : slot))
+        }
+    }
+
+    private func releaseAssemblies(_ slot: UInt32) {
+        if connections[Int(slot)].assembly != ClientConnection.noChunk {
+            io.chunks.release(Chunk(id: connections[Int(slot)].assembly))
+            connections[Int(slot)].assembly = ClientConnection.noChunk
+        }
+        if let control = controlAssemblies.removeValue(forKey: slot) { io.chunks.release(control) }
+    }
+
+    func shutdownCompleted(_ completion: Completion) {
+        let slot = completion.tag.slot
+        let action = connections[Int(slot)].lifecycle!.shutdownCompleted(result: completion.result)
+        perform(action, slot: slot)
+    }
+
+    func cancelCompleted(_ completion: Completion) {
+        let slot = completion.tag.slot
+        guard slot != UInt32.max else { return }  // a listener's accept cancelled at stop
+        let action = connections[Int(slot)].lifecycle!.cancelCompleted()
+        perform(action, slot: slot)
+    }
+
+    func closeCompleted(_ completion: Completion) {
+        let slot = completion.tag.slot
+        guard slot != UInt32.max - 1 else { return }  // a socket accepted while stopping
+        precondition(connections[Int(slot)].lifecycle?.phase == .closed, "close completion for a slot not closing")
+        connections[Int(slot)].lifecycle = nil
+        connections[Int(slot)].generation &+= 1
+        connections[Int(slot)].queue = .empty
+        connections[Int(slot)].peerIPv4 = 0
+        connections[Int(slot)].peerPort = 0
+        counters.liveConnections -= 1
+    }
+}

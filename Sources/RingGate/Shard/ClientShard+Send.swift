@@ -1,0 +1,108 @@
+import RingGateCodecs
+import RingGateRuntime
+
+extension ClientShard {
+    /// Encodes `message` for the client's framing and queues it. Returns false when the client is gone,
+    /// its queue is full (the message is dropped and counted, as workerman does), or the framing cannot
+    /// carry the message.
+    @discardableResult
+    public func send(_ message: Span<UInt8>, to client: ClientID, opcode: WebSocketOpcode? = nil) -> Bool {
+        guard lifecycle(of: client)?.acceptsOutput == true else { return false }
+        let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
+        guard let chunk = codec.encode(message, opcode: opcode, chunks: io.chunks) else { return false }
+        defer { io.chunks.release(chunk) }
+        return enqueue(chunk, range: 0..<io.chunks.length(of: chunk), to: client)
+    }
+
+    /// Queues a range of an already encoded chunk (one encode shared by many recipients). The queue takes
+    /// its own reference; the caller keeps (and later releases) its own.
+    @discardableResult
+    public func enqueue(_ chunk: Chunk, range: Range<Int>, to client: ClientID) -> Bool {
+        guard lifecycle(of: client)?.acceptsOutput == true else { return false }
+        let slot = Int(client.slot)
+        let configuration = listeners[Int(connections[slot].listener)].configuration
+        // workerman: a message is dropped only when the queue is already at the limit; the first
+        // message into an empty queue is always accepted, whatever its size (spec §7.4).
+        if !connections[slot].queue.isEmpty && Int(connections[slot].queue.byteCount) >= configuration.sendQueueLimit {
+            counters.sendQueueDrops &+= 1
+            if configuration.slowClientPolicy == .close {
+                close(client, reason: .slowClient, graceful: false)
+            }
+            return false
+        }
+        io.chunks.retain(chunk)
+        sendQueues.append(chunk, range: range, to: &connections[slot].queue)
+        counters.messagesOut &+= 1
+        flush(client.slot)
+        return true
+    }
+
+    /// Sends raw bytes, bypassing the framing (a handshake rejection, or FLAG_NOT_CALL_ENCODE).
+    func sendRaw(_ bytes: Span<UInt8>, to client: ClientID, bypassHold: Bool = false) {
+        guard lifecycle(of: client)?.acceptsOutput == true else { return }
+        let chunk = io.chunks.allocate(capacity: bytes.count)
+        io.chunks.write(bytes, to: chunk, at: 0)
+        if bypassHold { connections[Int(client.slot)].holdsOutput = false }
+        enqueue(chunk, range: 0..<bytes.count, to: client)
+        io.chunks.release(chunk)
+    }
+
+    /// Queues a WebSocket frame of our own (pong, close) regardless of the listener's outgoing type.
+    func sendFrame(opcode: WebSocketOpcode, payload: Span<UInt8>, to client: ClientID) {
+        let frame = WebSocketFrameEncoder.frame(opcode: opcode, payload: payload)
+        sendRaw(frame.span, to: client)
+    }
+
+    /// Starts sending the head of the queue if nothing is in flight and output is not held.
+    func flush(_ slot: UInt32) {
+        let connection = connections[Int(slot)]
+        guard !connection.holdsOutput, var lifecycle = connection.lifecycle, !lifecycle.sendInFlight,
+            lifecycle.phase != .closing, lifecycle.phase != .closed, let node = sendQueues.head(of: connection.queue)
+        else { return }
+        lifecycle.sendSubmitted()
+        connections[Int(slot)].lifecycle = lifecycle
+        io.send(
+            node.chunk, range: Int(node.start)..<Int(node.end), fileIndex: slot,
+            tag: CompletionTag(kind: .send, generation: connection.generation, slot: slot))
+    }
+
+    func sendCompleted(_ completion: Completion) {
+        let slot = completion.tag.slot
+        guard var lifecycle = connections[Int(slot)].lifecycle else { preconditionFailure("send completion for a free slot") }
+        let action = lifecycle.sendCompleted(result: completion.result)
+        connections[Int(slot)].lifecycle = lifecycle
+        let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)
+        switch action {
+        case .advance:
+            counters.bytesOut &+= UInt64(completion.result)
+            if let done = sendQueues.consume(Int(completion.result), from: &connections[Int(slot)].queue) {
+                io.chunks.release(done)
+            }
+            if connections[Int(slot)].queue.isEmpty {
+                if lifecycle.phase == .draining { perform(connections[Int(slot)].lifecycle!.queueDrained(), slot: slot) }
+            } else {
+                flush(slot)
+            }
+        case .failed:
+            close(client, reason: .sendFailed, graceful: false)
+        case .settled(let then):
+            // Closing: the chunk the kernel held is the queue's head; release it with the rest.
+            discardQueue(slot)
+            perform(then, slot: slot)
+        }
+    }
+
+    /// Releases every queued chunk the kernel does not hold.
+    func discardQueue(_ slot: UInt32) {
+        let inFlight = connections[Int(slot)].lifecycle?.sendInFlight ?? false
+        var ends = connections[Int(slot)].queue
+        var keep = SendQueuePool.Ends.empty
+        if inFlight, let head = sendQueues.head(of: ends) {
+            // Keep the node the kernel is sending from; it is released when its completion arrives.
+            let chunk = sendQueues.popHead(&ends)
+            sendQueues.append(chunk, range: Int(head.start)..<Int(head.end), to: &keep)
+        }
+        while !ends.isEmpty { io.chunks.release(sendQueues.popHead(&ends)) }
+        connections[Int(slot)].queue = keep
+    }
+}

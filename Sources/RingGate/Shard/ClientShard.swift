@@ -1,0 +1,240 @@
+import Glibc
+import Logging
+import RingGateCodecs
+import RingGateRuntime
+
+/// Operation kinds of the gateway layer (the runtime's kinds are below `firstUserKind`).
+extension OperationKind {
+    static let handshakeTimeout = OperationKind(rawValue: OperationKind.firstUserKind)
+    static let acceptRetry = OperationKind(rawValue: OperationKind.firstUserKind + 1)
+}
+
+/// A listener as one shard sees it: its own SO_REUSEPORT socket and the shared configuration.
+struct ShardListener {
+    var descriptor: Int32
+    var configuration: ListenerConfiguration
+    var codec: ListenerCodec
+}
+
+/// Messages other threads post to a shard.
+public enum ShardMessage: Sendable {
+    /// Stop accepting, close every client, end the loop.
+    case stop
+}
+
+/// One shard's client side: its connection table, send queues and timers, fed by its ring's completions.
+///
+/// Everything here runs on the shard's thread; nothing is shared with other shards.
+public final class ClientShard: ShardHandler {
+    public let index: Int
+    let io: ShardIO
+    let logger: Logger
+    let mailbox: ShardMailbox<ShardMessage>
+    var listeners: [ShardListener]
+    var connections: ContiguousArray<ClientConnection> = []
+    var sendQueues = SendQueuePool()
+    var wheel: TimingWheel
+    /// Control-frame payloads split across receive buffers (rare), keyed by slot.
+    var controlAssemblies: [UInt32: Chunk] = [:]
+    /// Slots whose multishot receive ended with -ENOBUFS, re-armed after this turn returns buffers.
+    var receivesToRearm: [ClientID] = []
+    var application: ClientApplication
+    public internal(set) var counters = ShardCounters()
+    /// SO_PEERNAME through io_uring needs Linux 6.7; without it peers are reported as 0.0.0.0:0.
+    var peerNameLookup = true
+    var stopping = false
+    public private(set) var isFinished = false
+
+    init(
+        index: Int, io: ShardIO, listeners: [ShardListener], application: ClientApplication,
+        mailbox: ShardMailbox<ShardMessage>, tickNanoseconds: UInt64, logger: Logger
+    ) {
+        self.index = index
+        self.io = io
+        self.listeners = listeners
+        self.application = application
+        self.mailbox = mailbox
+        self.wheel = TimingWheel(tickNanoseconds: tickNanoseconds)
+        self.logger = logger
+    }
+
+    /// Arms the multishot accepts; called once on the shard thread before the loop runs.
+    func start() {
+        for index in listeners.indices { armAccept(listener: index) }
+    }
+
+    func armAccept(listener: Int) {
+        io.ring.acceptMultishotDirect(
+            listenerDescriptor: listeners[listener].descriptor,
+            tag: CompletionTag(kind: .accept, slot: UInt32(listener)))
+    }
+
+    // MARK: ShardHandler
+
+    public func completed(_ completion: Completion) {
+        switch completion.tag.kind {
+        case .accept: acceptCompleted(completion)
+        case .receive: receiveCompleted(completion)
+        case .send: sendCompleted(completion)
+        case .peerName: peerNameCompleted(completion)
+        case .shutdown: shutdownCompleted(completion)
+        case .cancel: cancelCompleted(completion)
+        case .close: closeCompleted(completion)
+        default: preconditionFailure("completion of unknown kind \(completion.tag.kind.rawValue)")
+        }
+    }
+
+    public func tick(now: UInt64) {
+        wheel.advance(to: now / wheel.tickNanoseconds) { payload in
+            let tag = CompletionTag(rawValue: payload)
+            switch tag.kind {
+            case .handshakeTimeout: handshakeTimedOut(tag)
+            case .acceptRetry: if !stopping { armAccept(listener: Int(tag.slot)) }
+            default: break
+            }
+        }
+    }
+
+    public func mailboxSignalled() {
+        for message in mailbox.takeAll() {
+            switch message {
+            case .stop: beginStop()
+            }
+        }
+    }
+
+    public func turnFinished() {
+        if !receivesToRearm.isEmpty {
+            let pending = receivesToRearm
+            receivesToRearm.removeAll(keepingCapacity: true)
+            for client in pending where lifecycle(of: client)?.isOpen == true {
+                perform(.armReceive, slot: client.slot)
+            }
+        }
+        if stopping && counters.liveConnections == 0 { isFinished = true }
+    }
+
+    // MARK: Accept
+
+    private func acceptCompleted(_ completion: Completion) {
+        let listener = Int(completion.tag.slot)
+        if !completion.hasMore && !stopping {
+            // The multishot accept ended (error or table full): re-arm on the next tick, not at once, so
+            // a persistent error cannot spin the loop.
+            wheel.schedule(CompletionTag(kind: .acceptRetry, slot: UInt32(listener)).rawValue, afterNanoseconds: 1)
+        }
+        guard completion.result >= 0 else {
+            if completion.result != -ECANCELED {
+                counters.acceptErrors += 1
+                logger.warning(
+                    "accept failed",
+                    metadata: ["listener": "\(listeners[listener].configuration.address)", "errno": "\(-completion.result)"])
+            }
+            return
+        }
+        let slot = UInt32(completion.result)
+        if stopping {
+            perform(.submitClose, slot: slot, bypassLifecycle: true)
+            return
+        }
+        while connections.count <= Int(slot) { connections.append(ClientConnection()) }
+        precondition(connections[Int(slot)].lifecycle == nil, "kernel allocated file index \(slot) that is still in use")
+        counters.accepted += 1
+        counters.liveConnections += 1
+        let configuration = listeners[listener].configuration
+        connections[Int(slot)].listener = UInt8(listener)
+        connections[Int(slot)].decoder = listeners[listener].codec.initialDecoder
+        connections[Int(slot)].holdsOutput = listeners[listener].codec.holdsOutputUntilHandshake
+        let id = ClientID(slot: slot, generation: connections[Int(slot)].generation)
+        if case .webSocket = configuration.framing {
+            wheel.schedule(
+                CompletionTag(kind: .handshakeTimeout, generation: id.generation, slot: slot).rawValue,
+                afterNanoseconds: configuration.handshakeTimeoutNanoseconds)
+        }
+        let tag = CompletionTag(kind: .peerName, generation: id.generation, slot: slot)
+        let lookingUp = peerNameLookup && io.requestPeerName(fileIndex: slot, family: configuration.address.family, tag: tag)
+        connections[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: lookingUp)
+        if !lookingUp { connectionOpened(slot) }
+    }
+
+    private func peerNameCompleted(_ completion: Completion) {
+        let slot = completion.tag.slot
+        let address = io.peerName(completing: completion)
+        guard var lifecycle = connections[Int(slot)].lifecycle else { preconditionFailure("peer name for a free slot") }
+        if let address {
+            if case .ipv4(let ip, _) = address { connections[Int(slot)].peerIPv4 = ip }
+            connections[Int(slot)].peerPort = address.port
+        } else if completion.result == -EOPNOTSUPP || completion.result == -EINVAL {
+            peerNameLookup = false
+            logger.notice(
+                "this kernel cannot read a direct socket's peer address through io_uring (needs Linux 6.7); client addresses are reported as 0.0.0.0:0"
+            )
+        } else {
+            counters.peerNameFailures += 1
+        }
+        let action = lifecycle.peerResolved()
+        connections[Int(slot)].lifecycle = lifecycle
+        if action == .armReceive {
+            connectionOpened(slot)
+        } else {
+            perform(action, slot: slot)
+        }
+    }
+
+    /// The connection is ready: tell the application and start receiving.
+    private func connectionOpened(_ slot: UInt32) {
+        connections[Int(slot)].announced = true
+        perform(.armReceive, slot: slot)
+        application.clientConnected(ClientID(slot: slot, generation: connections[Int(slot)].generation), on: self)
+    }
+
+    private func handshakeTimedOut(_ tag: CompletionTag) {
+        let client = ClientID(slot: tag.slot, generation: tag.generation)
+        guard lifecycle(of: client) != nil, case .httpHead = connections[Int(tag.slot)].decoder else { return }
+        logger.info("handshake timeout", metadata: ["peer": "\(peerDescription(tag.slot))"])
+        close(client, reason: .handshakeTimeout, graceful: false)
+    }
+
+    // MARK: Queries
+
+    func lifecycle(of client: ClientID) -> ClientLifecycle? {
+        guard Int(client.slot) < connections.count else { return nil }
+        let connection = connections[Int(client.slot)]
+        guard connection.generation & 0xFF_FFFF == client.generation & 0xFF_FFFF else { return nil }
+        return connection.lifecycle
+    }
+
+    /// Whether `client` is still connected.
+    public func isConnected(_ client: ClientID) -> Bool {
+        lifecycle(of: client)?.acceptsOutput ?? false
+    }
+
+    /// The client's address as the kernel reported it.
+    public func peerAddress(of client: ClientID) -> SocketAddress? {
+        guard lifecycle(of: client) != nil else { return nil }
+        let connection = connections[Int(client.slot)]
+        return .ipv4(address: connection.peerIPv4, port: connection.peerPort)
+    }
+
+    func peerDescription(_ slot: UInt32) -> String {
+        let connection = connections[Int(slot)]
+        let ip = connection.peerIPv4
+        return "\(ip >> 24).\((ip >> 16) & 0xFF).\((ip >> 8) & 0xFF).\(ip & 0xFF):\(connection.peerPort)"
+    }
+
+    // MARK: Stop
+
+    private func beginStop() {
+        guard !stopping else { return }
+        stopping = true
+        for index in listeners.indices {
+            io.ring.cancel(CompletionTag(kind: .accept, slot: UInt32(index)), tag: CompletionTag(kind: .cancel, slot: UInt32.max))
+        }
+        for slot in connections.indices where connections[slot].lifecycle != nil {
+            close(ClientID(slot: UInt32(slot), generation: connections[slot].generation), reason: .shutdown, graceful: false)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ClientShard: Sendable {}

@@ -1,0 +1,37 @@
+import RingGateCodecs
+
+/// Plain per-shard counters, written only by the shard's thread and read by aggregation when scraped.
+public struct ShardCounters: Sendable, Equatable {
+    /// Why a client connection ended.
+    public enum CloseReason: String, Sendable, CaseIterable {
+        case peerClosed = "peer_closed"
+        case socketError = "socket_error"
+        case sendFailed = "send_failed"
+        case protocolError = "protocol_error"
+        case webSocketClose = "websocket_close"
+        case handshakeTimeout = "handshake_timeout"
+        case slowClient = "slow_client"
+        case application = "application"
+        case shutdown = "shutdown"
+    }
+
+    public var accepted: UInt64 = 0
+    public var acceptErrors: UInt64 = 0
+    public var liveConnections: Int = 0
+    public var closes: [CloseReason: UInt64] = [:]
+    public var messagesIn: UInt64 = 0
+    public var messagesOut: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    /// Messages dropped because the client's send queue was at its limit (workerman "send buffer full").
+    public var sendQueueDrops: UInt64 = 0
+    public var badInput: [ProtocolError.Kind: UInt64] = [:]
+    /// Multishot receives that ended with -ENOBUFS (buffer ring ran dry) and were re-armed.
+    public var receiveBufferExhaustions: UInt64 = 0
+    public var peerNameFailures: UInt64 = 0
+
+    public init() {}
+
+    mutating func countClose(_ reason: CloseReason) { closes[reason, default: 0] += 1 }
+    mutating func countBadInput(_ kind: ProtocolError.Kind) { badInput[kind, default: 0] += 1 }
+}
