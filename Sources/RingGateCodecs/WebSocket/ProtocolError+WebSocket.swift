@@ -31,7 +31,8 @@ extension ProtocolError {
         closeCode: 1002,
         reason: "64-bit payload length with the most significant bit set"
     )
-    static let webSocketUnmaskedFrame = ProtocolError(.unmaskedFrame, closeCode: 1002, reason: "client frame not masked")
+    static let webSocketUnmaskedFrame = ProtocolError(
+        .unmaskedFrame, closeCode: 1002, reason: "client frame not masked")
     static let webSocketMessageTooLarge = ProtocolError(
         .messageTooLarge,
         closeCode: 1009,

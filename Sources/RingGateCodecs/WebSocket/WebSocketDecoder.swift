@@ -102,10 +102,12 @@ public struct WebSocketDecoder: Sendable {
 
         let opcode = frameOpcode
         if opcode.isControl {
-            return DecodeStep(.controlBytes(range, opcode: opcode, isFrameEnd: isFrameEnd), nextOffset: range.upperBound)
+            return DecodeStep(
+                .controlBytes(range, opcode: opcode, isFrameEnd: isFrameEnd), nextOffset: range.upperBound)
         }
 
-        let validatesText = options.validateUTF8 && messageBits & MessageBits.opcodeMask == WebSocketOpcode.text.rawValue
+        let validatesText =
+            options.validateUTF8 && messageBits & MessageBits.opcodeMask == WebSocketOpcode.text.rawValue
         if validatesText && !utf8.validate(input.span, in: range) { throw .webSocketInvalidUTF8 }
         let isMessageEnd = isFrameEnd && frameBits & FrameBits.fin != 0
         if isMessageEnd {
@@ -140,4 +142,3 @@ public struct WebSocketDecoder: Sendable {
         maskKey = rotated
     }
 }
-
