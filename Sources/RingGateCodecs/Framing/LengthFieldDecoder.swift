@@ -9,13 +9,14 @@
 public struct LengthFieldDecoder: Equatable, Sendable {
     /// Where in a frame the decoder is.
     private enum Phase: Equatable, Sendable {
-        /// Reading the header: `bytesSeen` of it were consumed, `fieldValue` folds the length bytes among them.
-        case header(bytesSeen: UInt8, fieldValue: UInt64)
+        /// Reading the header: `bytesSeen` of it were consumed, `fieldValue` folds the length bytes among
+        /// them. The 64-bit value comes first so the phase packs into 10 bytes, not 17.
+        case header(fieldValue: UInt64, bytesSeen: UInt8)
         /// Header done: `remaining` bytes of the frame are still to come.
         case body(remaining: Int)
     }
 
-    private var phase = Phase.header(bytesSeen: 0, fieldValue: 0)
+    private var phase = Phase.header(fieldValue: 0, bytesSeen: 0)
 
     /// A decoder at a frame boundary.
     public init() {}
@@ -43,7 +44,7 @@ public struct LengthFieldDecoder: Equatable, Sendable {
         case .body(let remaining):
             guard offset < end else { return DecodeStep(.needMoreInput, nextOffset: end) }
             return body(from: offset, end: end, remaining: remaining, messageStart: offset)
-        case .header(let bytesSeen, var fieldValue):
+        case .header(var fieldValue, let bytesSeen):
             let headerLength = options.headerLength
             let fieldStart = options.lengthFieldOffset
             var position = Int(bytesSeen)
@@ -61,7 +62,7 @@ public struct LengthFieldDecoder: Equatable, Sendable {
                 index += 1
             }
             guard position == headerLength else {
-                phase = .header(bytesSeen: UInt8(position), fieldValue: fieldValue)
+                phase = .header(fieldValue: fieldValue, bytesSeen: UInt8(position))
                 if options.stripHeader || index == offset { return DecodeStep(.needMoreInput, nextOffset: end) }
                 return DecodeStep(.messageBytes(offset..<end, isMessageEnd: false), nextOffset: end)
             }
@@ -79,7 +80,7 @@ public struct LengthFieldDecoder: Equatable, Sendable {
     private mutating func body(from start: Int, end: Int, remaining: Int, messageStart: Int) -> DecodeStep {
         let available = end - start
         if remaining <= available {
-            phase = .header(bytesSeen: 0, fieldValue: 0)
+            phase = .header(fieldValue: 0, bytesSeen: 0)
             let frameEnd = start + remaining
             return DecodeStep(.messageBytes(messageStart..<frameEnd, isMessageEnd: true), nextOffset: frameEnd)
         }
