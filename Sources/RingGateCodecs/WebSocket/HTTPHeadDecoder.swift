@@ -1,0 +1,69 @@
+/// Finds the end of the HTTP request head that opens a WebSocket connection (RFC 6455 §4.1,
+/// RFC 9112 §2.1): the bytes up to and including the first `\r\n\r\n`.
+///
+/// Like `WebSocketDecoder` it holds no bytes, only its progress, and reports the head's bytes as
+/// `.messageBytes` ranges of each input; the caller collects them (the head is small and bounded
+/// by `Options.maxHeadLength`) and parses them with `WebSocketUpgradeRequest.parse(head:)`. The
+/// event that ends the head has `isMessageEnd` and a `nextOffset` just after it; bytes from there
+/// on are WebSocket frames for a `WebSocketDecoder` (clients may send frames right behind the
+/// request). Once the head is complete the decoder is back at its initial state.
+public struct HTTPHeadDecoder: Sendable {
+    /// Limits for request heads, per listener.
+    public struct Options: Equatable, Sendable {
+        /// Longest request head accepted, including the final `\r\n\r\n`. PHP has no limit (spec
+        /// §8.3); 16 KiB holds any browser's request with its cookies.
+        public var maxHeadLength: Int
+
+        /// Options with the given limit.
+        public init(maxHeadLength: Int = 16_384) {
+            self.maxHeadLength = maxHeadLength
+        }
+    }
+
+    /// Head bytes seen so far.
+    private var headLength: Int = 0
+    /// How much of `\r\n\r\n` the last bytes matched (0–3).
+    private var terminatorMatched: UInt8 = 0
+
+    /// A decoder at the start of a request.
+    public init() {}
+
+    /// Scans `input` from `offset` for the end of the head.
+    ///
+    /// Returns `.messageBytes(range, isMessageEnd: true)` for the bytes that complete the head,
+    /// `.messageBytes(range, isMessageEnd: false)` when the head continues in the next input, and
+    /// `.needMoreInput` when `offset` is at the end of `input`.
+    ///
+    /// Throws `.badHandshake` as soon as the first bytes differ from `GET` (workerman answers
+    /// those with 400), and `.headTooLarge` when the head would exceed `options.maxHeadLength`.
+    public mutating func decode(
+        _ input: Span<UInt8>,
+        from offset: Int,
+        options: Options
+    ) throws(ProtocolError) -> DecodeStep {
+        precondition(offset >= 0 && offset <= input.count, "decode offset must lie within the input")
+        guard offset < input.count else { return DecodeStep(.needMoreInput, nextOffset: offset) }
+        var index = offset
+        while index < input.count {
+            let byte = input[index]
+            if headLength < Self.method.count && byte != Self.method[headLength] { throw .handshakeNotGet }
+            if headLength >= options.maxHeadLength { throw .headTooLarge }
+            headLength &+= 1
+            index &+= 1
+            if byte == (terminatorMatched & 1 == 0 ? Self.cr : Self.lf) {
+                terminatorMatched &+= 1
+            } else {
+                terminatorMatched = byte == Self.cr ? 1 : 0
+            }
+            if terminatorMatched == 4 {
+                self = HTTPHeadDecoder()
+                return DecodeStep(.messageBytes(offset..<index, isMessageEnd: true), nextOffset: index)
+            }
+        }
+        return DecodeStep(.messageBytes(offset..<index, isMessageEnd: false), nextOffset: index)
+    }
+
+    private static let method: [UInt8] = Array("GET".utf8)
+    private static let cr = UInt8(ascii: "\r")
+    private static let lf = UInt8(ascii: "\n")
+}
