@@ -1,8 +1,106 @@
 import ArgumentParser
+import Logging
 import RingGate
 
 @main
 struct RingGateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ringgate", abstract: "GatewayWorker-compatible gateway on io_uring.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "ringgate",
+        abstract: "A GatewayWorker-compatible gateway on io_uring.",
+        subcommands: [EchoCommand.self]
+    )
+}
+
+/// Options shared by every command that runs shards.
+struct ShardOptions: ParsableArguments {
+    @Option(help: "Shards (pinned threads, each with its own rings). Default: online CPUs.")
+    var shards: Int?
+
+    @Option(help: "Direct-descriptor table size per shard (default: RLIMIT_NOFILE minus a reserve).")
+    var connectionsPerShard: Int?
+
+    @Option(help: "Slab per shard for receive buffers and chunks, in MiB.")
+    var slabMiB: Int = 16
+
+    @Flag(help: "Use normal pages even when huge pages are available.")
+    var noHugePages = false
+
+    @Option(help: "Map the slab from a file on this hugetlbfs mount instead of MAP_HUGETLB.")
+    var hugetlbfs: String?
+
+    @Option(help: "Largest client message in bytes (workerman's maxPackageSize).")
+    var maxPackageLength: Int = 10_485_760
+
+    @Option(help: "WebSocket checking: rfc6455 or workerman (lenient).")
+    var websocketCompliance: String = "rfc6455"
+
+    @Option(help: "Frame type of messages sent to WebSocket clients: text or binary.")
+    var websocketFrameType: String = "text"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func gatewayConfiguration(listenerURLs: [String]) throws -> GatewayConfiguration {
+        var listeners: [ListenerConfiguration] = []
+        for url in listenerURLs {
+            var listener = try ListenerConfiguration(url: url)
+            listener.maxPackageLength = maxPackageLength
+            guard let compliance = WebSocketListenerOptions.Compliance(rawValue: websocketCompliance) else {
+                throw ValidationError("--websocket-compliance must be rfc6455 or workerman")
+            }
+            guard let frameType = WebSocketListenerOptions.FrameType(rawValue: websocketFrameType) else {
+                throw ValidationError("--websocket-frame-type must be text or binary")
+            }
+            listener.webSocket.compliance = compliance
+            listener.webSocket.outgoingFrameType = frameType
+            listeners.append(listener)
+        }
+        var configuration = GatewayConfiguration(listeners: listeners)
+        if let shards {
+            guard shards > 0 else { throw ValidationError("--shards must be at least 1") }
+            configuration.shardCount = shards
+        }
+        configuration.connectionsPerShard = connectionsPerShard
+        configuration.slabBytesPerShard = slabMiB << 20
+        configuration.useHugePages = !noHugePages
+        configuration.hugetlbfsDirectory = hugetlbfs
+        return configuration
+    }
+
+    func makeLogger() -> Logger {
+        var logger = Logger(label: "ringgate")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+}
+
+/// Runs the gateway with the echo application: every message goes back to its sender.
+struct EchoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo",
+        abstract: "Echo every client message back through its framing (tests, conformance, benchmarks)."
+    )
+
+    @Argument(help: "Listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283 frame://… tcp://…")
+    var listeners: [String] = ["websocket://0.0.0.0:8282"]
+
+    @OptionGroup var options: ShardOptions
+
+    func run() throws {
+        SignalWaiter.blockTerminationSignals()
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = options.makeLogger()
+        let configuration = try options.gatewayConfiguration(listenerURLs: listeners)
+        let server = try GatewayServer(configuration: configuration, logger: logger) { _ in EchoApplication() }
+        logger.info(
+            "echo gateway running",
+            metadata: [
+                "listeners": "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                "shards": "\(configuration.shardCount)",
+                "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
+            ])
+        SignalWaiter.waitForTermination()
+        logger.info("stopping")
+        server.stop()
+    }
 }

@@ -1,16 +1,15 @@
 import RingGateCodecs
+import RingGateRuntime
 
 /// One client's record in its shard's flat table: a fixed-size value, no references, no per-connection
 /// task. The table index is the connection's direct-descriptor index.
 struct ClientConnection {
-    static let noChunk = UInt32.max
-
     /// Bumped each time the slot is freed; completions carry it (low 24 bits) and stale ones are dropped.
     var generation: UInt32 = 0
     /// IPv4 peer address (host order); 0 for IPv6 peers, as PHP puts 0 in client_ip.
     var peerIPv4: UInt32 = 0
-    /// Chunk id holding the partial message being assembled, or `noChunk`.
-    var assembly: UInt32 = ClientConnection.noChunk
+    /// The chunk holding the partial message being assembled, if one is in progress.
+    var assembly: Chunk?
     var queue = SendQueuePool.Ends.empty
     var peerPort: UInt16 = 0
     var listener: UInt8 = 0

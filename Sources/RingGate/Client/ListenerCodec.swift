@@ -7,7 +7,8 @@ struct ListenerCodec {
     let framing: ListenerConfiguration.Framing
     let webSocketOptions: WebSocketDecoder.Options
     let headOptions: HTTPHeadDecoder.Options
-    let textOptions: TextDecoder.Options
+    let textOptions: TextFraming
+    let rawOptions = RawFraming()
     let lengthField: LengthFieldFraming
     let outgoingOpcode: WebSocketOpcode
     let strictWebSocket: Bool
@@ -16,19 +17,23 @@ struct ListenerCodec {
         framing = configuration.framing
         let strict = configuration.webSocket.compliance == .rfc6455
         strictWebSocket = strict
-        var webSocket = strict ? WebSocketDecoder.Options() : WebSocketDecoder.Options.workerman
+        var webSocket = strict ? WebSocketDecoder.Options.rfc6455 : WebSocketDecoder.Options.workerman
         webSocket.maxMessageLength = configuration.maxPackageLength
         webSocketOptions = webSocket
         var head = HTTPHeadDecoder.Options()
         head.maxHeadLength = configuration.webSocket.maxHeadLength
         headOptions = head
-        textOptions = TextDecoder.Options(maxMessageLength: configuration.maxPackageLength)
+        textOptions = TextFraming(maxMessageLength: configuration.maxPackageLength)
         switch configuration.framing {
         case .lengthField(let custom): lengthField = custom
         default:
-            var frame = LengthFieldFraming.workermanFrame
-            frame.maxFrameLength = configuration.maxPackageLength
-            lengthField = frame
+            let frame = LengthFieldFraming.workermanFrame
+            lengthField =
+                (try? LengthFieldFraming(
+                    lengthFieldOffset: frame.lengthFieldOffset, lengthFieldWidth: frame.lengthFieldWidth,
+                    endianness: frame.endianness, lengthAdjustment: frame.lengthAdjustment,
+                    stripHeader: frame.stripHeader, maxFrameLength: max(configuration.maxPackageLength, 4),
+                    minFrameLength: frame.minFrameLength)) ?? frame
         }
         outgoingOpcode = configuration.webSocket.outgoingFrameType == .binary ? .binary : .text
     }
@@ -54,7 +59,7 @@ struct ListenerCodec {
         switch state {
         case .httpHead(var decoder):
             defer { state = .httpHead(decoder) }
-            return try decoder.decode(&input, from: offset, options: headOptions)
+            return try decoder.decode(input.span, from: offset, options: headOptions)
         case .webSocket(var decoder):
             defer { state = .webSocket(decoder) }
             return try decoder.decode(&input, from: offset, options: webSocketOptions)
@@ -66,7 +71,7 @@ struct ListenerCodec {
             return try decoder.decode(&input, from: offset, options: lengthField)
         case .raw(var decoder):
             defer { state = .raw(decoder) }
-            return decoder.decode(&input, from: offset)
+            return try decoder.decode(&input, from: offset, options: rawOptions)
         }
     }
 
@@ -81,7 +86,8 @@ struct ListenerCodec {
         switch framing {
         case .webSocket: return WebSocketFrameEncoder.headerLength(payloadLength: payloadLength) + payloadLength
         case .text: return payloadLength + 1
-        case .frame, .lengthField: return lengthField.headerLength(payloadLength: payloadLength) + payloadLength
+        case .frame, .lengthField:
+            return LengthFieldEncoder.headerLength(payloadLength: payloadLength, options: lengthField) + payloadLength
         case .tcp: return payloadLength
         }
     }
@@ -98,7 +104,7 @@ struct ListenerCodec {
             }
         case .frame, .lengthField:
             let written = chunks.withMutableBytes(chunk) { output in
-                try? lengthField.writeHeader(payloadLength: payload.count, into: &output)
+                try? LengthFieldEncoder.writeHeader(payloadLength: payload.count, into: &output, options: lengthField)
             }
             guard let written else {
                 chunks.release(chunk)

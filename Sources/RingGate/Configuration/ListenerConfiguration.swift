@@ -51,11 +51,12 @@ public struct ListenerConfiguration: Sendable {
 
     /// Parses `scheme://host:port`.
     public init(url: String) throws(ConfigurationError) {
-        guard let separator = url.range(of: "://") else {
+        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
             throw ConfigurationError("listener '\(url)' has no scheme: write e.g. websocket://0.0.0.0:8282")
         }
-        let scheme = url[..<separator.lowerBound].lowercased()
-        let hostPort = String(url[separator.upperBound...]).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        let scheme = parts[0].lowercased()
+        let hostPort = parts[1].split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         guard let address = SocketAddress(hostPort) else {
             throw ConfigurationError("listener '\(url)': '\(hostPort)' is not an IP address and port")
         }

@@ -54,8 +54,11 @@ public final class GatewayServer: Sendable {
         let cpus = CPUs.onlineCount
         for (index, handle) in shards.enumerated() {
             let configuration = self.configuration
-            var shardLogger = logger
-            shardLogger[metadataKey: "shard"] = "\(index)"
+            let shardLogger = {
+                var shardLogger = logger
+                shardLogger[metadataKey: "shard"] = "\(index)"
+                return shardLogger
+            }()
             let thread = ShardThread(name: "ringgate-\(index)", cpu: configuration.pinThreads ? index % cpus : nil) {
                 do {
                     let loop = try Self.makeShard(

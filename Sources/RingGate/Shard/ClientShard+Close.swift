@@ -58,9 +58,9 @@ extension ClientShard {
     }
 
     private func releaseAssemblies(_ slot: UInt32) {
-        if connections[Int(slot)].assembly != ClientConnection.noChunk {
-            io.chunks.release(Chunk(id: connections[Int(slot)].assembly))
-            connections[Int(slot)].assembly = ClientConnection.noChunk
+        if let assembly = connections[Int(slot)].assembly {
+            io.chunks.release(assembly)
+            connections[Int(slot)].assembly = nil
         }
         if let control = controlAssemblies.removeValue(forKey: slot) { io.chunks.release(control) }
     }

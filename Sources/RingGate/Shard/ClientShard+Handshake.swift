@@ -10,12 +10,15 @@ extension ClientShard {
         let request: WebSocketUpgradeRequest
         do {
             request = try WebSocketUpgradeRequest.parse(head: head)
-            try request.validate(mode: codec.strictWebSocket ? .rfc6455 : .workerman)
         } catch {
             protocolError(error, client: client)
             return
         }
-        let subprotocol = request.subprotocols.first { configuration.webSocket.subprotocols.contains($0) }
+        if let rejection = request.rejection(under: codec.strictWebSocket ? .rfc6455 : .workerman) {
+            rejectHandshake(rejection, client: client)
+            return
+        }
+        let subprotocol = request.selectSubprotocol(from: configuration.webSocket.subprotocols)
         let response = WebSocketHandshake.switchingProtocolsResponse(
             accept: WebSocketHandshake.acceptValue(forKey: request.key ?? ""), flavour: .workerman4,
             subprotocol: subprotocol, extraHeaders: [])
@@ -25,5 +28,14 @@ extension ClientShard {
         sendQueues.prepend(chunk, range: 0..<response.count, to: &connections[slot].queue)
         connections[slot].holdsOutput = false
         flush(client.slot)
+    }
+
+    /// Answers a refused upgrade (400, or 426 for a wrong version) and closes after it is flushed.
+    private func rejectHandshake(_ rejection: WebSocketHandshakeRejection, client: ClientID) {
+        let error = rejection.protocolError
+        counters.countBadInput(error.kind)
+        logger.notice("closing client: \(error.reason)", metadata: ["peer": "\(peerDescription(client.slot))"])
+        sendRaw(WebSocketHandshake.response(for: rejection, flavour: .workerman4).span, to: client, bypassHold: true)
+        close(client, reason: .protocolError, graceful: true)
     }
 }

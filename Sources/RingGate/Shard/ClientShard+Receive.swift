@@ -61,15 +61,15 @@ extension ClientShard {
     private func messageBytes(_ piece: Span<UInt8>, isMessageEnd: Bool, client: ClientID, codec: ListenerCodec) {
         let slot = Int(client.slot)
         let assembly = connections[slot].assembly
-        if isMessageEnd && assembly == ClientConnection.noChunk {
+        if isMessageEnd && assembly == nil {
             completeMessage(piece, client: client, codec: codec)
             return
         }
-        var chunk = assembly == ClientConnection.noChunk ? io.chunks.allocate(capacity: max(piece.count, 256)) : Chunk(id: assembly)
+        var chunk = assembly ?? io.chunks.allocate(capacity: max(piece.count, 256))
         chunk = io.chunks.append(piece, to: chunk)
-        connections[slot].assembly = chunk.id
+        connections[slot].assembly = chunk
         guard isMessageEnd else { return }
-        connections[slot].assembly = ClientConnection.noChunk
+        connections[slot].assembly = nil
         io.chunks.withBytes(chunk) { message in completeMessage(message, client: client, codec: codec) }
         io.chunks.release(chunk)
     }
@@ -113,7 +113,7 @@ extension ClientShard {
             sendFrame(opcode: .pong, payload: payload, to: client)
         case .close:
             let reply = WebSocketClose.reply(toClosePayload: payload, strict: codec.strictWebSocket)
-            sendFrame(opcode: .close, payload: WebSocketClose.payload(code: reply.code).span, to: client)
+            sendRaw(WebSocketClose.frame(code: reply.code).span, to: client)
             close(client, reason: .webSocketClose, graceful: true)
         default:
             break
@@ -131,7 +131,7 @@ extension ClientShard {
             let response = WebSocketHandshake.badRequestResponse(flavour: .workerman4)
             sendRaw(response.span, to: client, bypassHold: true)
         case .webSocket where codec.strictWebSocket:
-            sendFrame(opcode: .close, payload: WebSocketClose.payload(code: error.closeCode).span, to: client)
+            sendRaw(WebSocketClose.frame(code: error.closeCode).span, to: client)
         default:
             break
         }
