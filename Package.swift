@@ -1,9 +1,14 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// CI sets RINGGATE_WARNINGS_AS_ERRORS=1 so that the same `swift test` the README gives also fails on any
+/// warning, without a second build with other flags.
+let warningSettings: [SwiftSetting] =
+    Context.environment["RINGGATE_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
+
 /// Modules that hold no unsafe code are compiled with strict memory safety, so an unsafe construct
 /// there is a diagnostic (and an error under CI's `-warnings-as-errors`).
-let safeSettings: [SwiftSetting] = [.strictMemorySafety()]
+let safeSettings: [SwiftSetting] = [.strictMemorySafety()] + warningSettings
 
 let package = Package(
     name: "RingGate",
@@ -35,7 +40,8 @@ let package = Package(
         ),
         .target(
             name: "RingGateRuntime",
-            dependencies: ["CLiburing", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLiburing", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: warningSettings
         ),
         .target(
             name: "RingGate",
@@ -48,10 +54,11 @@ let package = Package(
                 "RingGate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: warningSettings
         ),
 
-        .target(name: "TestSupport", dependencies: ["RingGateRuntime"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime"], path: "Tests/TestSupport"),
         .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),

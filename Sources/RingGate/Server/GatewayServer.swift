@@ -110,6 +110,32 @@ public final class GatewayServer: Sendable {
             shard: shard)
     }
 
+    /// Figures of every shard, taken on the shards' threads (waits up to `timeoutSeconds`).
+    public func reports(timeoutSeconds: Double = 5) -> [ShardReport] {
+        let collected = Mutex<[ShardReport]>([])
+        let done = DispatchSemaphore(value: 0)
+        for shard in shards {
+            shard.mailbox.post(
+                .report { report in
+                    collected.withLock { $0.append(report) }
+                    done.signal()
+                })
+        }
+        for _ in shards { _ = done.wait(timeout: .now() + timeoutSeconds) }
+        return collected.withLock { $0 }.sorted { $0.index < $1.index }
+    }
+
+    /// Runs `body` on shard `index`'s thread and waits for it.
+    public func onShard(_ index: Int, _ body: @escaping @Sendable (ClientShard) -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        shards[index].mailbox.post(
+            .execute { shard in
+                body(shard)
+                done.signal()
+            })
+        done.wait()
+    }
+
     /// Stops every shard (clients are closed) and waits for their threads.
     public func stop() {
         for shard in shards { shard.mailbox.post(.stop) }

@@ -20,6 +20,24 @@ struct ShardListener {
 public enum ShardMessage: Sendable {
     /// Stop accepting, close every client, end the loop.
     case stop
+    /// Send a snapshot of the shard's figures to the callback (runs on the shard's thread).
+    case report(@Sendable (ShardReport) -> Void)
+    /// Run a closure on the shard's thread with the shard (tests, administrative actions).
+    case execute(@Sendable (ClientShard) -> Void)
+}
+
+/// A snapshot of one shard's figures, taken on its thread.
+public struct ShardReport: Sendable {
+    public var index: Int
+    public var counters: ShardCounters
+    public var liveChunks: Int
+    public var slabBytesInUse: Int
+    public var heapBytesInUse: Int
+    public var receiveBuffersLent: Int
+    public var queuedSendNodes: Int
+    public var slabBacking: String
+    public var hugePages: Bool
+    public var loopTurns: UInt64
 }
 
 /// One shard's client side: its connection table, send queues and timers, fed by its ring's completions.
@@ -43,6 +61,8 @@ public final class ClientShard: ShardHandler {
     /// SO_PEERNAME through io_uring needs Linux 6.7; without it peers are reported as 0.0.0.0:0.
     var peerNameLookup = true
     var stopping = false
+    /// Loop turns completed.
+    var turns: UInt64 = 0
     public private(set) var isFinished = false
 
     init(
@@ -99,11 +119,14 @@ public final class ClientShard: ShardHandler {
         for message in mailbox.takeAll() {
             switch message {
             case .stop: beginStop()
+            case .report(let reply): reply(report())
+            case .execute(let body): body(self)
             }
         }
     }
 
     public func turnFinished() {
+        turns &+= 1
         if !receivesToRearm.isEmpty {
             let pending = receivesToRearm
             receivesToRearm.removeAll(keepingCapacity: true)
@@ -112,6 +135,14 @@ public final class ClientShard: ShardHandler {
             }
         }
         if stopping && counters.liveConnections == 0 { isFinished = true }
+    }
+
+    func report() -> ShardReport {
+        ShardReport(
+            index: index, counters: counters, liveChunks: io.chunks.liveCount, slabBytesInUse: io.chunks.slabBytesInUse,
+            heapBytesInUse: io.chunks.heapBytesInUse, receiveBuffersLent: io.receiveBuffers.lentCount,
+            queuedSendNodes: sendQueues.liveCount, slabBacking: io.slab.backing.description,
+            hugePages: io.slab.backing.isHuge, loopTurns: turns)
     }
 
     // MARK: Accept

@@ -1,0 +1,59 @@
+import Logging
+import RingGate
+import RingGateRuntime
+
+/// Starts an in-process gateway on port 0 listeners, runs `body`, and always stops it.
+public func withGateway<R>(
+    listeners: [String],
+    shards: Int = 2,
+    configure: (inout GatewayConfiguration) -> Void = { _ in },
+    application: @escaping @Sendable (Int) -> ClientApplication = { _ in EchoApplication() },
+    _ body: (GatewayServer) throws -> R
+) throws -> R {
+    var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
+    configuration.shardCount = shards
+    configuration.connectionsPerShard = 1024
+    configuration.slabBytesPerShard = 4 << 20
+    configuration.receiveBufferCount = 256
+    configuration.pinThreads = false
+    configure(&configuration)
+    var logger = Logger(label: "ringgate-test")
+    logger.logLevel = .warning
+    let server = try GatewayServer(configuration: configuration, logger: logger, makeApplication: application)
+    defer { server.stop() }
+    return try body(server)
+}
+
+extension GatewayServer {
+    /// Port of listener `index`.
+    public func port(_ index: Int = 0) -> UInt16 { boundAddresses[index].port }
+
+    /// Counters summed over shards.
+    public func totalCounters() -> ShardCounters {
+        reports().reduce(into: ShardCounters()) { total, report in
+            let counters = report.counters
+            total.accepted += counters.accepted
+            total.liveConnections += counters.liveConnections
+            total.messagesIn += counters.messagesIn
+            total.messagesOut += counters.messagesOut
+            total.sendQueueDrops += counters.sendQueueDrops
+            for (kind, count) in counters.badInput { total.badInput[kind, default: 0] += count }
+            for (reason, count) in counters.closes { total.closes[reason, default: 0] += count }
+        }
+    }
+
+    /// Polls until `condition` holds for the summed counters (at most `seconds`).
+    public func waitFor(seconds: Double = 5, _ condition: (ShardCounters) -> Bool) -> Bool {
+        let deadline = ShardLoop.now() + UInt64(seconds * 1e9)
+        while ShardLoop.now() < deadline {
+            if condition(totalCounters()) { return true }
+            _ = usleepForTests(10_000)
+        }
+        return condition(totalCounters())
+    }
+}
+
+import Glibc
+
+@discardableResult
+func usleepForTests(_ microseconds: UInt32) -> Int32 { usleep(microseconds) }

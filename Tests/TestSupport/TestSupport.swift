@@ -1,2 +1,0 @@
-import RingGateRuntime
-public enum TestSupportModule {}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds every decoder's libFuzzer target with AddressSanitizer and runs each for a few seconds.
+# Usage: scripts/fuzz-smoke.sh [seconds per target, default 30] [target ...]
+# A crash leaves crash-* in the current folder and fails the script; turn it into a named unit-test vector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(FuzzWebSocketDecoder FuzzWebSocketHandshake FuzzTextDecoder FuzzLengthFieldDecoder
+        FuzzGatewayPacketAssembler FuzzPHPUnserialize)
+fi
+for target in "${targets[@]}"; do
+    swift build --product "$target" --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \
+        --scratch-path .build-fuzz >/dev/null
+done
+for target in "${targets[@]}"; do
+    echo "== $target (${seconds}s)"
+    corpus=".build-fuzz/corpus/$target"
+    mkdir -p "$corpus"
+    status=0
+    .build-fuzz/debug/"$target" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
+        >".build-fuzz/$target.log" 2>&1 || status=$?
+    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ".build-fuzz/$target.log" || true
+    if [ "$status" -ne 0 ]; then
+        tail -40 ".build-fuzz/$target.log"
+        exit "$status"
+    fi
+done
