@@ -6,6 +6,11 @@ public final class WebSocketTestClient {
         public var fin: Bool
         public var opcode: UInt8
         public var payload: [UInt8]
+        public init(fin: Bool, opcode: UInt8, payload: [UInt8]) {
+            self.fin = fin
+            self.opcode = opcode
+            self.payload = payload
+        }
         public var description: String { "Frame(fin: \(fin), opcode: \(opcode), \(payload.count) bytes)" }
         public var text: String { String(decoding: payload, as: UTF8.self) }
         /// The close code of a close frame.
