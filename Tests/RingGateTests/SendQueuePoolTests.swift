@@ -1,4 +1,4 @@
-@testable import RingGateRuntime
+import RingGateRuntime
 import Testing
 
 @testable import RingGate

@@ -3,23 +3,44 @@ import RingGateRuntime
 
 /// One client's record in its shard's flat table: a fixed-size value, no references, no per-connection
 /// task. The table index is the connection's direct-descriptor index.
+///
+/// 64 bytes: fields are declared largest-alignment-last so that the 25-byte decoder state starts at
+/// offset 32 (see `ListenerConfigurationTests.clientConnectionRecordIsOneCacheLine`).
 struct ClientConnection {
+    private static let noChunk = UInt32.max
+    private static let holdsOutputFlag: UInt8 = 1
+    private static let announcedFlag: UInt8 = 2
+
     /// Bumped each time the slot is freed; completions carry it (low 24 bits) and stale ones are dropped.
     var generation: UInt32 = 0
     /// IPv4 peer address (host order); 0 for IPv6 peers, as PHP puts 0 in client_ip.
     var peerIPv4: UInt32 = 0
-    /// The chunk holding the partial message being assembled, if one is in progress.
-    var assembly: Chunk?
+    private var assemblyID = ClientConnection.noChunk
     var queue = SendQueuePool.Ends.empty
     var peerPort: UInt16 = 0
     var listener: UInt8 = 0
-    /// Output is held (queued, not sent) until the WebSocket handshake response went out.
-    var holdsOutput = false
-    /// The application saw this connection open (so it must see it close).
-    var announced = false
+    private var flags: UInt8 = 0
     /// nil: the slot is free.
     var lifecycle: ClientLifecycle?
     var decoder: ClientDecoderState = .raw(RawDecoder())
+
+    /// The chunk holding the partial message being assembled, if one is in progress.
+    var assembly: Chunk? {
+        get { assemblyID == Self.noChunk ? nil : Chunk(id: assemblyID) }
+        set { assemblyID = newValue?.id ?? Self.noChunk }
+    }
+
+    /// Output is held (queued, not sent) until the WebSocket handshake response went out.
+    var holdsOutput: Bool {
+        get { flags & Self.holdsOutputFlag != 0 }
+        set { flags = newValue ? flags | Self.holdsOutputFlag : flags & ~Self.holdsOutputFlag }
+    }
+
+    /// The application saw this connection open (so it must see it close).
+    var announced: Bool {
+        get { flags & Self.announcedFlag != 0 }
+        set { flags = newValue ? flags | Self.announcedFlag : flags & ~Self.announcedFlag }
+    }
 }
 
 /// The decoder a connection is using now. WebSocket connections start on the HTTP head and switch to

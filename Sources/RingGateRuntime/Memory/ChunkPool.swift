@@ -6,6 +6,9 @@ import Glibc
 /// which is what makes a broadcast cost one encode per shard instead of one per recipient.
 public struct Chunk: Hashable, Sendable {
     public let id: UInt32
+
+    /// Rebuilds a handle from its id (records that store ids compactly).
+    public init(id: UInt32) { self.id = id }
 }
 
 /// Reference-counted chunks in a few size classes, carved from the shard's `HugePageSlab`; chunks larger
