@@ -19,6 +19,7 @@ public enum LengthFieldEncoder {
             self.reason = reason
         }
 
+        /// The log line: the length and what does not fit.
         public var description: String { "cannot frame \(payloadLength) bytes: \(reason)" }
     }
 

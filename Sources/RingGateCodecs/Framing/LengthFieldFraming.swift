@@ -52,6 +52,7 @@ public struct LengthFieldFraming: Equatable, Sendable {
         /// An error with the given reason.
         public init(reason: String) { self.reason = reason }
 
+        /// The startup message: which setting is wrong and why.
         public var description: String { "invalid length-field framing: \(reason)" }
     }
 
