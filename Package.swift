@@ -64,8 +64,8 @@ let package = Package(
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["RingGate", "TestSupport"]),
 
-        // libFuzzer targets: `swift build --product FuzzX -c debug --sanitize=fuzzer --sanitize=address
-        // -Xswiftc -DFUZZING --scratch-path .build-fuzz`. Without FUZZING they build a corpus replayer.
+        // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
+        // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.
         .executableTarget(name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketDecoder"),
         .executableTarget(name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketHandshake"),
         .executableTarget(name: "FuzzTextDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzTextDecoder"),

@@ -12,7 +12,9 @@ if [ ${#targets[@]} -eq 0 ]; then
         FuzzGatewayPacketAssembler FuzzPHPUnserialize)
 fi
 for target in "${targets[@]}"; do
-    swift build --product "$target" --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \
+    # SwiftPM passes the two sanitizers as separate flags and only the last reaches swiftc, so both are
+    # also given together; without it the fuzzer has no coverage counters and mutates blindly.
+    swift build --product "$target" --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
         --scratch-path .build-fuzz >/dev/null
 done
 for target in "${targets[@]}"; do
