@@ -66,11 +66,18 @@ let package = Package(
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.
-        .executableTarget(name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketDecoder"),
-        .executableTarget(name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketHandshake"),
-        .executableTarget(name: "FuzzTextDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzTextDecoder"),
-        .executableTarget(name: "FuzzLengthFieldDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzLengthFieldDecoder"),
-        .executableTarget(name: "FuzzGatewayPacketAssembler", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzGatewayPacketAssembler"),
-        .executableTarget(name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzPHPUnserialize"),
+        .executableTarget(
+            name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketDecoder"),
+        .executableTarget(
+            name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketHandshake"),
+        .executableTarget(
+            name: "FuzzTextDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzTextDecoder"),
+        .executableTarget(
+            name: "FuzzLengthFieldDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzLengthFieldDecoder"),
+        .executableTarget(
+            name: "FuzzGatewayPacketAssembler", dependencies: ["RingGateCodecs"],
+            path: "Tests/Fuzz/FuzzGatewayPacketAssembler"),
+        .executableTarget(
+            name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzPHPUnserialize"),
     ]
 )

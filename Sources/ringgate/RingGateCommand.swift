@@ -95,7 +95,8 @@ struct EchoCommand: ParsableCommand {
         logger.info(
             "echo gateway running",
             metadata: [
-                "listeners": "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                "listeners":
+                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
                 "shards": "\(configuration.shardCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
             ])

@@ -2,8 +2,8 @@ import Glibc
 import RingGate
 import RingGateCodecs
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Records the ids the gateway hands the application, so tests can aim at stale ones.
 final class ConnectionRecorder: Sendable {
@@ -14,8 +14,11 @@ final class ConnectionRecorder: Sendable {
 final class RecordingApplication: ClientApplication {
     let recorder: ConnectionRecorder
     init(_ recorder: ConnectionRecorder) { self.recorder = recorder }
-    func clientConnected(_ client: ClientID, on shard: ClientShard) { recorder.connected.withLock { $0.append(client) } }
-    func messageReceived(_ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard) {
+    func clientConnected(_ client: ClientID, on shard: ClientShard) {
+        recorder.connected.withLock { $0.append(client) }
+    }
+    func messageReceived(_ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard)
+    {
         shard.send(message, to: client, opcode: opcode)
     }
     func clientClosed(_ client: ClientID, on shard: ClientShard) { recorder.closed.withLock { $0.append(client) } }

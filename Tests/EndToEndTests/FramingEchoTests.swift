@@ -1,7 +1,7 @@
 import RingGate
 import RingGateCodecs
-import Testing
 import TestSupport
+import Testing
 
 /// Echo through real sockets for every non-WebSocket listener type, with two shards.
 @Suite(.serialized, .timeLimit(.minutes(2)))
@@ -53,7 +53,9 @@ struct FramingEchoTests {
             let client = try TestClient(port: server.port())
             let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             let length = UInt32(payload.count + 4)
-            let frame = [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)] + payload
+            let frame =
+                [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)]
+                + payload
             try client.send(frame)
             #expect(try client.receive(exactly: frame.count) == frame)
         }

@@ -1,7 +1,7 @@
 import RingGate
 import RingGateCodecs
-import Testing
 import TestSupport
+import Testing
 
 /// WebSocket listeners through real sockets: handshake, frame types, control frames, close codes.
 @Suite(.serialized, .timeLimit(.minutes(2)))
@@ -44,7 +44,8 @@ struct WebSocketEchoTests {
     @Test func framesSentOneByteAtATime() throws {
         try withGateway(listeners: ["websocket://127.0.0.1:0"]) { server in
             let client = try WebSocketTestClient(port: server.port())
-            let frames = WebSocketTestClient.frame(opcode: 1, payload: Array("slow".utf8))
+            let frames =
+                WebSocketTestClient.frame(opcode: 1, payload: Array("slow".utf8))
                 + WebSocketTestClient.frame(opcode: 9, payload: Array("p".utf8))
             try client.connection.sendSlowly(frames)
             #expect(try client.receiveFrame().text == "slow")
@@ -105,7 +106,9 @@ struct WebSocketEchoTests {
             let post = try TestClient(port: server.port())
             try post.send("POST / HTTP/1.1\r\nHost: x\r\n\r\n")
             // workerman 4 answers a non-GET request with an HTTP/1.0 400 (spec §8.3).
-            #expect(String(decoding: try post.receiveUntilClosed(), as: UTF8.self).hasPrefix("HTTP/1.0 400 Bad Request\r\nServer: workerman"))
+            #expect(
+                String(decoding: try post.receiveUntilClosed(), as: UTF8.self).hasPrefix(
+                    "HTTP/1.0 400 Bad Request\r\nServer: workerman"))
             let version = try TestClient(port: server.port())
             try version.send(
                 "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

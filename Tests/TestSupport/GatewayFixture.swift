@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import RingGate
 import RingGateRuntime
@@ -52,8 +53,6 @@ extension GatewayServer {
         return condition(totalCounters())
     }
 }
-
-import Glibc
 
 @discardableResult
 func usleepForTests(_ microseconds: UInt32) -> Int32 { usleep(microseconds) }

@@ -41,7 +41,9 @@ public final class WebSocketTestClient {
     }
 
     /// A masked client frame.
-    public static func frame(opcode: UInt8, payload: [UInt8], fin: Bool = true, mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]) -> [UInt8] {
+    public static func frame(
+        opcode: UInt8, payload: [UInt8], fin: Bool = true, mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+    ) -> [UInt8] {
         var bytes: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             bytes.append(0x80 | UInt8(payload.count))

@@ -19,7 +19,9 @@ public final class EchoApplication: ClientApplication {
 
     public func clientConnected(_ client: ClientID, on shard: ClientShard) {}
 
-    public func messageReceived(_ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard) {
+    public func messageReceived(
+        _ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard
+    ) {
         shard.send(message, to: client, opcode: opcode)
     }
 

@@ -53,7 +53,8 @@ struct ListenerCodec {
     }
 
     /// One decode step with the connection's current decoder.
-    func decode(_ state: inout ClientDecoderState, _ input: inout MutableSpan<UInt8>, from offset: Int) throws(ProtocolError)
+    func decode(_ state: inout ClientDecoderState, _ input: inout MutableSpan<UInt8>, from offset: Int)
+        throws(ProtocolError)
         -> DecodeStep
     {
         switch state {
@@ -100,7 +101,8 @@ struct ListenerCodec {
         switch framing {
         case .webSocket:
             offset = chunks.withMutableBytes(chunk) { output in
-                WebSocketFrameEncoder.writeHeader(opcode: opcode ?? outgoingOpcode, payloadLength: payload.count, into: &output)
+                WebSocketFrameEncoder.writeHeader(
+                    opcode: opcode ?? outgoingOpcode, payloadLength: payload.count, into: &output)
             }
         case .frame, .lengthField:
             let written = chunks.withMutableBytes(chunk) { output in

@@ -106,7 +106,9 @@ public final class GatewayServer: Sendable {
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
         shard.start()
         return ShardRunner(
-            loop: ShardLoop(io: io, tickNanoseconds: configuration.tickNanoseconds, wakeupDescriptor: handle.mailbox.eventDescriptor),
+            loop: ShardLoop(
+                io: io, tickNanoseconds: configuration.tickNanoseconds, wakeupDescriptor: handle.mailbox.eventDescriptor
+            ),
             shard: shard)
     }
 

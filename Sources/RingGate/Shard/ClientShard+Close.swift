@@ -5,7 +5,9 @@ extension ClientShard {
     /// Closes `client`. Graceful: stop delivering input, flush what is queued, then close (kick, close
     /// handshake, protocol errors). Otherwise drop what is queued and close now (destroy, peer gone).
     public func close(_ client: ClientID, reason: ShardCounters.CloseReason, graceful: Bool) {
-        guard var lifecycle = lifecycle(of: client), lifecycle.phase != .closing, lifecycle.phase != .closed else { return }
+        guard var lifecycle = lifecycle(of: client), lifecycle.phase != .closing, lifecycle.phase != .closed else {
+            return
+        }
         let slot = client.slot
         if graceful && lifecycle.phase != .draining {
             lifecycle.drain()

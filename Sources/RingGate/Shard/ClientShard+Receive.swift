@@ -53,7 +53,8 @@ extension ClientShard {
             case .messageBytes(let range, let isMessageEnd):
                 messageBytes(bytes.span.extracting(range), isMessageEnd: isMessageEnd, client: client, codec: codec)
             case .controlBytes(let range, let opcode, let isFrameEnd):
-                controlBytes(bytes.span.extracting(range), opcode: opcode, isFrameEnd: isFrameEnd, client: client, codec: codec)
+                controlBytes(
+                    bytes.span.extracting(range), opcode: opcode, isFrameEnd: isFrameEnd, client: client, codec: codec)
             }
         }
     }
@@ -124,7 +125,9 @@ extension ClientShard {
     /// with a close frame for WebSocket peers in RFC mode, as workerman does otherwise (no frame).
     func protocolError(_ error: ProtocolError, client: ClientID) {
         counters.countBadInput(error.kind)
-        logger.notice("closing client: \(error.reason)", metadata: ["peer": "\(peerDescription(client.slot))", "kind": "\(error.kind.rawValue)"])
+        logger.notice(
+            "closing client: \(error.reason)",
+            metadata: ["peer": "\(peerDescription(client.slot))", "kind": "\(error.kind.rawValue)"])
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
         switch connections[Int(client.slot)].decoder {
         case .httpHead:

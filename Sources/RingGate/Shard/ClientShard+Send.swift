@@ -68,7 +68,9 @@ extension ClientShard {
 
     func sendCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard var lifecycle = connections[Int(slot)].lifecycle else { preconditionFailure("send completion for a free slot") }
+        guard var lifecycle = connections[Int(slot)].lifecycle else {
+            preconditionFailure("send completion for a free slot")
+        }
         let action = lifecycle.sendCompleted(result: completion.result)
         connections[Int(slot)].lifecycle = lifecycle
         let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)
@@ -79,7 +81,9 @@ extension ClientShard {
                 io.chunks.release(done)
             }
             if connections[Int(slot)].queue.isEmpty {
-                if lifecycle.phase == .draining { perform(connections[Int(slot)].lifecycle!.queueDrained(), slot: slot) }
+                if lifecycle.phase == .draining {
+                    perform(connections[Int(slot)].lifecycle!.queueDrained(), slot: slot)
+                }
             } else {
                 flush(slot)
             }

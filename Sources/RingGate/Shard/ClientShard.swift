@@ -159,7 +159,9 @@ public final class ClientShard: ShardHandler {
                 counters.acceptErrors += 1
                 logger.warning(
                     "accept failed",
-                    metadata: ["listener": "\(listeners[listener].configuration.address)", "errno": "\(-completion.result)"])
+                    metadata: [
+                        "listener": "\(listeners[listener].configuration.address)", "errno": "\(-completion.result)",
+                    ])
             }
             return
         }
@@ -169,7 +171,8 @@ public final class ClientShard: ShardHandler {
             return
         }
         while connections.count <= Int(slot) { connections.append(ClientConnection()) }
-        precondition(connections[Int(slot)].lifecycle == nil, "kernel allocated file index \(slot) that is still in use")
+        precondition(
+            connections[Int(slot)].lifecycle == nil, "kernel allocated file index \(slot) that is still in use")
         counters.accepted += 1
         counters.liveConnections += 1
         let configuration = listeners[listener].configuration
@@ -183,7 +186,8 @@ public final class ClientShard: ShardHandler {
                 afterNanoseconds: configuration.handshakeTimeoutNanoseconds)
         }
         let tag = CompletionTag(kind: .peerName, generation: id.generation, slot: slot)
-        let lookingUp = peerNameLookup && io.requestPeerName(fileIndex: slot, family: configuration.address.family, tag: tag)
+        let lookingUp =
+            peerNameLookup && io.requestPeerName(fileIndex: slot, family: configuration.address.family, tag: tag)
         connections[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: lookingUp)
         if !lookingUp { connectionOpened(slot) }
     }
@@ -259,10 +263,13 @@ public final class ClientShard: ShardHandler {
         guard !stopping else { return }
         stopping = true
         for index in listeners.indices {
-            io.ring.cancel(CompletionTag(kind: .accept, slot: UInt32(index)), tag: CompletionTag(kind: .cancel, slot: UInt32.max))
+            io.ring.cancel(
+                CompletionTag(kind: .accept, slot: UInt32(index)), tag: CompletionTag(kind: .cancel, slot: UInt32.max))
         }
         for slot in connections.indices where connections[slot].lifecycle != nil {
-            close(ClientID(slot: UInt32(slot), generation: connections[slot].generation), reason: .shutdown, graceful: false)
+            close(
+                ClientID(slot: UInt32(slot), generation: connections[slot].generation), reason: .shutdown,
+                graceful: false)
         }
     }
 }

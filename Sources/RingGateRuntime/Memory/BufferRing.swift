@@ -24,8 +24,11 @@ public final class BufferRing {
     public private(set) var lentCount = 0
 
     /// `bufferCount` must be a power of two (at most 32768).
-    public init(ring: Ring, slab: HugePageSlab, groupID: UInt16, bufferCount: Int, bufferSize: Int) throws(SystemError) {
-        precondition(bufferCount > 0 && bufferCount & (bufferCount - 1) == 0 && bufferCount <= 32768, "buffer count must be a power of two")
+    public init(ring: Ring, slab: HugePageSlab, groupID: UInt16, bufferCount: Int, bufferSize: Int) throws(SystemError)
+    {
+        precondition(
+            bufferCount > 0 && bufferCount & (bufferCount - 1) == 0 && bufferCount <= 32768,
+            "buffer count must be a power of two")
         self.ring = ring
         self.groupID = groupID
         self.bufferCount = bufferCount

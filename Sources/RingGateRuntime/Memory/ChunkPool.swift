@@ -132,7 +132,8 @@ public final class ChunkPool {
     /// Lends the whole capacity for writing.
     public func withMutableBytes<R>(_ chunk: Chunk, _ body: (inout MutableSpan<UInt8>) throws -> R) rethrows -> R {
         let record = records[Int(chunk.id)]
-        let buffer = UnsafeMutableBufferPointer(start: record.base!.assumingMemoryBound(to: UInt8.self), count: record.capacity)
+        let buffer = UnsafeMutableBufferPointer(
+            start: record.base!.assumingMemoryBound(to: UInt8.self), count: record.capacity)
         var span = buffer.mutableSpan
         return try body(&span)
     }

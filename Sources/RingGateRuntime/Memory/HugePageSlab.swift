@@ -76,7 +76,9 @@ public final class HugePageSlab {
         backing = .normalPages(reason: reason)
     }
 
-    private static func mapHugetlbfsFile(directory: String, byteCount: Int) -> Result<UnsafeMutableRawPointer, SystemError> {
+    private static func mapHugetlbfsFile(directory: String, byteCount: Int) -> Result<
+        UnsafeMutableRawPointer, SystemError
+    > {
         let path = directory + "/ringgate-XXXXXX"
         var template = Array(path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }

@@ -62,7 +62,8 @@ public final class Ring {
 
     /// Registers a sparse table of `count` direct descriptors; accepts allocate into it.
     public func registerFileTable(count: UInt32) throws(SystemError) {
-        _ = try checkedLiburing("io_uring_register_files_sparse(\(count))", io_uring_register_files_sparse(&ring, count))
+        _ = try checkedLiburing(
+            "io_uring_register_files_sparse(\(count))", io_uring_register_files_sparse(&ring, count))
         fileTableSize = count
     }
 

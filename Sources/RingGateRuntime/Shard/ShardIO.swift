@@ -24,7 +24,8 @@ public final class ShardIO {
     /// completion arrives.
     public func send(_ chunk: Chunk, range: Range<Int>, fileIndex: UInt32, tag: CompletionTag) {
         precondition(range.upperBound <= chunks.length(of: chunk), "send range beyond chunk length")
-        ring.send(fileIndex: fileIndex, bytes: chunks.address(of: chunk) + range.lowerBound, length: range.count, tag: tag)
+        ring.send(
+            fileIndex: fileIndex, bytes: chunks.address(of: chunk) + range.lowerBound, length: range.count, tag: tag)
     }
 
     /// Starts an SO_PEERNAME lookup for the socket at `fileIndex`; the address comes back through

@@ -15,19 +15,22 @@ public final class ShardThread: Sendable {
 
     /// Starts `body` on a new thread pinned to `cpu` (nil: not pinned).
     public init(name: String, cpu: Int?, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box({
-            if let cpu { _ = CLiburing_pin_current_thread(Int32(cpu)) }
-            CLiburing_name_current_thread(String(name.prefix(15)))
-            body()
-        }))
+        let box = Unmanaged.passRetained(
+            Box({
+                if let cpu { _ = CLiburing_pin_current_thread(Int32(cpu)) }
+                CLiburing_name_current_thread(String(name.prefix(15)))
+                body()
+            }))
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
-        let result = pthread_create(&thread, &attributes, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box.toOpaque())
+        let result = pthread_create(
+            &thread, &attributes,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box.toOpaque())
         precondition(result == 0, "pthread_create failed: \(result)")
     }
 

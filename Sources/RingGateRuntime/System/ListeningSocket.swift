@@ -13,15 +13,21 @@ public final class ListeningSocket: Sendable {
     public let address: SocketAddress
 
     public init(binding address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = true) throws(SystemError) {
-        let fd = try retryingSyscall("socket") { socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try retryingSyscall("socket") {
+            socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             var one: Int32 = 1
             let size = socklen_t(MemoryLayout<Int32>.size)
             _ = try retryingSyscall("setsockopt(SO_REUSEADDR)") { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) }
             if reusePort {
-                _ = try retryingSyscall("setsockopt(SO_REUSEPORT)") { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) }
+                _ = try retryingSyscall("setsockopt(SO_REUSEPORT)") {
+                    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size)
+                }
             }
-            _ = try retryingSyscall("setsockopt(TCP_NODELAY)") { setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size) }
+            _ = try retryingSyscall("setsockopt(TCP_NODELAY)") {
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size)
+            }
             _ = try retryingSyscall("bind \(address)") { address.withSockAddr { bind(fd, $0, $1) } }
             _ = try retryingSyscall("listen") { listen(fd, backlog) }
             var storage = sockaddr_storage()

@@ -79,7 +79,9 @@ public enum SocketAddress: Equatable, Hashable, Sendable, CustomStringConvertibl
             sin.sin_port = port.bigEndian
             sin.sin_addr.s_addr = address.bigEndian
             return withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         case .ipv6(let address, let port):
             var sin6 = sockaddr_in6()
@@ -87,7 +89,9 @@ public enum SocketAddress: Equatable, Hashable, Sendable, CustomStringConvertibl
             sin6.sin6_port = port.bigEndian
             withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: address.prefix(16)) }
             return withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
     }
