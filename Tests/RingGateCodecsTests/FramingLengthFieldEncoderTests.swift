@@ -2,7 +2,6 @@ import RingGateCodecs
 import Testing
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-private func hex(_ text: String) -> [UInt8] { FramingTestDriver.hex(text) }
 
 /// Writes the header for `payloadLength` into a buffer of `capacity` bytes and returns the buffer.
 private func header(

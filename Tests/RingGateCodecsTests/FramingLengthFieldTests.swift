@@ -2,7 +2,6 @@ import RingGateCodecs
 import Testing
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-private func hex(_ text: String) -> [UInt8] { FramingTestDriver.hex(text) }
 
 /// A fresh length-field decoder behind the driver's calling convention.
 private func lengthDecode(_ options: LengthFieldFraming) -> FramingTestDriver.Decode {

@@ -231,11 +231,9 @@ enum FramingTestDriver {
     }
 }
 
-extension FramingTestDriver {
-    /// Bytes from hex digit pairs, spaces ignored: `hex("00 00 00 09")`.
-    static func hex(_ text: String) -> [UInt8] {
-        let digits = text.filter { !$0.isWhitespace }.map { UInt8(String($0), radix: 16)! }
-        precondition(digits.count % 2 == 0, "hex needs an even number of digits")
-        return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-    }
+/// Bytes from hex digit pairs, spaces ignored: `hex("00 00 00 09")`. Shared by every codec test.
+func hex(_ text: String) -> [UInt8] {
+    let digits = text.filter { !$0.isWhitespace }.map { UInt8(String($0), radix: 16)! }
+    precondition(digits.count % 2 == 0, "hex needs an even number of digits")
+    return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
 }

@@ -198,13 +198,5 @@ func clientFrame(_ opcode: UInt8, _ string: String, fin: Bool = true) -> [UInt8]
     clientFrame(opcode, Array(string.utf8), fin: fin)
 }
 
-/// Bytes from a hex string with optional spaces: `"81 85 37fa"`.
-func hex(_ text: String) -> [UInt8] {
-    let digits = Array(text.utf8.filter { $0 != UInt8(ascii: " ") })
-    return stride(from: 0, to: digits.count, by: 2).map { index in
-        UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) ?? 0
-    }
-}
-
 /// A payload of `count` bytes that is not all one value (so unmasking mistakes show).
 func patternPayload(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) } }
