@@ -15,7 +15,11 @@ for target in "${targets[@]}"; do
     # SwiftPM passes the two sanitizers as separate flags and only the last reaches swiftc, so both are
     # also given together; without it the fuzzer has no coverage counters and mutates blindly.
     swift build --product "$target" --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-        --scratch-path .build-fuzz >/dev/null
+        --scratch-path .build-fuzz >/tmp/ringgate-fuzz-build.log 2>&1 || {
+        grep -E "error" /tmp/ringgate-fuzz-build.log | head -20
+        echo "building $target for fuzzing failed"
+        exit 1
+    }
 done
 for target in "${targets[@]}"; do
     echo "== $target (${seconds}s)"
