@@ -38,6 +38,7 @@ extension GatewayServer {
             total.messagesIn += counters.messagesIn
             total.messagesOut += counters.messagesOut
             total.sendQueueDrops += counters.sendQueueDrops
+            total.receiveBufferExhaustions += counters.receiveBufferExhaustions
             for (kind, count) in counters.badInput { total.badInput[kind, default: 0] += count }
             for (reason, count) in counters.closes { total.closes[reason, default: 0] += count }
         }
