@@ -1,6 +1,6 @@
 import RingGate
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ReceiveBufferExhaustionTests {
