@@ -54,15 +54,16 @@ public enum PHPKey: Hashable, Sendable {
             self = .int(0)
             return
         }
-        let truncated = value.rounded(.towardZero)
-        if truncated >= -9_223_372_036_854_775_808.0 && truncated < 9_223_372_036_854_775_808.0 {
-            self = .int(Int64(truncated))
+        if value >= -9_223_372_036_854_775_808.0 && value < 9_223_372_036_854_775_808.0 {
+            self = .int(Int64(value))  // conversion truncates toward zero
             return
         }
-        let twoTo64 = 18_446_744_073_709_551_616.0
-        var modulo = truncated.truncatingRemainder(dividingBy: twoTo64)
-        if modulo < 0 { modulo += twoTo64 }
-        self = .int(modulo >= twoTo64 ? 0 : Int64(bitPattern: UInt64(modulo)))
+        // |value| ≥ 2⁶³ is an integer: (2⁵² + fraction) × 2^(exponent − 52). Keep its low 64 bits.
+        // (Done on the bits because this module links no libm for fmod.)
+        let shift = Int(value.exponent) - 52
+        let mantissa = UInt64(1) << 52 | value.significandBitPattern
+        let low = shift >= 64 ? 0 : mantissa << UInt64(shift)
+        self = .int(Int64(bitPattern: value < 0 ? 0 &- low : low))
     }
 
     /// The key as bytes of text: decimal for integers, the string itself otherwise. This is what PHP
