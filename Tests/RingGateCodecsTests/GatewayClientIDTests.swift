@@ -18,8 +18,11 @@ import Testing
         let id = GatewayClientID(localIP: 0xC0A8_010A, localPort: 2901, connectionID: 4_294_967_295)
         #expect(GatewayClientID(parsing: "c0a8010a0b55ffffffff") == id)
         #expect(GatewayClientID(parsing: "C0A8010A0B55FFFFFFFF") == id)
-        #expect(GatewayClientID(parsing: "00000000000000000000") == GatewayClientID(localIP: 0, localPort: 0, connectionID: 0))
-        for bad in ["", "c0a8010a0b55fffffff", "c0a8010a0b55ffffffff0", "g0a8010a0b55ffffffff", " 0a8010a0b55ffffffff"] {
+        #expect(
+            GatewayClientID(parsing: "00000000000000000000")
+                == GatewayClientID(localIP: 0, localPort: 0, connectionID: 0))
+        for bad in ["", "c0a8010a0b55fffffff", "c0a8010a0b55ffffffff0", "g0a8010a0b55ffffffff", " 0a8010a0b55ffffffff"]
+        {
             #expect(GatewayClientID(parsing: bad) == nil, "\(bad)")
         }
     }
@@ -36,7 +39,10 @@ import Testing
         #expect(GatewayIPv4.parse("0.0.0.0") == 0)
         #expect(GatewayIPv4.parse("255.255.255.255") == UInt32.max)
         #expect(GatewayIPv4.parse("192.168.1.10") == 0xC0A8_010A)
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1..2.3", "1.2.3.", ".1.2.3", " 1.2.3.4", "a.b.c.d", "1.2.3.4 ", "localhost", "1.2.3.1000"] {
+        for bad in [
+            "", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1..2.3", "1.2.3.", ".1.2.3", " 1.2.3.4", "a.b.c.d",
+            "1.2.3.4 ", "localhost", "1.2.3.1000",
+        ] {
             #expect(GatewayIPv4.parse(bad) == nil, "\(bad)")
         }
         for value: UInt32 in [1, 0x0102_0304, 0xFFFF_FF00, 0x8000_0000] {

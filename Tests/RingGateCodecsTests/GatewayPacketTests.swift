@@ -78,7 +78,9 @@ import Testing
     @Test(arguments: [
         (
             "00000046c800000000000000000000000000000000010000000000007b22776f726b65725f6b6579223a224d7942573a30222c227365637265745f6b6579223a2273656b227d",
-            GatewayPacket(command: .workerConnect, flags: .bodyIsScalar, body: utf8(#"{"worker_key":"MyBW:0","secret_key":"sek"}"#))
+            GatewayPacket(
+                command: .workerConnect, flags: .bodyIsScalar,
+                body: utf8(#"{"worker_key":"MyBW:0","secret_key":"sek"}"#))
         ),
         (
             "00000030ca00000000000000000000000000000000010000000000007b227365637265745f6b6579223a2273656b227d",
@@ -86,19 +88,25 @@ import Testing
         ),
         (
             "0000001f050000000000000000000000000000000503000000000000726177",
-            GatewayPacket(command: .sendToOne, connectionID: 5, flags: [.bodyIsScalar, .notCallEncode], body: utf8("raw"))
+            GatewayPacket(
+                command: .sendToOne, connectionID: 5, flags: [.bodyIsScalar, .notCallEncode], body: utf8("raw"))
         ),
         (
             "000000411600000000000000000000000000000000010000000000227b2267726f7570223a5b226731225d2c226578636c756465223a7b2235223a357d7d677270",
-            GatewayPacket(command: .sendToGroup, flags: .bodyIsScalar, extData: utf8(#"{"group":["g1"],"exclude":{"5":5}}"#), body: utf8("grp"))
+            GatewayPacket(
+                command: .sendToGroup, flags: .bodyIsScalar, extData: utf8(#"{"group":["g1"],"exclude":{"5":5}}"#),
+                body: utf8("grp"))
         ),
         (
             "000000320600000000000000000000000000000000010000000000137b226578636c756465223a7b2235223a357d7d616c6c",
-            GatewayPacket(command: .sendToAll, flags: .bodyIsScalar, extData: utf8(#"{"exclude":{"5":5}}"#), body: utf8("all"))
+            GatewayPacket(
+                command: .sendToAll, flags: .bodyIsScalar, extData: utf8(#"{"exclude":{"5":5}}"#), body: utf8("all"))
         ),
         (
             "000000370600000000000000000000000000000000010000000000177b22636f6e6e656374696f6e73223a7b2235223a357d7d736f6d65",
-            GatewayPacket(command: .sendToAll, flags: .bodyIsScalar, extData: utf8(#"{"connections":{"5":5}}"#), body: utf8("some"))
+            GatewayPacket(
+                command: .sendToAll, flags: .bodyIsScalar, extData: utf8(#"{"connections":{"5":5}}"#),
+                body: utf8("some"))
         ),
         (
             "000000280e00000000000000000000000000000000010000000000095b34322c227532225d756964",
@@ -106,7 +114,9 @@ import Testing
         ),
         (
             "0000003c090000000000000000000000000000000501000000000020613a313a7b733a313a2278223b613a313a7b733a313a2279223b693a313b7d7d",
-            GatewayPacket(command: .updateSession, connectionID: 5, flags: .bodyIsScalar, extData: utf8(#"a:1:{s:1:"x";a:1:{s:1:"y";i:1;}}"#))
+            GatewayPacket(
+                command: .updateSession, connectionID: 5, flags: .bodyIsScalar,
+                extData: utf8(#"a:1:{s:1:"x";a:1:{s:1:"y";i:1;}}"#))
         ),
         (
             "0000001e0700000000000000000000000000000005000000000000004e3b",
@@ -122,7 +132,9 @@ import Testing
         ),
         (
             "00000048cc000000000000000000000000000000050100000000002c613a323a7b733a313a226e223b693a323b733a313a2278223b613a313a7b733a313a2279223b693a313b7d7d",
-            GatewayPacket(command: .setSession, connectionID: 5, flags: .bodyIsScalar, extData: utf8(#"a:2:{s:1:"n";i:2;s:1:"x";a:1:{s:1:"y";i:1;}}"#))
+            GatewayPacket(
+                command: .setSession, connectionID: 5, flags: .bodyIsScalar,
+                extData: utf8(#"a:2:{s:1:"n";i:2;s:1:"x";a:1:{s:1:"y";i:1;}}"#))
         ),
     ])
     func businessWorkerPacketsEncodeAndDecode(hex: String, packet: GatewayPacket) throws {

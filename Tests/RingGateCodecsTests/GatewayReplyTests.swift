@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct GatewayReplyTests {
     /// §10.2: three pipelined queries (11, 24, 26) answered back to back.
-    static let pipelined = bytes(hex: "00000004") + utf8("i:1;") + bytes(hex: "00000004") + utf8("i:2;")
+    static let pipelined =
+        bytes(hex: "00000004") + utf8("i:1;") + bytes(hex: "00000004") + utf8("i:2;")
         + bytes(hex: "00000006") + utf8("a:0:{}")
 
     @Test func encodesTheLabReplies() {

@@ -3,7 +3,10 @@ import Testing
 
 @Suite struct JSONTests {
     @Test func keepsOrderDuplicatesAndNumberText() throws {
-        let value = try #require(JSONParser.parse(#" {"where":{"uid":[],"connection_id":{},"groups":["5"]},"n":39069102337167360123,"f":1.50,"a":1,"a":2} "#))
+        let value = try #require(
+            JSONParser.parse(
+                #" {"where":{"uid":[],"connection_id":{},"groups":["5"]},"n":39069102337167360123,"f":1.50,"a":1,"a":2} "#
+            ))
         guard case .object(let members) = value else {
             Issue.record("object expected")
             return
@@ -40,7 +43,9 @@ import Testing
     }
 
     @Test func rejectsInvalidUTF8() {
-        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22]] {
+        for bytes: [UInt8] in [
+            [0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
+        ] {
             #expect(JSONParser.parse(bytes) == nil)
         }
     }
@@ -54,7 +59,9 @@ import Testing
     }
 
     @Test func boundsDepthLikePHP() {
-        func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+        func nested(_ depth: Int) -> String {
+            String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        }
         #expect(JSONParser.parse(nested(512)) != nil)
         #expect(JSONParser.parse(nested(513)) == nil)
         #expect(JSONParser.parse(nested(3), maxDepth: 3) != nil)
@@ -63,11 +70,15 @@ import Testing
     }
 
     @Test func writesLikePHPJSONEncode() {
-        #expect(JSONWriter.encode(.string("a/b\"c\\d\n\u{1}\u{1F}\u{7F}")) == utf8(#""a\/b\"c\\d\n\u0001\u001f"#) + [0x7F, 0x22])
+        #expect(
+            JSONWriter.encode(.string("a/b\"c\\d\n\u{1}\u{1F}\u{7F}")) == utf8(#""a\/b\"c\\d\n\u0001\u001f"#) + [
+                0x7F, 0x22,
+            ])
         #expect(JSONWriter.encode(.string("é中😀")) == utf8(#""\u00e9\u4e2d\ud83d\ude00""#))
         #expect(JSONWriter.encode(.string("é/"), escapesSlashes: false, escapesNonASCII: false) == utf8("\"é/\""))
         let value = JSONValue.object([
-            ("fields", .array([.string("uid")])), ("where", .object([("connection_id", .object([("4", .number(JSONNumber(4)))]))])),
+            ("fields", .array([.string("uid")])),
+            ("where", .object([("connection_id", .object([("4", .number(JSONNumber(4)))]))])),
             ("x", .array([.null, .bool(true), .bool(false), .number(JSONNumber(text: "1.5e3")!)])),
         ])
         let text = #"{"fields":["uid"],"where":{"connection_id":{"4":4}},"x":[null,true,false,1.5e3]}"#
@@ -82,7 +93,8 @@ import Testing
     }
 
     @Test func parsesTheSeedExtData() throws {
-        for vector in GatewaySeedVectors.all where vector.extData.first == UInt8(ascii: "{") || vector.extData.first == UInt8(ascii: "[") {
+        for vector in GatewaySeedVectors.all
+        where vector.extData.first == UInt8(ascii: "{") || vector.extData.first == UInt8(ascii: "[") {
             let value = try #require(JSONParser.parse(vector.extData), "\(vector.name)")
             #expect(JSONParser.parse(JSONWriter.encode(value)) == value)
         }

@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func normalisesJSONKeys() throws {
-        let list = try #require(JSONParser.parse(#"[42,"42","u2",true,false,null,1.9,-1.9,"05",9223372036854775807,1e19,[1]]"#))
+        let list = try #require(
+            JSONParser.parse(#"[42,"42","u2",true,false,null,1.9,-1.9,"05",9223372036854775807,1e19,[1]]"#))
         let keys = try #require(list.containerValues).map { PHPKey(json: $0) }
         #expect(
             keys == [
@@ -67,20 +68,28 @@ import Testing
 
     /// §9.4, verified against PHP.
     @Test func replaceRecursiveMatchesThePHPExample() throws {
-        let base = try #require(PHPUnserializer.unserialize(utf8(#"a:1:{s:1:"a";a:2:{s:1:"x";i:1;s:1:"y";a:1:{i:0;i:1;}}}"#))?.arrayValue)
-        let update = try #require(PHPUnserializer.unserialize(utf8(#"a:3:{s:1:"a";a:2:{s:1:"y";i:9;s:1:"z";i:2;}s:1:"5";s:3:"int";s:1:"b";b:1;}"#))?.arrayValue)
+        let base = try #require(
+            PHPUnserializer.unserialize(utf8(#"a:1:{s:1:"a";a:2:{s:1:"x";i:1;s:1:"y";a:1:{i:0;i:1;}}}"#))?.arrayValue)
+        let update = try #require(
+            PHPUnserializer.unserialize(
+                utf8(#"a:3:{s:1:"a";a:2:{s:1:"y";i:9;s:1:"z";i:2;}s:1:"5";s:3:"int";s:1:"b";b:1;}"#))?.arrayValue)
         let merged = PHPArrayMerge.replaceRecursive(base, with: update)
-        #expect(PHPSerializer.serialize(.array(merged)) == utf8(#"a:3:{s:1:"a";a:3:{s:1:"x";i:1;s:1:"y";i:9;s:1:"z";i:2;}i:5;s:3:"int";s:1:"b";b:1;}"#))
+        #expect(
+            PHPSerializer.serialize(.array(merged))
+                == utf8(#"a:3:{s:1:"a";a:3:{s:1:"x";i:1;s:1:"y";i:9;s:1:"z";i:2;}i:5;s:3:"int";s:1:"b";b:1;}"#))
     }
 
     @Test func replaceRecursiveMergesListsByIndex() {
-        let merged = PHPArrayMerge.replaceRecursive(["y": [1, 2, 3], "s": "t", "k": [1]], with: ["y": [9], "s": [1], "k": "v"])
+        let merged = PHPArrayMerge.replaceRecursive(
+            ["y": [1, 2, 3], "s": "t", "k": [1]], with: ["y": [9], "s": [1], "k": "v"])
         #expect(merged == ["y": [9, 2, 3], "s": [1], "k": "v"])
     }
 
     /// §10.1 V39: the "partial" update is the whole session; the result equals it byte for byte.
     @Test func replaceRecursiveOfSeedSessions() throws {
-        let stored = utf8(#"a:4:{s:2:"os";s:3:"ios";s:7:"version";s:5:"1.2.0";s:12:"build_number";s:2:"57";s:9:"device_id";s:36:"F2E37AD6-8086-4E19-AE4B-3F553CE0A6A5";}"#)
+        let stored = utf8(
+            #"a:4:{s:2:"os";s:3:"ios";s:7:"version";s:5:"1.2.0";s:12:"build_number";s:2:"57";s:9:"device_id";s:36:"F2E37AD6-8086-4E19-AE4B-3F553CE0A6A5";}"#
+        )
         let update = GatewaySeedVectors.all[38].extData
         let merged = PHPArrayMerge.replaceRecursive(
             try #require(PHPUnserializer.unserialize(stored)?.arrayValue),
@@ -95,7 +104,9 @@ import Testing
             return value
         }
         let merged = PHPArrayMerge.replaceRecursive(
-            try #require(nested(3000, leaf: ["a": 1]).arrayValue), with: try #require(nested(3000, leaf: ["b": 2]).arrayValue))
-        #expect(PHPSerializer.serialize(.array(merged)) == PHPSerializer.serialize(nested(3000, leaf: ["a": 1, "b": 2])))
+            try #require(nested(3000, leaf: ["a": 1]).arrayValue),
+            with: try #require(nested(3000, leaf: ["b": 2]).arrayValue))
+        #expect(
+            PHPSerializer.serialize(.array(merged)) == PHPSerializer.serialize(nested(3000, leaf: ["a": 1, "b": 2])))
     }
 }

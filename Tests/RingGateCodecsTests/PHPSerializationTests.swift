@@ -52,7 +52,8 @@ func roundTrip(_ text: String) -> [UInt8]? {
         #expect(PHPUnserializer.unserialize(utf8(#"s:1:""";"#)) == .string(utf8("\"")))
         #expect(PHPUnserializer.unserialize([0x73, 0x3A, 0x31, 0x3A, 0x22, 0x00, 0x22, 0x3B]) == .string([0]))
         for float in ["1", "-1", "+1", "1.", ".5", "-.5e+3", "1e5", "1E-5", "0.1"] {
-            #expect(PHPUnserializer.unserialize(utf8("d:\(float);")) == .float(PHPFloat(text: utf8(float))!), "\(float)")
+            #expect(
+                PHPUnserializer.unserialize(utf8("d:\(float);")) == .float(PHPFloat(text: utf8(float))!), "\(float)")
         }
         #expect(PHPFloat(text: utf8("1.5E-7"))?.value == 1.5e-7)
         #expect(PHPFloat(text: utf8("NAN"))?.value.isNaN == true)
@@ -82,7 +83,9 @@ func roundTrip(_ text: String) -> [UInt8]? {
     }
 
     @Test func emptyAndNonCanonicalKeys() throws {
-        let value = try #require(PHPUnserializer.unserialize(utf8(#"a:5:{s:1:"5";i:1;s:2:"05";i:2;s:2:"-0";i:3;s:2:"-3";i:4;S:1:"\37";i:5;}"#)))
+        let value = try #require(
+            PHPUnserializer.unserialize(
+                utf8(#"a:5:{s:1:"5";i:1;s:2:"05";i:2;s:2:"-0";i:3;s:2:"-3";i:4;S:1:"\37";i:5;}"#)))
         let array = try #require(value.arrayValue)
         #expect(array.keys == [.int(5), .string(utf8("05")), .string(utf8("-0")), .int(-3), .int(7)])
         #expect(PHPSerializer.serialize(value) == utf8(#"a:5:{i:5;i:1;s:2:"05";i:2;s:2:"-0";i:3;i:-3;i:4;i:7;i:5;}"#))
@@ -140,7 +143,8 @@ func roundTrip(_ text: String) -> [UInt8]? {
         // The GET_ALL_CLIENT_SESSIONS shape: cid => session string (double serialization).
         let session = GatewayLabVectors.session
         let reply: PHPValue = [1: .string(session)]
-        #expect(PHPSerializer.serialize(reply) == utf8(#"a:1:{i:1;s:43:"a:2:{s:4:"name";s:5:"alice";s:3:"age";i:5;}";}"#))
+        #expect(
+            PHPSerializer.serialize(reply) == utf8(#"a:1:{i:1;s:43:"a:2:{s:4:"name";s:5:"alice";s:3:"age";i:5;}";}"#))
         var writer = PHPSerializedWriter()
         writer.beginArray(count: 3)
         writer.writeKey(PHPKey(normalizing: "39069102337167360"))
@@ -152,7 +156,9 @@ func roundTrip(_ text: String) -> [UInt8]? {
         writer.endArray()
         writer.endArray()
         #expect(writer.bytes == utf8(#"a:3:{i:39069102337167360;a:1:{i:0;i:1;}s:3:"abc";a:0:{}i:7;a:0:{}}"#))
-        #expect(PHPSerializer.serialize([nil, true, -12, 12.5, "x"]) == utf8(#"a:5:{i:0;N;i:1;b:1;i:2;i:-12;i:3;d:12.5;i:4;s:1:"x";}"#))
+        #expect(
+            PHPSerializer.serialize([nil, true, -12, 12.5, "x"])
+                == utf8(#"a:5:{i:0;N;i:1;b:1;i:2;i:-12;i:3;d:12.5;i:4;s:1:"x";}"#))
     }
 
     @Test func floatsPrintLikePHP() {

@@ -57,7 +57,9 @@ public enum RegisterMessage: Hashable, Sendable {
             return .badRequest(reason: "not a JSON object")
         }
         guard let event = json["event"], !isPHPEmpty(event) else { return .badRequest(reason: "no event") }
-        guard let name = event.stringValue else { return .unknownEvent(String(decoding: JSONWriter.encode(event), as: UTF8.self)) }
+        guard let name = event.stringValue else {
+            return .unknownEvent(String(decoding: JSONWriter.encode(event), as: UTF8.self))
+        }
         switch name {
         case "gateway_connect":
             guard let address = json["address"], !isPHPEmpty(address), let addressText = address.stringValue else {

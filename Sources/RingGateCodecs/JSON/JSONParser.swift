@@ -30,7 +30,8 @@ public enum JSONParser {
         var position = start
         func digits(_ bytes: borrowing Span<UInt8>, _ position: inout Int) -> Int {
             let first = position
-            while position < bytes.count && bytes[position] >= UInt8(ascii: "0") && bytes[position] <= UInt8(ascii: "9") {
+            while position < bytes.count && bytes[position] >= UInt8(ascii: "0") && bytes[position] <= UInt8(ascii: "9")
+            {
                 position += 1
             }
             return position - first
@@ -48,7 +49,8 @@ public enum JSONParser {
         }
         if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
             position += 1
-            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-"))
+            {
                 position += 1
             }
             guard digits(bytes, &position) > 0 else { return nil }

@@ -21,7 +21,8 @@ public struct JSONWriter: Sendable {
     }
 
     /// The JSON text of `value`, PHP-style.
-    public static func encode(_ value: JSONValue, escapesSlashes: Bool = true, escapesNonASCII: Bool = true) -> [UInt8] {
+    public static func encode(_ value: JSONValue, escapesSlashes: Bool = true, escapesNonASCII: Bool = true) -> [UInt8]
+    {
         var writer = JSONWriter(escapesSlashes: escapesSlashes, escapesNonASCII: escapesNonASCII)
         writer.write(value)
         return writer.bytes

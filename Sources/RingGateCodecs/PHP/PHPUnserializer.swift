@@ -44,4 +44,3 @@ public enum PHPUnserializer {
         return parser.run(input)
     }
 }
-

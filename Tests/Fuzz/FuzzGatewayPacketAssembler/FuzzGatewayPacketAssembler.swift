@@ -1,7 +1,8 @@
+import RingGateCodecs
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RingGateCodecs
 
 /// Feeds `input` to a `GatewayPacketAssembler` in chunks of `chunkSize` bytes and checks its
 /// invariants: every packet re-encodes to exactly the bytes it was cut from, the zero-copy and copying

@@ -1,7 +1,8 @@
+import RingGateCodecs
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RingGateCodecs
 
 /// Unserializes `input` and checks the invariants: no trap, and a parsed value re-serializes to bytes
 /// that parse back to an equal value (for values without `r:`/`R:` references, whose numbering
