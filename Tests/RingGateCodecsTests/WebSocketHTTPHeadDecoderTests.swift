@@ -81,6 +81,18 @@ import Testing
         #expect(decodeHead([Array("GETX / HTTP/1.1\r\n\r\n".utf8)]).isComplete)
     }
 
+    /// FuzzWebSocketHandshake crash-2d3980d8 (a fuzzer oracle bug, kept as a vector): fed one byte at
+    /// a time, "G" is reported as head bytes before "e" fails the GET check; fed whole, nothing is.
+    /// The verdict is the same in every chunking.
+    @Test func fuzzVectorMixedCaseGET() {
+        let input = hex("4765544b65793a206c49474864684e6862000000009c656253d0ced1cefb0a486f2d2f6368617420636f")
+        for (name, chunks) in chunkings(of: input) {
+            let outcome = decodeHead(chunks, maxHeadLength: 200)
+            #expect(outcome.error == .badHandshake && !outcome.isComplete, "\(name)")
+            #expect(outcome.head == (chunks[0].count == 1 ? Array("G".utf8) : []), "\(name)")
+        }
+    }
+
     @Test func headLengthLimit() {
         let head = Array("GET / HTTP/1.1\r\nX: \(String(repeating: "a", count: 100))\r\n\r\n".utf8)
         #expect(decodeHead([head], maxHeadLength: head.count).isComplete)

@@ -36,9 +36,13 @@ struct UTF8Validator: Equatable, Sendable {
         var index = range.lowerBound
         let end = range.upperBound
         while index < end {
+            if current == Self.accept {
+                // Fast path: a run of ASCII between characters needs no table lookups.
+                while index < end && bytes[index] < 0x80 { index &+= 1 }
+                if index == end { break }
+            }
             let byte = bytes[index]
             index &+= 1
-            if current == Self.accept && byte < 0x80 { continue }  // ASCII between characters
             let byteClass = Self.table[Int(byte)]
             current = Self.table[256 &+ Int(current) &+ Int(byteClass)]
             if current == Self.reject {

@@ -21,7 +21,7 @@
 ///
 /// After `decode` throws, the connection must be closed (with the error's close code); the decoder
 /// is not meant to be used again.
-public struct WebSocketDecoder: Sendable {
+public struct WebSocketDecoder: Equatable, Sendable {
     // Layout: 8 + 8 + 4 + 4 × 1 = 24 bytes (see `WebSocketDecoderTests.layoutIsSmall`).
 
     /// Payload bytes still to come in the current frame; while the header is read, the extended

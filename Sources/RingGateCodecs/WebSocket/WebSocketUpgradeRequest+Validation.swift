@@ -44,7 +44,7 @@ extension WebSocketUpgradeRequest {
     ///
     /// Checks run in the order the reference implementations run them, so the same request gets
     /// the same answer (workerman 5 checks the version before the key).
-    public func rejection(under validation: Validation) -> WebSocketHandshakeRejection? {
+    public func rejection(under validation: Validation = .rfc6455) -> WebSocketHandshakeRejection? {
         switch validation {
         case .workerman:
             guard method.hasPrefix("GET") else { return .methodNotGet }

@@ -1,0 +1,117 @@
+/// A message of the Register service protocol (spec §6): one JSON document per `\n`-terminated line.
+public enum RegisterMessage: Hashable, Sendable {
+    /// A gateway announces its inner address (`lanIp:lanPort`).
+    case gatewayConnect(address: String, secretKey: String?)
+    /// A worker or GatewayClient asks for the gateway list.
+    case workerConnect(secretKey: String?)
+    /// Keepalive; the Register does nothing with it.
+    case ping
+    /// The Register's list of gateway addresses, sent to workers.
+    case broadcastAddresses([String])
+
+    /// The JSON document, without the line terminator.
+    ///
+    /// Byte-identical to PHP's output wherever PHP's output is valid JSON. `gateway_connect` is built
+    /// by PHP by string concatenation (spaces after the commas, no escaping at all); RingGate keeps
+    /// the layout but escapes what JSON requires (`"`, `\`, control characters), so a secret like
+    /// `k"e/y` — for which PHP writes invalid JSON that no Register accepts — is written
+    /// `k\"e/y`. `/` and non-ASCII stay raw there, as PHP writes them. The other messages are
+    /// `json_encode` output in PHP and use `JSONWriter` (`/` → `\/`, non-ASCII → `\uXXXX`).
+    /// A nil secret is written as `""`.
+    public var encodedJSON: [UInt8] {
+        switch self {
+        case .gatewayConnect(let address, let secretKey):
+            var writer = JSONWriter(escapesSlashes: false, escapesNonASCII: false)
+            writer.bytes.append(contentsOf: #"{"event":"gateway_connect", "address":""#.utf8)
+            writer.writeEscapedContents(address)
+            writer.bytes.append(contentsOf: #"", "secret_key":""#.utf8)
+            writer.writeEscapedContents(secretKey ?? "")
+            writer.bytes.append(contentsOf: #""}"#.utf8)
+            return writer.bytes
+        case .workerConnect(let secretKey):
+            return JSONWriter.encode(
+                .object([("event", .string("worker_connect")), ("secret_key", .string(secretKey ?? ""))]))
+        case .ping:
+            return Array(#"{"event":"ping"}"#.utf8)
+        case .broadcastAddresses(let addresses):
+            return JSONWriter.encode(
+                .object([
+                    ("event", .string("broadcast_addresses")), ("addresses", .array(addresses.map { .string($0) })),
+                ]))
+        }
+    }
+
+    /// The JSON document followed by `\n`, ready for the Text-framed Register connection.
+    public var encodedLine: [UInt8] {
+        var line = encodedJSON
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// Interprets one line received on a Register connection, as PHP's Register and BusinessWorker
+    /// do. Trailing `\r`/`\n` are ignored.
+    public static func decode(line: borrowing Span<UInt8>) -> RegisterLine {
+        var end = line.count
+        while end > 0 && (line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r")) { end -= 1 }
+        guard let json = JSONParser.parse(line.extracting(0..<end)), case .object = json else {
+            return .badRequest(reason: "not a JSON object")
+        }
+        guard let event = json["event"], !isPHPEmpty(event) else { return .badRequest(reason: "no event") }
+        guard let name = event.stringValue else {
+            return .unknownEvent(String(decoding: JSONWriter.encode(event), as: UTF8.self))
+        }
+        switch name {
+        case "gateway_connect":
+            guard let address = json["address"], !isPHPEmpty(address), let addressText = address.stringValue else {
+                return .badRequest(reason: "gateway_connect without a string address")
+            }
+            return .message(.gatewayConnect(address: addressText, secretKey: secret(in: json)))
+        case "worker_connect":
+            return .message(.workerConnect(secretKey: secret(in: json)))
+        case "ping":
+            return .message(.ping)
+        case "broadcast_addresses":
+            guard let values = json["addresses"]?.containerValues else {
+                return .badRequest(reason: "broadcast_addresses without a list or object of addresses")
+            }
+            return .message(.broadcastAddresses(values.compactMap(\.stringValue)))
+        default:
+            return .unknownEvent(name)
+        }
+    }
+
+    /// Interprets one line (see `decode(line:)` for spans).
+    public static func decode(line: [UInt8]) -> RegisterLine {
+        decode(line: line.span)
+    }
+
+    /// `secret_key` as PHP compares it: missing means `""`; a non-string matches no secret (nil).
+    private static func secret(in json: JSONValue) -> String? {
+        guard let value = json["secret_key"] else { return "" }
+        return value.stringValue
+    }
+
+    /// PHP's `empty()`: null, false, 0, 0.0, `""`, `"0"` and empty arrays.
+    private static func isPHPEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
+        case .bool(let flag): return !flag
+        case .number(let number): return number.doubleValue == 0
+        case .string(let string): return string.isEmpty || string == "0"
+        case .array(let elements): return elements.isEmpty
+        case .object(let members): return members.isEmpty
+        }
+    }
+}
+
+/// What one received Register line means.
+public enum RegisterLine: Hashable, Sendable {
+    /// A message of the protocol.
+    case message(RegisterMessage)
+    /// Valid JSON with a non-empty `event` that names no known event; the Register closes the
+    /// connection without a reply.
+    case unknownEvent(String)
+    /// Not a JSON object with a non-empty `event`, or a known event missing what it needs; the
+    /// Register answers with its "Bad request" line (or closes) and drops the connection.
+    case badRequest(reason: String)
+}
