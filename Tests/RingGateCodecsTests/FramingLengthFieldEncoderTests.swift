@@ -1,8 +1,6 @@
 import RingGateCodecs
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
 /// Writes the header for `payloadLength` into a buffer of `capacity` bytes and returns the buffer.
 private func header(
     payloadLength: Int,

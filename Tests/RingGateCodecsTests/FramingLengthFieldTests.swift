@@ -1,8 +1,6 @@
 import RingGateCodecs
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
 /// A fresh length-field decoder behind the driver's calling convention.
 private func lengthDecode(_ options: LengthFieldFraming) -> FramingTestDriver.Decode {
     var decoder = LengthFieldDecoder()

@@ -231,6 +231,9 @@ enum FramingTestDriver {
     }
 }
 
+/// The UTF-8 bytes of `text`.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
 /// Bytes from hex digit pairs, spaces ignored: `hex("00 00 00 09")`. Shared by every codec test.
 func hex(_ text: String) -> [UInt8] {
     let digits = text.filter { !$0.isWhitespace }.map { UInt8(String($0), radix: 16)! }

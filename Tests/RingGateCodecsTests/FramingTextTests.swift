@@ -1,8 +1,6 @@
 import RingGateCodecs
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
 /// A fresh Text decoder behind the driver's calling convention.
 private func textDecode(_ options: TextFraming = TextFraming()) -> FramingTestDriver.Decode {
     var decoder = TextDecoder()

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func reassemblesAcrossEverySplit() throws {
-        let wire = bytes(hex: GatewayLabVectors.onMessageWithSession) + bytes(hex: GatewayLabVectors.onMessageHello)
+        let wire = hex(GatewayLabVectors.onMessageWithSession) + hex(GatewayLabVectors.onMessageHello)
         for cut in 1..<wire.count {
             var assembler = GatewayPacketAssembler()
             var bodies: [[UInt8]] = []
@@ -73,7 +73,7 @@ import Testing
 
     @Test func lendsContentsInPlaceAndConsumes() throws {
         var assembler = GatewayPacketAssembler()
-        assembler.append(bytes(hex: GatewayLabVectors.onMessageWithSession))
+        assembler.append(hex(GatewayLabVectors.onMessageWithSession))
         let layout = try #require(try assembler.peekPacket())
         #expect(layout.byteCount == 0x4D && layout.extRange == 28..<71 && layout.bodyRange == 71..<77)
         let (extData, body) = assembler.withContents(of: layout) { ext, body in

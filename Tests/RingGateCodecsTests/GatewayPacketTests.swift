@@ -55,14 +55,14 @@ import Testing
 
     @Test func labEventsEncodeByteExactly() throws {
         let session = GatewayLabVectors.session
-        #expect(try event(.onConnect).encoded() == bytes(hex: GatewayLabVectors.onConnect))
-        #expect(try event(.onMessage, body: utf8("hello")).encoded() == bytes(hex: GatewayLabVectors.onMessageHello))
+        #expect(try event(.onConnect).encoded() == hex(GatewayLabVectors.onConnect))
+        #expect(try event(.onMessage, body: utf8("hello")).encoded() == hex(GatewayLabVectors.onMessageHello))
         #expect(
             try event(.onMessage, ext: session, body: utf8("second")).encoded()
-                == bytes(hex: GatewayLabVectors.onMessageWithSession))
-        #expect(try event(.onClose, ext: session).encoded() == bytes(hex: GatewayLabVectors.onCloseWithSession))
+                == hex(GatewayLabVectors.onMessageWithSession))
+        #expect(try event(.onClose, ext: session).encoded() == hex(GatewayLabVectors.onCloseWithSession))
         let ping = GatewayPacket(command: .ping, flags: .bodyIsScalar)
-        #expect(try ping.encoded() == bytes(hex: GatewayLabVectors.ping))
+        #expect(try ping.encoded() == hex(GatewayLabVectors.ping))
     }
 
     @Test func labWebSocketConnectEventEncodesByteExactly() throws {
@@ -70,7 +70,7 @@ import Testing
         let packet = event(.onWebSocketConnect, body: body, flags: [])
         let wire = try packet.encoded()
         #expect(wire.count == 737)
-        #expect(Array(wire[..<28]) == bytes(hex: GatewayLabVectors.onWebSocketConnectHeader))
+        #expect(Array(wire[..<28]) == hex(GatewayLabVectors.onWebSocketConnectHeader))
         #expect(Array(wire[28...]) == body)
     }
 
@@ -138,7 +138,7 @@ import Testing
         ),
     ])
     func businessWorkerPacketsEncodeAndDecode(hex: String, packet: GatewayPacket) throws {
-        let wire = bytes(hex: hex)
+        let wire = RingGateCodecsTests.hex(hex)
         #expect(try packet.encoded() == wire)
         var assembler = GatewayPacketAssembler()
         assembler.append(wire)

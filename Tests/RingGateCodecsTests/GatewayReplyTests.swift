@@ -4,11 +4,11 @@ import Testing
 @Suite struct GatewayReplyTests {
     /// §10.2: three pipelined queries (11, 24, 26) answered back to back.
     static let pipelined =
-        bytes(hex: "00000004") + utf8("i:1;") + bytes(hex: "00000004") + utf8("i:2;")
-        + bytes(hex: "00000006") + utf8("a:0:{}")
+        hex("00000004") + utf8("i:1;") + hex("00000004") + utf8("i:2;")
+        + hex("00000006") + utf8("a:0:{}")
 
     @Test func encodesTheLabReplies() {
-        #expect(GatewayReply.encoded(payload: utf8("i:1;")) == bytes(hex: "00000004") + utf8("i:1;"))
+        #expect(GatewayReply.encoded(payload: utf8("i:1;")) == hex("00000004") + utf8("i:1;"))
         let sessions = utf8(#"a:1:{i:1;s:43:"a:2:{s:4:"name";s:5:"alice";s:3:"age";i:5;}";}"#)
         #expect(GatewayReply.encoded(payload: sessions).prefix(4) == [0, 0, 0, 0x3D])
         var buffer: [UInt8] = []
@@ -32,14 +32,14 @@ import Testing
 
     @Test func refusesRepliesAboveTheLimitBeforeTheyArrive() throws {
         var assembler = GatewayReplyAssembler(maxReplyLength: 6)
-        assembler.append(bytes(hex: "00000006") + utf8("a:0:{}") + bytes(hex: "00000007"))
+        assembler.append(hex("00000006") + utf8("a:0:{}") + hex("00000007"))
         #expect(try assembler.nextReply() == utf8("a:0:{}"))
         #expect(throws: GatewayProtocolError.replyTooLarge(length: 7, limit: 6)) { try assembler.nextReply() }
     }
 
     @Test func zeroLengthReplyIsAnEmptyPayload() throws {
         var assembler = GatewayReplyAssembler()
-        assembler.append(bytes(hex: "00000000"))
+        assembler.append(hex("00000000"))
         #expect(try assembler.nextReply() == [])
     }
 }

@@ -1,21 +1,6 @@
 import RingGateCodecs
 import Testing
 
-/// Decodes lowercase or uppercase hex text into bytes; traps on malformed test data.
-func bytes(hex: String) -> [UInt8] {
-    let digits = Array(hex.utf8)
-    precondition(digits.count % 2 == 0, "test hex has an even length")
-    func nibble(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: preconditionFailure("test hex is hex")
-        }
-    }
-    return stride(from: 0, to: digits.count, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
-}
-
 /// Bytes of ASCII/UTF-8 text.
 func utf8(_ text: String) -> [UInt8] { Array(text.utf8) }
 
@@ -31,7 +16,7 @@ struct SeedVector: CustomTestStringConvertible, Sendable {
     var extData: [UInt8]
     var body: [UInt8]
 
-    var wire: [UInt8] { bytes(hex: hex) }
+    var wire: [UInt8] { RingGateCodecsTests.hex(hex) }
     var testDescription: String { name }
 }
 
@@ -53,7 +38,7 @@ enum GatewaySeedVectors {
             hex:
                 "0000003f050000000000000000000000000000000101000000000000fffe000000000023000000000000000100010101ab564ace4d51b232d051029226b500",
             packLength: 63, command: 5, connectionID: 1, flags: 0x01, extLength: 0,
-            extData: [], body: bytes(hex: "fffe000000000023000000000000000100010101ab564ace4d51b232d051029226b500")),
+            extData: [], body: hex("fffe000000000023000000000000000100010101ab564ace4d51b232d051029226b500")),
         SeedVector(
             name: "V04",
             hex:
