@@ -31,12 +31,23 @@ public final class Ring {
         0,
     ]
 
-    /// Creates a ring with `entries` submission slots and a completion queue `completionMultiplier`
-    /// times larger (multishot operations post many completions per submission).
-    public init(entries: UInt32, completionEntries: UInt32) throws(SystemError) {
+    /// Flags for a ring whose descriptor another ring polls (a shard's upstream ring). DEFER_TASKRUN is
+    /// left out on purpose: such a ring posts completions only when its owner enters it, so a poll on its
+    /// descriptor armed in another ring never fires (measured on Linux 6.18); COOP_TASKRUN rings post
+    /// them from task work, which runs while the thread waits in the other ring, and the poll fires.
+    private static let pollableFlagPreferences: [UInt32] = [
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        0,
+    ]
+
+    /// Creates a ring with `entries` submission slots and `completionEntries` completion slots
+    /// (multishot operations post many completions per submission). `pollable`: another ring will wait
+    /// for this one's completions by polling its descriptor.
+    public init(entries: UInt32, completionEntries: UInt32, pollable: Bool = false) throws(SystemError) {
         var lastError: Int32 = 0
         var accepted: UInt32?
-        for flags in Self.flagPreferences {
+        for flags in pollable ? Self.pollableFlagPreferences : Self.flagPreferences {
             var params = io_uring_params()
             params.flags = flags | IORING_SETUP_CQSIZE
             params.cq_entries = completionEntries
