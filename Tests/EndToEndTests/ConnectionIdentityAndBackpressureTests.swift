@@ -1,6 +1,7 @@
 import Glibc
 import RingGate
 import RingGateCodecs
+import RingGateRuntime
 import Synchronization
 import TestSupport
 import Testing
@@ -105,6 +106,45 @@ struct ConnectionIdentityAndBackpressureTests {
             let frame: [UInt8] = [0, 0, 4, 0] + [UInt8](repeating: 1, count: 1020)
             for _ in 0..<8 { try? stalled.send((0..<1024).flatMap { _ in frame }) }
             #expect(server.waitFor { $0.closes[.slowClient] == 1 })
+        }
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct StalledPeerTests {
+    /// A send blocked on a peer that never reads must not keep the connection (or shutdown) waiting.
+    @Test func stopCompletesWithASendBlockedOnAStalledPeer() throws {
+        var stopStarted: UInt64 = 0
+        let stalled: TestClient = try withGateway(listeners: ["frame://127.0.0.1:0"], shards: 1) { server in
+            let stalled = try TestClient(port: server.port())
+            var size: Int32 = 4096
+            setsockopt(stalled.descriptor, SOL_SOCKET, SO_RCVBUF, &size, 4)
+            let frame: [UInt8] = [0, 0, 4, 0] + [UInt8](repeating: 3, count: 1020)
+            for _ in 0..<4 { try stalled.send((0..<1024).flatMap { _ in frame }) }
+            #expect(server.waitFor { $0.sendQueueDrops > 0 })
+            stopStarted = ShardLoop.now()
+            return stalled
+        }  // withGateway stops the server here
+        let stopSeconds = Double(ShardLoop.now() - stopStarted) / 1e9
+        #expect(stopSeconds < 5, "stop took \(stopSeconds) s")
+        #expect(stalled.waitForClose())
+    }
+
+    /// A graceful close (here: the WebSocket close handshake) whose reply the peer never takes is
+    /// finished after the listener's drain timeout.
+    @Test func gracefulCloseOfAStalledPeerEndsAfterTheDrainTimeout() throws {
+        try withGateway(
+            listeners: ["websocket://127.0.0.1:0"], shards: 1,
+            configure: { $0.listeners[0].drainTimeoutNanoseconds = 300_000_000 }
+        ) { server in
+            let client = try WebSocketTestClient(port: server.port())
+            var size: Int32 = 4096
+            setsockopt(client.connection.descriptor, SOL_SOCKET, SO_RCVBUF, &size, 4)
+            let big = WebSocketTestClient.frame(opcode: 2, payload: [UInt8](repeating: 9, count: 60_000))
+            for _ in 0..<100 { try client.connection.send(big) }
+            try client.connection.send(WebSocketTestClient.frame(opcode: 8, payload: [0x03, 0xE8]))
+            #expect(server.waitFor { $0.closes[.webSocketClose] == 1 })
+            #expect(server.waitFor { $0.liveConnections == 0 })
         }
     }
 }

@@ -41,11 +41,19 @@ struct ClientLifecycleTests {
         #expect(lifecycle.phase == .closed)
     }
 
-    @Test func failedShutdownCancelsTheReceive() {
+    @Test func aSendBlockedOnAPeerThatDoesNotReadIsEndedByTheShutdown() {
+        var lifecycle = ClientLifecycle(resolvingPeer: false)
+        lifecycle.sendSubmitted()
+        #expect(lifecycle.abort() == .submitShutdown)
+        #expect(lifecycle.shutdownCompleted(result: 0) == .none)
+        #expect(lifecycle.sendCompleted(result: -32) == .settled(then: .submitClose))
+    }
+
+    @Test func failedShutdownCancelsWhatIsInFlight() {
         var lifecycle = ClientLifecycle(resolvingPeer: false)
         lifecycle.receiveSubmitted()
         #expect(lifecycle.abort() == .submitShutdown)
-        #expect(lifecycle.shutdownCompleted(result: -107) == .cancelReceive)
+        #expect(lifecycle.shutdownCompleted(result: -107) == .cancelAll)
         #expect(lifecycle.receiveCompleted(result: -125, hasMore: false, noBuffers: false) == .discard(then: .none))
         #expect(lifecycle.cancelCompleted() == .submitClose)
     }

@@ -22,7 +22,9 @@ struct ClientLifecycle: Equatable {
         case none
         case armReceive
         case submitShutdown
-        case cancelReceive
+        /// Cancel every operation still in flight on the socket (the shutdown that should have ended
+        /// them failed).
+        case cancelAll
         case submitClose
     }
 
@@ -123,14 +125,16 @@ struct ClientLifecycle: Equatable {
         phase == .draining ? abort() : .none
     }
 
-    /// Close now, dropping whatever was not yet handed to the kernel.
+    /// Close now, dropping whatever was not yet handed to the kernel. An armed receive or a send
+    /// blocked on a peer that does not read would hold the socket open forever, so both are ended with
+    /// shutdown(SHUT_RDWR) first (EOF for the receive, EPIPE for the send).
     mutating func abort() -> Action {
         switch phase {
         case .closing, .closed:
             return .none
         case .resolvingPeer, .open, .draining:
             phase = .closing
-            if receiveArmed {
+            if receiveArmed || sendInFlight {
                 auxiliaryInFlight += 1
                 return .submitShutdown
             }
@@ -140,9 +144,9 @@ struct ClientLifecycle: Equatable {
 
     mutating func shutdownCompleted(result: Int32) -> Action {
         auxiliaryInFlight -= 1
-        if result < 0 && receiveArmed {
+        if result < 0 && (receiveArmed || sendInFlight) {
             auxiliaryInFlight += 1
-            return .cancelReceive
+            return .cancelAll
         }
         return idle && phase == .closing ? closeNow() : .none
     }

@@ -42,6 +42,9 @@ public struct ListenerConfiguration: Sendable {
     public var slowClientPolicy: SlowClientPolicy = .dropMessages
     /// A WebSocket client that has not completed its handshake by then is closed.
     public var handshakeTimeoutNanoseconds: UInt64 = 10_000_000_000
+    /// A graceful close (kick, close handshake, protocol error) waits at most this long for the peer to
+    /// take the queued output, then closes anyway.
+    public var drainTimeoutNanoseconds: UInt64 = 10_000_000_000
     public var webSocket = WebSocketListenerOptions()
 
     public init(address: SocketAddress, framing: Framing) {

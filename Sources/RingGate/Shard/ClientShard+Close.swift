@@ -13,6 +13,10 @@ extension ClientShard {
             lifecycle.drain()
             connections[Int(slot)].lifecycle = lifecycle
             counters.countClose(reason)
+            // A peer that never reads would keep a draining connection forever: bound the flush.
+            wheel.schedule(
+                CompletionTag(kind: .drainTimeout, generation: client.generation, slot: slot).rawValue,
+                afterNanoseconds: listeners[Int(connections[Int(slot)].listener)].configuration.drainTimeoutNanoseconds)
             if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight {
                 finishClosing(client)
             }
@@ -22,8 +26,17 @@ extension ClientShard {
         finishClosing(client)
     }
 
+    /// A graceful close whose output was not flushed in time is finished abortively.
+    func drainTimedOut(_ tag: CompletionTag) {
+        let client = ClientID(slot: tag.slot, generation: tag.generation)
+        guard lifecycle(of: client)?.phase == .draining else { return }
+        logger.info(
+            "closing client that did not take its output in time", metadata: ["peer": "\(peerDescription(tag.slot))"])
+        finishClosing(client)
+    }
+
     /// Tells the application, drops the queue and moves the lifecycle to closing.
-    private func finishClosing(_ client: ClientID) {
+    func finishClosing(_ client: ClientID) {
         let slot = client.slot
         if connections[Int(slot)].announced {
             connections[Int(slot)].announced = false
@@ -47,10 +60,8 @@ extension ClientShard {
                 tag: CompletionTag(kind: .receive, generation: generation, slot: slot))
         case .submitShutdown:
             io.ring.shutdown(fileIndex: slot, tag: CompletionTag(kind: .shutdown, generation: generation, slot: slot))
-        case .cancelReceive:
-            io.ring.cancel(
-                CompletionTag(kind: .receive, generation: generation, slot: slot),
-                tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
+        case .cancelAll:
+            io.ring.cancelAll(fileIndex: slot, tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
         case .submitClose:
             if !bypassLifecycle { releaseAssemblies(slot) }
             io.ring.closeDirect(

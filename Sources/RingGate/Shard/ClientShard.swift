@@ -7,6 +7,7 @@ import RingGateRuntime
 extension OperationKind {
     static let handshakeTimeout = OperationKind(rawValue: OperationKind.firstUserKind)
     static let acceptRetry = OperationKind(rawValue: OperationKind.firstUserKind + 1)
+    static let drainTimeout = OperationKind(rawValue: OperationKind.firstUserKind + 2)
 }
 
 /// A listener as one shard sees it: its own SO_REUSEPORT socket and the shared configuration.
@@ -110,6 +111,7 @@ public final class ClientShard: ShardHandler {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)
             case .acceptRetry: if !stopping { armAccept(listener: Int(tag.slot)) }
+            case .drainTimeout: drainTimedOut(tag)
             default: break
             }
         }

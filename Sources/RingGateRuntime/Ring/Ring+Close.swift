@@ -20,6 +20,14 @@ extension Ring {
         sqe.pointee.user_data = tag.rawValue
     }
 
+    /// Cancels every request on direct descriptor `fileIndex` (IORING_ASYNC_CANCEL_FD_FIXED | ALL, Linux 6.0).
+    public func cancelAll(fileIndex: UInt32, tag: CompletionTag) {
+        let sqe = nextSubmission()
+        io_uring_prep_cancel_fd(
+            sqe, Int32(bitPattern: fileIndex), IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED)
+        sqe.pointee.user_data = tag.rawValue
+    }
+
     /// Cancels the request that was submitted with `target`'s user_data (a multishot accept at shutdown).
     public func cancel(_ target: CompletionTag, tag: CompletionTag) {
         let sqe = nextSubmission()
