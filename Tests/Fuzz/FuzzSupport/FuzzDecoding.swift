@@ -151,7 +151,6 @@ public enum FuzzDecoding {
     /// Decodes `wire` whole and in chunks of `chunkSize`, each with a fresh copy of `decoder`, and traps
     /// unless both observe `expected` and, fed whole, every message arrives in one event (deliverable
     /// without a copy). Returns the whole decoding.
-    @discardableResult
     public static func checkFraming<Decoder>(
         _ wire: [UInt8],
         chunkSize: Int,
