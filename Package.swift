@@ -66,18 +66,25 @@ let package = Package(
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.
+        // FuzzSupport: the corpus replayer and the DecodeStep driver they share (Glibc only, no Foundation).
+        .target(name: "FuzzSupport", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzSupport"),
         .executableTarget(
-            name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketDecoder"),
+            name: "FuzzWebSocketDecoder", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzWebSocketDecoder"),
         .executableTarget(
-            name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzWebSocketHandshake"),
+            name: "FuzzWebSocketHandshake", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzWebSocketHandshake"),
         .executableTarget(
-            name: "FuzzTextDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzTextDecoder"),
+            name: "FuzzTextDecoder", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzTextDecoder"),
         .executableTarget(
-            name: "FuzzLengthFieldDecoder", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzLengthFieldDecoder"),
+            name: "FuzzLengthFieldDecoder", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzLengthFieldDecoder"),
         .executableTarget(
-            name: "FuzzGatewayPacketAssembler", dependencies: ["RingGateCodecs"],
+            name: "FuzzGatewayPacketAssembler", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzGatewayPacketAssembler"),
         .executableTarget(
-            name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs"], path: "Tests/Fuzz/FuzzPHPUnserialize"),
+            name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzPHPUnserialize"),
     ]
 )

@@ -1,8 +1,5 @@
+import FuzzSupport
 import RingGateCodecs
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Feeds `input` to a `GatewayPacketAssembler` in chunks of `chunkSize` bytes and checks its
 /// invariants: every packet re-encodes to exactly the bytes it was cut from, the zero-copy and copying
@@ -46,36 +43,9 @@ func fuzzOne(_ data: [UInt8]) {
     exercise(Array(data.dropFirst()), chunkSize: Int(first) + 1)
 }
 
-#if FUZZING
-    @_cdecl("LLVMFuzzerTestOneInput")
-    public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-        fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
-        return 0
-    }
-#else
-    /// Replays corpus files given as arguments, so crashes can be reproduced without libFuzzer.
-    @main struct Replay {
-        static func main() throws {
-            for path in CommandLine.arguments.dropFirst() {
-                fuzzOne(try readFile(path))
-                print("ok \(path)")
-            }
-        }
-    }
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { FuzzReplay.one(data, size, fuzzOne) }
 
-    struct ReadError: Error { let path: String }
-
-    /// The bytes of the file at `path` (Glibc only: the fuzz targets avoid Foundation).
-    func readFile(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw ReadError(path: path) }
-        defer { fclose(file) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count == 0 { break }
-            result += chunk[..<count]
-        }
-        return result
-    }
+#if !FUZZING
+    @main struct Replay { static func main() { FuzzReplay.main(arguments: CommandLine.arguments, fuzzOne) } }
 #endif

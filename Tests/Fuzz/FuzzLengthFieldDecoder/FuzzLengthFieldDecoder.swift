@@ -11,74 +11,14 @@
 // - fed whole, each complete message is one event (deliverable without a copy);
 // - when the header is stripped, re-encoding each message with LengthFieldEncoder reproduces the wire.
 //
-// Build: swift build --product FuzzLengthFieldDecoder --sanitize=fuzzer --sanitize=address
-//        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz
-// The extra -Xswiftc is needed with Swift 6.3: SwiftPM passes the two sanitizers as separate
-// -sanitize= flags and only -sanitize=address reaches the frontend, so without it the code has
-// ASan but no coverage instrumentation ("Loaded 1 modules (3 inline 8-bit counters)") and
-// libFuzzer mutates blindly.
+// Build and run: `scripts/fuzz-smoke.sh 60 FuzzLengthFieldDecoder` (flags: FuzzSupport/FuzzReplay.swift).
 // Without FUZZING the executable replays files (or directories of files) given as arguments.
+import FuzzSupport
 import RingGateCodecs
 
-#if !FUZZING
-    import Foundation
-#endif
-
-/// What a connection would observe.
-struct Outcome: Equatable {
-    var messages: [[UInt8]] = []
-    var unfinished: [UInt8] = []
-    var error: ProtocolError.Kind? = nil
-}
-
-/// Feeds `chunks` to a fresh decoder, checking the step contract; returns the outcome and, per
-/// complete message, how many events it took.
-func decode(_ chunks: [[UInt8]], options: LengthFieldFraming) -> (Outcome, eventsPerMessage: [Int]) {
-    var decoder = LengthFieldDecoder()
-    var outcome = Outcome()
-    var events: [Int] = []
-    var message: [UInt8] = []
-    var messageEvents = 0
-    for chunk in chunks {
-        var bytes = chunk
-        var input = bytes.mutableSpan
-        var offset = 0
-        while true {
-            let step: DecodeStep
-            do {
-                step = try decoder.decode(&input, from: offset, options: options)
-            } catch {
-                outcome.error = error.kind
-                return (outcome, events)
-            }
-            precondition(step.nextOffset >= offset && step.nextOffset <= input.count, "nextOffset out of bounds")
-            if case .messageBytes(let range, let isMessageEnd) = step.event {
-                precondition(range.lowerBound >= offset && range.upperBound <= step.nextOffset, "range not consumed")
-                precondition(step.nextOffset > offset, "event without progress")
-                precondition(isMessageEnd || !range.isEmpty, "empty unfinished piece")
-                for index in range { message.append(input[index]) }
-                messageEvents += 1
-                if isMessageEnd {
-                    outcome.messages.append(message)
-                    events.append(messageEvents)
-                    message = []
-                    messageEvents = 0
-                }
-                offset = step.nextOffset
-                continue
-            }
-            guard case .needMoreInput = step.event else { preconditionFailure("no control frames here") }
-            precondition(step.nextOffset == input.count, "needMoreInput before the end")
-            break
-        }
-    }
-    outcome.unfinished = message
-    return (outcome, events)
-}
-
 /// The framing computed over the whole wire at once, lengths in 128-bit arithmetic.
-func reference(_ wire: [UInt8], _ options: LengthFieldFraming) -> Outcome {
-    var outcome = Outcome()
+func reference(_ wire: [UInt8], _ options: LengthFieldFraming) -> FramedStream {
+    var outcome = FramedStream()
     let header = options.headerLength
     var position = 0
     while true {
@@ -89,15 +29,15 @@ func reference(_ wire: [UInt8], _ options: LengthFieldFraming) -> Outcome {
         let field = wire[(position + options.lengthFieldOffset)..<(position + header)]
         let ordered = options.endianness == .big ? Array(field) : field.reversed()
         let value = ordered.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard value <= UInt64(Int.max) else { return Outcome(messages: outcome.messages, error: .messageTooLarge) }
+        guard value <= UInt64(Int.max) else { return FramedStream(messages: outcome.messages, error: .messageTooLarge) }
         let after = Int128(value) + Int128(options.lengthAdjustment)
-        guard after >= 0 else { return Outcome(messages: outcome.messages, error: .invalidLength) }
+        guard after >= 0 else { return FramedStream(messages: outcome.messages, error: .invalidLength) }
         let frame = Int128(header) + after
         guard frame <= Int128(options.maxFrameLength) else {
-            return Outcome(messages: outcome.messages, error: .messageTooLarge)
+            return FramedStream(messages: outcome.messages, error: .messageTooLarge)
         }
         guard frame >= Int128(options.minFrameLength) else {
-            return Outcome(messages: outcome.messages, error: .invalidLength)
+            return FramedStream(messages: outcome.messages, error: .invalidLength)
         }
         let start = options.stripHeader ? position + header : position
         guard Int128(wire.count - position) >= frame else {
@@ -142,23 +82,12 @@ func framing(_ bytes: ArraySlice<UInt8>) -> LengthFieldFraming? {
     )
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size >= 5 else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    let chunkSize = Int(bytes[0]) % 32 + 1
-    guard let options = framing(bytes[1..<5]) else { return 0 }
+func fuzzOne(_ bytes: [UInt8]) {
+    guard bytes.count >= 5, let options = framing(bytes[1..<5]) else { return }
     let wire = Array(bytes[5...])
-    let chunks = stride(from: 0, to: wire.count, by: chunkSize).map {
-        Array(wire[$0..<min($0 + chunkSize, wire.count)])
-    }
-
-    let (whole, eventsPerMessage) = decode([wire], options: options)
-    let (chunked, _) = decode(chunks, options: options)
-    let expected = reference(wire, options)
-    precondition(whole == expected, "whole input differs from the reference")
-    precondition(chunked == expected, "chunked input differs from the reference")
-    precondition(eventsPerMessage.allSatisfy { $0 == 1 }, "a message lying whole in one input took several events")
+    let whole = FuzzDecoding.checkFraming(
+        wire, chunkSize: Int(bytes[0]) % 32 + 1, expected: reference(wire, options), decoder: LengthFieldDecoder()
+    ) { decoder, input, offset throws(ProtocolError) in try decoder.decode(&input, from: offset, options: options) }
 
     // Re-encoding: with a zero prefix, header ‖ message must reproduce each frame of the wire.
     if options.stripHeader {
@@ -174,35 +103,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             precondition(encoded[...] == frame, "re-encoded frame differs from the wire")
         }
     }
-    return 0
 }
 
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { FuzzReplay.one(data, size, fuzzOne) }
+
 #if !FUZZING
-    /// Replays corpus files or directories of them, so crashes can be reproduced without libFuzzer.
-    @main struct Replay {
-        static func main() {
-            var files: [String] = []
-            for path in CommandLine.arguments.dropFirst() {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                    print("no such file: \(path)")
-                    continue
-                }
-                if isDirectory.boolValue {
-                    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                    files += names.sorted().map { path + "/" + $0 }
-                } else {
-                    files.append(path)
-                }
-            }
-            for file in files {
-                guard let contents = FileManager.default.contents(atPath: file) else { continue }
-                let bytes = [UInt8](contents)
-                bytes.withUnsafeBufferPointer { buffer in
-                    if let base = buffer.baseAddress { _ = fuzz(base, buffer.count) }
-                }
-            }
-            print("replayed \(files.count) inputs")
-        }
-    }
+    @main struct Replay { static func main() { FuzzReplay.main(arguments: CommandLine.arguments, fuzzOne) } }
 #endif

@@ -4,20 +4,10 @@
 // must find the same head and the same error. A complete head is parsed, judged under every
 // validation mode and answered in both flavours; the bytes after it go to a WebSocketDecoder.
 //
-//   swift build --product FuzzWebSocketHandshake --sanitize=fuzzer --sanitize=address \
-//       -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz
-//
-// The extra `-Xswiftc -sanitize=fuzzer,address` matters: swiftc keeps only the last `-sanitize=`
-// option, and SwiftPM passes its two sanitizers in no fixed order, so without it about half the
-// builds have no coverage instrumentation (libFuzzer then reports "3 inline 8-bit counters").
-//   .build-fuzz/debug/FuzzWebSocketHandshake -max_total_time=60
-//
-// Without FUZZING this builds a replayer: `FuzzWebSocketHandshake crash-file...`.
+// Build and run: `scripts/fuzz-smoke.sh 60 FuzzWebSocketHandshake` (flags: FuzzSupport/FuzzReplay.swift).
+// Without FUZZING the executable replays files (or directories of files) given as arguments.
+import FuzzSupport
 import RingGateCodecs
-
-#if !FUZZING
-    import Foundation
-#endif
 
 /// The head found in a stream, the error that stopped the search, and what followed the head.
 struct HeadOutcome: Equatable {
@@ -103,11 +93,8 @@ func handshake(_ outcome: HeadOutcome) {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size > 0 else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    let selector = bytes[0]
+func fuzzOne(_ bytes: [UInt8]) {
+    guard let selector = bytes.first else { return }
     let input = Array(bytes.dropFirst())
     let options = HTTPHeadDecoder.Options(maxHeadLength: selector & 0x40 != 0 ? 200 : 16_384)
     let chunked = findHead(input, chunkSize: Int(selector & 0x3F) + 1, options: options)
@@ -120,25 +107,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let request = try? WebSocketUpgradeRequest.parse(head: input.span) {
         _ = request.rejection(under: .rfc6455)
     }
-    return 0
 }
 
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { FuzzReplay.one(data, size, fuzzOne) }
+
 #if !FUZZING
-    /// Replays the files named on the command line through `fuzz`, so crashes reproduce in a debugger
-    /// and a plain `swift build` links.
-    @main struct Replay {
-        static func main() {
-            for path in CommandLine.arguments.dropFirst() {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    print("cannot read \(path)")
-                    continue
-                }
-                let bytes = [UInt8](data)
-                _ = bytes.withUnsafeBufferPointer { buffer in
-                    buffer.baseAddress.map { fuzz($0, buffer.count) } ?? 0
-                }
-                print("replayed \(path) (\(bytes.count) bytes)")
-            }
-        }
-    }
+    @main struct Replay { static func main() { FuzzReplay.main(arguments: CommandLine.arguments, fuzzOne) } }
 #endif
