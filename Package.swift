@@ -23,6 +23,8 @@ let package = Package(
         .executable(name: "FuzzLengthFieldDecoder", targets: ["FuzzLengthFieldDecoder"]),
         .executable(name: "FuzzGatewayPacketAssembler", targets: ["FuzzGatewayPacketAssembler"]),
         .executable(name: "FuzzPHPUnserialize", targets: ["FuzzPHPUnserialize"]),
+        .executable(name: "FuzzJSONParser", targets: ["FuzzJSONParser"]),
+        .executable(name: "FuzzRegisterLine", targets: ["FuzzRegisterLine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -86,5 +88,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzPHPUnserialize", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzPHPUnserialize"),
+        .executableTarget(
+            name: "FuzzJSONParser", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzJSONParser"),
+        .executableTarget(
+            name: "FuzzRegisterLine", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzRegisterLine"),
     ]
 )
