@@ -49,8 +49,10 @@ extension GatewayClientRecord {
     mutating func assignGroups(_ set: InsertionOrderedSet<PHPKey>?) { groups = set }
     /// Adds `group` to the client's groups (creating the set on first join); false if already there.
     mutating func addGroup(_ group: PHPKey) -> Bool {
-        if groups == nil { groups = InsertionOrderedSet() }
-        return groups!.append(group)
+        var set = groups ?? InsertionOrderedSet()
+        groups = nil  // `set` is now the only reference, so appending does not copy
+        defer { groups = set }
+        return set.append(group)
     }
     /// Removes `group`; false if the client was not in it.
     mutating func removeGroup(_ group: PHPKey) -> Bool {

@@ -63,8 +63,11 @@ struct InsertionOrderedSet<Element: Hashable> {
             slots.remove(at: position)
             return true
         }
-        guard let position = positions.removeValue(forKey: element) else { return false }
-        index = nil  // keep `positions` uniquely referenced while it is edited
+        index = nil  // `positions` is now the only reference, so editing it does not copy
+        guard let position = positions.removeValue(forKey: element) else {
+            index = positions
+            return false
+        }
         slots[position] = nil
         while let last = slots.last, last == nil { slots.removeLast() }
         if positions.count <= Self.indexThreshold / 2 {
