@@ -21,19 +21,6 @@ enum GatewayKeys {
         PHPKey(json: json).flatMap(connectionID)
     }
 
-    /// Whether PHP treats the decoded JSON value as false: `null`, `false`, zero, `""`, `"0"`, and
-    /// empty arrays or objects (`json_decode(…, true)` makes both PHP arrays).
-    static func isFalsy(json: JSONValue) -> Bool {
-        switch json {
-        case .null: return true
-        case .bool(let flag): return !flag
-        case .number(let number): return number.doubleValue == 0
-        case .string(let string): return string.isEmpty || string == "0"
-        case .array(let elements): return elements.isEmpty
-        case .object(let members): return members.isEmpty
-        }
-    }
-
     /// The cids a JSON `exclude` value names: an object's keys (PHP tests `isset($exclude[$cid])`,
     /// §4.4), or — a deliberate deviation (§12) — a non-empty list's values, reported through
     /// `listDeviation` so the caller can count it. Anything else excludes nobody.

@@ -26,7 +26,7 @@ struct SelectQuery {
 
     /// Parses ext_data; nil when it is not JSON or decodes to a falsy value (reply `a:0:{}`).
     init?(extData: [UInt8]) {
-        guard let json = JSONParser.parse(extData), !GatewayKeys.isFalsy(json: json) else { return nil }
+        guard let json = JSONParser.parse(extData), !json.isPHPFalsy else { return nil }
         var fields: [(key: PHPKey, field: Field)] = []
         for name in json["fields"]?.containerValues ?? [] {
             guard let key = PHPKey(json: name) else { continue }  // PHP throws on an array as a key
@@ -42,7 +42,7 @@ struct SelectQuery {
         }
         self.fields = fields
         let condition = json["where"]
-        self.condition = condition.flatMap { GatewayKeys.isFalsy(json: $0) ? nil : $0 }
+        self.condition = condition.flatMap { $0.isPHPFalsy ? nil : $0 }
     }
 
     /// The clients selected from `table`, in discovery order.

@@ -56,13 +56,13 @@ public enum RegisterMessage: Hashable, Sendable {
         guard let json = JSONParser.parse(line.extracting(0..<end)), case .object = json else {
             return .badRequest(reason: "not a JSON object")
         }
-        guard let event = json["event"], !isPHPEmpty(event) else { return .badRequest(reason: "no event") }
+        guard let event = json["event"], !event.isPHPFalsy else { return .badRequest(reason: "no event") }
         guard let name = event.stringValue else {
             return .unknownEvent(String(decoding: JSONWriter.encode(event), as: UTF8.self))
         }
         switch name {
         case "gateway_connect":
-            guard let address = json["address"], !isPHPEmpty(address), let addressText = address.stringValue else {
+            guard let address = json["address"], !address.isPHPFalsy, let addressText = address.stringValue else {
                 return .badRequest(reason: "gateway_connect without a string address")
             }
             return .message(.gatewayConnect(address: addressText, secretKey: secret(in: json)))
@@ -89,18 +89,6 @@ public enum RegisterMessage: Hashable, Sendable {
     private static func secret(in json: JSONValue) -> String? {
         guard let value = json["secret_key"] else { return "" }
         return value.stringValue
-    }
-
-    /// PHP's `empty()`: null, false, 0, 0.0, `""`, `"0"` and empty arrays.
-    private static func isPHPEmpty(_ value: JSONValue) -> Bool {
-        switch value {
-        case .null: return true
-        case .bool(let flag): return !flag
-        case .number(let number): return number.doubleValue == 0
-        case .string(let string): return string.isEmpty || string == "0"
-        case .array(let elements): return elements.isEmpty
-        case .object(let members): return members.isEmpty
-        }
     }
 }
 
