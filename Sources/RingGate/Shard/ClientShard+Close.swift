@@ -48,8 +48,8 @@ extension ClientShard {
     }
 
     /// Carries out a lifecycle action on `slot`.
-    func perform(_ action: ClientLifecycle.Action, slot: UInt32, bypassLifecycle: Bool = false) {
-        let generation = bypassLifecycle ? 0 : connections[Int(slot)].generation
+    func perform(_ action: ClientLifecycle.Action, slot: UInt32) {
+        let generation = connections[Int(slot)].generation
         switch action {
         case .none:
             break
@@ -63,10 +63,10 @@ extension ClientShard {
         case .cancelAll:
             io.ring.cancelAll(fileIndex: slot, tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
         case .submitClose:
-            if !bypassLifecycle { releaseAssemblies(slot) }
+            releaseAssemblies(slot)
             io.ring.closeDirect(
                 fileIndex: slot,
-                tag: CompletionTag(kind: .close, generation: generation, slot: bypassLifecycle ? UInt32.max - 1 : slot))
+                tag: CompletionTag(kind: .close, generation: generation, slot: slot))
         }
     }
 
@@ -86,14 +86,12 @@ extension ClientShard {
 
     func cancelCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard slot != UInt32.max else { return }  // a listener's accept cancelled at stop
         let action = connections[Int(slot)].lifecycle!.cancelCompleted()
         perform(action, slot: slot)
     }
 
     func closeCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard slot != UInt32.max - 1 else { return }  // a socket accepted while stopping
         precondition(connections[Int(slot)].lifecycle?.phase == .closed, "close completion for a slot not closing")
         connections[Int(slot)].lifecycle = nil
         connections[Int(slot)].generation &+= 1

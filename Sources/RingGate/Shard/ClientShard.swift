@@ -8,6 +8,10 @@ extension OperationKind {
     static let handshakeTimeout = OperationKind(rawValue: OperationKind.firstUserKind)
     static let acceptRetry = OperationKind(rawValue: OperationKind.firstUserKind + 1)
     static let drainTimeout = OperationKind(rawValue: OperationKind.firstUserKind + 2)
+    /// The cancel of a listener's multishot accept at stop (no connection behind it).
+    static let acceptCancel = OperationKind(rawValue: OperationKind.firstUserKind + 3)
+    /// The close of a socket accepted while stopping (never admitted to the table).
+    static let unadmittedClose = OperationKind(rawValue: OperationKind.firstUserKind + 4)
 }
 
 /// A listener as one shard sees it: its own SO_REUSEPORT socket and the shared configuration.
@@ -101,6 +105,7 @@ public final class ClientShard: ShardHandler {
         case .shutdown: shutdownCompleted(completion)
         case .cancel: cancelCompleted(completion)
         case .close: closeCompleted(completion)
+        case .acceptCancel, .unadmittedClose: break
         default: preconditionFailure("completion of unknown kind \(completion.tag.kind.rawValue)")
         }
     }
@@ -169,7 +174,7 @@ public final class ClientShard: ShardHandler {
         }
         let slot = UInt32(completion.result)
         if stopping {
-            perform(.submitClose, slot: slot, bypassLifecycle: true)
+            io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
             return
         }
         while connections.count <= Int(slot) { connections.append(ClientConnection()) }
@@ -266,7 +271,8 @@ public final class ClientShard: ShardHandler {
         stopping = true
         for index in listeners.indices {
             io.ring.cancel(
-                CompletionTag(kind: .accept, slot: UInt32(index)), tag: CompletionTag(kind: .cancel, slot: UInt32.max))
+                CompletionTag(kind: .accept, slot: UInt32(index)),
+                tag: CompletionTag(kind: .acceptCancel, slot: UInt32(index)))
         }
         for slot in connections.indices where connections[slot].lifecycle != nil {
             close(
