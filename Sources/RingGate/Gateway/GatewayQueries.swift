@@ -55,15 +55,7 @@ extension GatewayClientTable {
     /// CMD_BATCH_GET_CLIENT_ID_BY_UID (16): for each uid of the JSON list (or object values) in order,
     /// `key(uid) => list of cids`; duplicates collapse onto the first position. Invalid JSON → `a:0:{}`.
     func batchClientIDsByUIDReply(_ extData: [UInt8]) -> [UInt8] {
-        let keys = Self.jsonKeys(extData)
-        var writer = PHPSerializedWriter()
-        writer.beginArray(count: keys.count)
-        for key in keys {
-            writer.writeKey(key)
-            Self.writeList(connectionIDs(boundTo: key), to: &writer)
-        }
-        writer.endArray()
-        return writer.bytes
+        Self.batchReply(extData) { key, writer in Self.writeList(connectionIDs(boundTo: key), to: &writer) }
     }
 
     /// CMD_GET_GROUP_ID_LIST (26): existing groups in creation order as a list; numeric-string ids are
@@ -82,12 +74,20 @@ extension GatewayClientTable {
     /// CMD_BATCH_GET_CLIENT_COUNT_BY_GROUP (28): for each group of the JSON list in order,
     /// `key(group) => member count` (0 when unknown). Invalid JSON → `a:0:{}`.
     func batchClientCountByGroupReply(_ extData: [UInt8]) -> [UInt8] {
-        let keys = Self.jsonKeys(extData)
+        Self.batchReply(extData) { key, writer in writer.writeInt(Int64(members(of: key).count)) }
+    }
+
+    /// The shape both batch queries answer with: `key => value` for each key of the JSON list in ext_data,
+    /// in order, duplicates collapsed; `writeValue` writes the value for one key.
+    private static func batchReply(_ extData: [UInt8], writeValue: (PHPKey, inout PHPSerializedWriter) -> Void)
+        -> [UInt8]
+    {
+        let keys = jsonKeys(extData)
         var writer = PHPSerializedWriter()
         writer.beginArray(count: keys.count)
         for key in keys {
             writer.writeKey(key)
-            writer.writeInt(Int64(members(of: key).count))
+            writeValue(key, &writer)
         }
         writer.endArray()
         return writer.bytes
