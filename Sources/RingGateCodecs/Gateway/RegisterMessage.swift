@@ -6,8 +6,9 @@ public enum RegisterMessage: Hashable, Sendable {
     case workerConnect(secretKey: String?)
     /// Keepalive; the Register does nothing with it.
     case ping
-    /// The Register's list of gateway addresses, sent to workers.
-    case broadcastAddresses([String])
+    /// The Register's list of gateway addresses, sent to workers. A list with gaps in its keys is
+    /// written as a JSON object, as PHP does after a duplicate registration (spec §6).
+    case broadcastAddresses(RegisterAddressList)
 
     /// The JSON document, without the line terminator.
     ///
@@ -36,7 +37,7 @@ public enum RegisterMessage: Hashable, Sendable {
         case .broadcastAddresses(let addresses):
             return JSONWriter.encode(
                 .object([
-                    ("event", .string("broadcast_addresses")), ("addresses", .array(addresses.map { .string($0) })),
+                    ("event", .string("broadcast_addresses")), ("addresses", addresses.jsonValue),
                 ]))
         }
     }
@@ -63,7 +64,7 @@ public enum RegisterMessage: Hashable, Sendable {
         switch name {
         case "gateway_connect":
             guard let address = json["address"], !address.isPHPFalsy, let addressText = address.stringValue else {
-                return .badRequest(reason: "gateway_connect without a string address")
+                return .invalidMessage(event: name, reason: "gateway_connect without a non-empty string address")
             }
             return .message(.gatewayConnect(address: addressText, secretKey: secret(in: json)))
         case "worker_connect":
@@ -72,9 +73,10 @@ public enum RegisterMessage: Hashable, Sendable {
             return .message(.ping)
         case "broadcast_addresses":
             guard let values = json["addresses"]?.containerValues else {
-                return .badRequest(reason: "broadcast_addresses without a list or object of addresses")
+                return .invalidMessage(event: name, reason: "broadcast_addresses without a list or object of addresses")
             }
-            return .message(.broadcastAddresses(values.compactMap(\.stringValue)))
+            // Consumers iterate the values only, so the keys of an object are not kept.
+            return .message(.broadcastAddresses(RegisterAddressList(values.compactMap(\.stringValue))))
         default:
             return .unknownEvent(name)
         }
@@ -85,9 +87,10 @@ public enum RegisterMessage: Hashable, Sendable {
         decode(line: line.span)
     }
 
-    /// `secret_key` as PHP compares it: missing means `""`; a non-string matches no secret (nil).
+    /// `secret_key` as PHP compares it: missing or `null` means `""` (PHP's `isset` is false for both);
+    /// any other non-string matches no secret (nil).
     private static func secret(in json: JSONValue) -> String? {
-        guard let value = json["secret_key"] else { return "" }
+        guard let value = json["secret_key"], value != .null else { return "" }
         return value.stringValue
     }
 }
@@ -99,7 +102,10 @@ public enum RegisterLine: Hashable, Sendable {
     /// Valid JSON with a non-empty `event` that names no known event; the Register closes the
     /// connection without a reply.
     case unknownEvent(String)
-    /// Not a JSON object with a non-empty `event`, or a known event missing what it needs; the
-    /// Register answers with its "Bad request" line (or closes) and drops the connection.
+    /// A known event without what it needs (`gateway_connect` without a non-empty string `address`,
+    /// `broadcast_addresses` without a list of addresses). The Register closes without a reply.
+    case invalidMessage(event: String, reason: String)
+    /// Not a JSON object with a non-empty `event`: the Register answers with its "Bad request" line and
+    /// drops the connection.
     case badRequest(reason: String)
 }
