@@ -16,6 +16,10 @@ void CLiburing_name_current_thread(const char *name) { pthread_setname_np(pthrea
 
 int CLiburing_current_cpu(void) { return sched_getcpu(); }
 
+int CLiburing_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}
+
 enum { CLIBURING_SOCKET_URING_OP_GETSOCKOPT = 2 };
 
 void CLiburing_prep_getsockopt_fixed(struct io_uring_sqe *sqe, int file_index, int level, int optname,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/epoll.h>
 
 // IOSQE_* are macros built from enum shifts that Swift cannot import.
 static const uint8_t CLiburing_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
@@ -30,6 +31,9 @@ int CLiburing_pin_current_thread(int cpu);
 
 /// Names the calling thread (GNU-only, shows in top -H and /proc).
 void CLiburing_name_current_thread(const char *name);
+
+/// accept4(2) (GNU-only, not importable): accepts with flags such as SOCK_NONBLOCK | SOCK_CLOEXEC.
+int CLiburing_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 
 /// The CPU the calling thread runs on, or -1.
 int CLiburing_current_cpu(void);

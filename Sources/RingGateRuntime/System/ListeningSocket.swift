@@ -12,10 +12,15 @@ public final class ListeningSocket: Sendable {
     /// The bound address, with the real port when 0 was asked for.
     public let address: SocketAddress
 
-    public init(binding address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = true) throws(SystemError) {
-        let fd = try retryingSyscall("socket") {
-            socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        }
+    /// Binds and listens. `nonBlocking` is for listeners driven by readiness (`EventPoller`) rather than
+    /// by io_uring accepts, so that an accept after a readiness report never blocks.
+    public init(
+        binding address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = true, nonBlocking: Bool = false
+    ) throws(SystemError) {
+        let type =
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
+        let fd = try retryingSyscall("socket") { socket(address.family, type, 0) }
         do {
             var one: Int32 = 1
             let size = socklen_t(MemoryLayout<Int32>.size)
