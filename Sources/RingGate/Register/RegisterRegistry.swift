@@ -1,0 +1,224 @@
+import RingGateCodecs
+
+/// The Register service (spec §6) as a state machine: which connections are gateways and with what
+/// address, which are workers, and what each received line makes the Register send or close.
+///
+/// It performs no I/O and reads no clock. The caller reports connections opened and closed, bytes
+/// received and the passing of time, and performs the returned actions in order; `RegisterServer` does
+/// that on sockets, the tests with plain values. The rules are those of GatewayWorker v4.0.0's PHP
+/// Register, so PHP gateways, BusinessWorkers and GatewayClient cannot tell the difference:
+///
+/// - A connection must complete one line within `authTimeout`; any line cancels the timer, even a
+///   `ping` or a bad one, and there is no idle timeout afterwards.
+/// - `gateway_connect`: without a non-empty `address` → close; wrong secret → close (no reply); else
+///   the connection's address is set (a repeat keeps the connection's place in the list) and the list is
+///   broadcast to every worker connection.
+/// - `worker_connect`: wrong secret → close; else the list is sent to this connection, which then
+///   receives every later broadcast.
+/// - `ping` → nothing. A line that is not a JSON object with a non-empty `event` → the "Bad request"
+///   line, then close. Any other event (`broadcast_addresses` included) → close without a reply.
+/// - A registered gateway's connection closing removes its address and broadcasts the list again.
+///
+/// The list is `array_unique` of the registered addresses in registration order, so after a duplicate
+/// in the middle it is a JSON object (`RegisterAddressList`). Connections being closed get no more
+/// broadcasts (workerman refuses to send on a closing connection) but a closing gateway stays listed
+/// until its close is reported, as in PHP, where `onClose` runs only once the socket is gone.
+///
+/// Deviations, all for input no PHP peer sends: a non-string `address` closes like a missing one
+/// (PHP would list it), `"event":true` is an unknown event (PHP's loose `switch` takes it for
+/// `gateway_connect`), and a line is refused past `maxLineLength` bytes rather than 10 MiB.
+public struct RegisterRegistry {
+    public let configuration: Configuration
+    public private(set) var counters = Counters()
+
+    /// One open connection.
+    private struct Connection {
+        /// The peer's IP as PHP's `getRemoteIp()` prints it (no port, no brackets), for the
+        /// "Bad request" line.
+        var peerIP: String
+        /// When the connection is closed unless a line completes first; nil once one did.
+        var authDeadline: ContinuousClock.Instant?
+        var decoder = TextDecoder()
+        /// The bytes of the current line that earlier inputs carried.
+        var partialLine: [UInt8] = []
+        /// A close was requested; input is ignored and no broadcast is sent.
+        var isClosing = false
+    }
+
+    private var connections: [ConnectionID: Connection] = [:]
+    /// Registered gateway connections in order of their first registration (PHP array order).
+    private var gatewayOrder = InsertionOrderedSet<ConnectionID>()
+    private var gatewayAddresses: [ConnectionID: String] = [:]
+    /// Authenticated worker (and GatewayClient) connections, in order of authentication.
+    private var workers = InsertionOrderedSet<ConnectionID>()
+    private let framing: TextFraming
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        let (limit, overflow) = max(0, configuration.maxLineLength).addingReportingOverflow(1)
+        framing = TextFraming(maxMessageLength: overflow ? Int.max : limit)
+    }
+
+    // MARK: State
+
+    /// Open connections, closing ones included.
+    public var connectionCount: Int { connections.count }
+    /// Registered gateway connections (two connections with one address count twice).
+    public var gatewayCount: Int { gatewayOrder.count }
+    /// Authenticated worker connections.
+    public var workerCount: Int { workers.count }
+
+    /// The list a worker would be sent now.
+    public var addresses: RegisterAddressList {
+        RegisterAddressList(uniquing: gatewayOrder.map { gatewayAddresses[$0] ?? "" })
+    }
+
+    /// The earliest auth deadline of any connection, for the caller's wait; nil when none is pending.
+    public var nextDeadline: ContinuousClock.Instant? {
+        connections.values.compactMap(\.authDeadline).min()
+    }
+
+    // MARK: Events
+
+    /// A connection was accepted from `peerIP` at `now`; its auth timer starts.
+    public mutating func connectionOpened(_ id: ConnectionID, peerIP: String, now: ContinuousClock.Instant) {
+        precondition(connections[id] == nil, "connection id \(id) reused while still open")
+        connections[id] = Connection(peerIP: peerIP, authDeadline: now + configuration.authTimeout)
+    }
+
+    /// Bytes arrived on a connection: frames them into `"\n"`-terminated lines and handles each.
+    public mutating func bytesReceived(_ bytes: ArraySlice<UInt8>, from id: ConnectionID) -> [Action] {
+        guard connections[id]?.isClosing == false else { return [] }
+        var buffer = Array(bytes)
+        var actions: [Action] = []
+        var offset = 0
+        while offset < buffer.count, let connection = connections[id], !connection.isClosing {
+            var decoder = connection.decoder
+            let step: DecodeStep
+            do {
+                var input = buffer.mutableSpan
+                step = try decoder.decode(&input, from: offset, options: framing)
+            } catch {
+                counters.oversizedLines += 1
+                actions.append(close(id, .lineTooLong(limit: configuration.maxLineLength)))
+                break
+            }
+            connections[id]?.decoder = decoder
+            offset = step.nextOffset
+            guard case .messageBytes(let range, let isMessageEnd) = step.event else { break }
+            if !isMessageEnd {
+                connections[id]?.partialLine.append(contentsOf: buffer[range])
+                continue
+            }
+            var line = connections[id]?.partialLine ?? []
+            connections[id]?.partialLine = []
+            line.append(contentsOf: buffer[range])
+            actions += lineReceived(line, from: id)
+        }
+        buffer.removeAll()
+        return actions
+    }
+
+    /// One complete line (without its `"\n"`) arrived on a connection.
+    public mutating func lineReceived(_ line: [UInt8], from id: ConnectionID) -> [Action] {
+        guard let connection = connections[id], !connection.isClosing else { return [] }
+        connections[id]?.authDeadline = nil
+        // workerman's Text protocol strips every trailing "\r" and "\n" (spec §8.1).
+        let trimmed = Array(line[..<TextDecoder.trimmedLength(of: line.span)])
+        switch RegisterMessage.decode(line: trimmed) {
+        case .badRequest:
+            counters.badRequests += 1
+            return [
+                .send(Self.badRequestLine(peerIP: connection.peerIP, buffer: trimmed), to: id), close(id, .badRequest),
+            ]
+        case .unknownEvent(let name):
+            counters.invalidMessages += 1
+            return [close(id, .unknownEvent(String(name.prefix(64))))]
+        case .invalidMessage(let event, _):
+            counters.invalidMessages += 1
+            // Only gateway_connect is a Register event; an incomplete broadcast_addresses is unknown here.
+            return [close(id, event == "gateway_connect" ? .missingAddress : .unknownEvent(String(event.prefix(64))))]
+        case .message(.ping):
+            return []
+        case .message(.broadcastAddresses):
+            counters.invalidMessages += 1
+            return [close(id, .unknownEvent("broadcast_addresses"))]
+        case .message(.gatewayConnect(let address, let secretKey)):
+            guard secretMatches(secretKey) else {
+                counters.authFailures += 1
+                return [close(id, .secretMismatch(event: "gateway_connect"))]
+            }
+            counters.gatewayRegistrations += 1
+            gatewayOrder.append(id)
+            gatewayAddresses[id] = address
+            return [.gatewayRegistered(id, address: address)] + broadcast()
+        case .message(.workerConnect(let secretKey)):
+            guard secretMatches(secretKey) else {
+                counters.authFailures += 1
+                return [close(id, .secretMismatch(event: "worker_connect"))]
+            }
+            counters.workerConnects += 1
+            counters.broadcastsSent += 1
+            workers.append(id)
+            return [.workerConnected(id), .send(broadcastLine(), to: id)]
+        }
+    }
+
+    /// A connection is gone (closed by the caller after a `.close`, or by its peer). A registered
+    /// gateway leaves the list, and the list is broadcast again.
+    public mutating func connectionClosed(_ id: ConnectionID) -> [Action] {
+        guard connections.removeValue(forKey: id) != nil else { return [] }
+        workers.remove(id)
+        guard gatewayOrder.remove(id), let address = gatewayAddresses.removeValue(forKey: id) else { return [] }
+        return [.gatewayUnregistered(id, address: address)] + broadcast()
+    }
+
+    /// The clock reads `now`: closes every connection whose auth deadline passed.
+    public mutating func timeElapsed(now: ContinuousClock.Instant) -> [Action] {
+        let expired = connections.filter { $0.value.authDeadline.map { $0 <= now } ?? false }.keys.sorted()
+        return expired.map { id in
+            counters.authTimeouts += 1
+            return close(id, .authTimeout)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The exact reply of the PHP Register to a bad line (then it closes), `"\n"`-terminated by the Text
+    /// protocol. `buffer` is the line as received, minus trailing `"\r"`/`"\n"`, byte for byte.
+    public static func badRequestLine(peerIP: String, buffer: [UInt8]) -> [UInt8] {
+        var line = Array("Bad request for Register service. Request info(IP:\(peerIP), Request Buffer:".utf8)
+        line += buffer
+        line += Array("). See http://doc2.workerman.net/register-auth-timeout.html\n".utf8)
+        return line
+    }
+
+    /// PHP's `$secret_key !== $this->secretKey`: byte equality (Swift's `==` would also accept a
+    /// canonically equivalent spelling); a non-string secret (nil) never matches.
+    private func secretMatches(_ secretKey: String?) -> Bool {
+        guard let secretKey else { return false }
+        return secretKey.utf8.elementsEqual(configuration.secretKey.utf8)
+    }
+
+    private mutating func close(_ id: ConnectionID, _ reason: CloseReason) -> Action {
+        connections[id]?.isClosing = true
+        connections[id]?.authDeadline = nil
+        connections[id]?.partialLine = []
+        return .close(id, reason: reason)
+    }
+
+    private func broadcastLine() -> [UInt8] {
+        RegisterMessage.broadcastAddresses(addresses).encodedLine
+    }
+
+    /// The list to every worker connection that is not closing.
+    private mutating func broadcast() -> [Action] {
+        let line = broadcastLine()
+        var actions: [Action] = []
+        for worker in workers where connections[worker]?.isClosing == false {
+            actions.append(.send(line, to: worker))
+        }
+        counters.broadcastsSent += UInt64(actions.count)
+        return actions
+    }
+}
