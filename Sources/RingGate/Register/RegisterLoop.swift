@@ -1,0 +1,297 @@
+import Logging
+import RingGateCodecs
+import RingGateRuntime
+
+/// The Register's service thread: accepts, reads, feeds the registry, writes and closes.
+///
+/// Everything here is touched by that one thread only. Output is queued per connection and written as
+/// far as the kernel takes it; the rest waits for writability, up to
+/// `maxPendingOutputByteCount`. A close requested by the registry first flushes the queue (the "Bad
+/// request" line must reach the peer), with reading stopped, like workerman's `close($data)`.
+final class RegisterLoop {
+    /// The token of the listener in the poller; connection tokens are their ids, from 1.
+    static let listenerToken: UInt64 = 0
+    /// Bytes read per readiness report (level-triggered: more data is reported again).
+    private static let readSize = 16_384
+    /// Connections accepted per readiness report of the listener, so a connection storm cannot starve
+    /// the others.
+    private static let acceptBatch = 64
+
+    private struct Link {
+        let socket: StreamSocket
+        /// For log lines: `ip:port`.
+        let peer: String
+        /// Queued output; bytes before `outputOffset` were sent.
+        var output: [UInt8] = []
+        var outputOffset = 0
+        /// The registry asked for a close: flush, then close.
+        var closeRequested = false
+        /// Whether the poller currently watches for writability (else for readability).
+        var watchingWritability = false
+
+        var pendingByteCount: Int { output.count - outputOffset }
+    }
+
+    private let configuration: RegisterServer.Configuration
+    private let listener: ListeningSocket
+    private let poller: EventPoller
+    private let publish: (RegisterServer.Snapshot) -> Void
+    private var logger: Logger
+    private var registry: RegisterRegistry
+    private var links: [UInt64: Link] = [:]
+    private var nextID: UInt64 = 1
+    /// While set, the listener is out of the poller until this instant.
+    private var acceptResumes: ContinuousClock.Instant?
+    private var scratch = [UInt8](repeating: 0, count: RegisterLoop.readSize)
+    private var snapshot = RegisterServer.Snapshot()
+    /// Actions not yet performed: performing one can produce more (a dropped gateway re-broadcasts).
+    private var pendingActions: [RegisterRegistry.Action] = []
+
+    init(
+        configuration: RegisterServer.Configuration, listener: ListeningSocket, poller: EventPoller, logger: Logger,
+        publish: @escaping (RegisterServer.Snapshot) -> Void
+    ) {
+        self.configuration = configuration
+        self.listener = listener
+        self.poller = poller
+        self.logger = logger
+        self.publish = publish
+        self.registry = RegisterRegistry(configuration: configuration.registry)
+    }
+
+    /// Serves until `stop` is requested, then closes every connection (the listener closes when the
+    /// last reference to it goes).
+    func run(until stop: RegisterServer.StopFlag) {
+        publishSnapshot()
+        while !stop.isRequested {
+            let events = poller.wait(timeoutMilliseconds: waitMilliseconds(now: .now))
+            for event in events {
+                if event.token == Self.listenerToken {
+                    acceptPending()
+                } else {
+                    serve(event)
+                }
+            }
+            let now = ContinuousClock.now
+            perform(registry.timeElapsed(now: now))
+            if let resume = acceptResumes, resume <= now { resumeAccepting() }
+            publishSnapshot()
+        }
+        for link in links.values { link.socket.close() }
+        links.removeAll()
+        poller.remove(listener)
+    }
+
+    // MARK: Accepting
+
+    private func acceptPending() {
+        for _ in 0..<Self.acceptBatch {
+            switch StreamSocket.accept(from: listener) {
+            case .accepted(let socket):
+                admit(socket)
+            case .wouldBlock:
+                return
+            case .failed(let code):
+                logger.error(
+                    "register accept failed; pausing accepts",
+                    metadata: ["errno": "\(code)", "pause": "\(configuration.acceptPause)"])
+                poller.remove(listener)
+                acceptResumes = .now + configuration.acceptPause
+                return
+            }
+        }
+    }
+
+    private func resumeAccepting() {
+        acceptResumes = nil
+        do {
+            try poller.add(listener, token: Self.listenerToken)
+        } catch {
+            logger.error("register cannot watch its listener", metadata: ["error": "\(error)"])
+            acceptResumes = .now + configuration.acceptPause
+        }
+    }
+
+    private func admit(_ socket: StreamSocket) {
+        let peer = socket.peer.map(\.description) ?? "?"
+        guard links.count < configuration.maxConnections else {
+            snapshot.connectionsRefused += 1
+            logger.warning(
+                "register connection refused: too many connections",
+                metadata: ["peer": "\(peer)", "max_connections": "\(configuration.maxConnections)"])
+            socket.close()
+            return
+        }
+        let id = nextID
+        nextID += 1
+        do {
+            try poller.add(socket, token: id, interest: .readable)
+        } catch {
+            logger.error("register cannot watch a connection", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            socket.close()
+            return
+        }
+        snapshot.connectionsAccepted += 1
+        links[id] = Link(socket: socket, peer: peer)
+        registry.connectionOpened(.init(id), peerIP: Self.phpRemoteIP(socket.peer), now: .now)
+        logger.debug("register connection accepted", metadata: ["peer": "\(peer)", "connection": "\(id)"])
+    }
+
+    /// The peer's IP as workerman's `getRemoteIp()` prints it: no port, IPv6 without brackets.
+    static func phpRemoteIP(_ address: SocketAddress?) -> String {
+        guard let address else { return "" }
+        let host = address.host
+        return host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    // MARK: Connections
+
+    private func serve(_ event: EventPoller.Event) {
+        guard let link = links[event.token] else { return }  // dropped earlier in this batch
+        if event.isWritable || (event.isHangUp && link.closeRequested) { flush(event.token) }
+        guard let link = links[event.token], !link.closeRequested, event.isReadable || event.isHangUp else { return }
+        switch link.socket.receive(into: &scratch) {
+        case .received(let count):
+            perform(registry.bytesReceived(scratch[..<count], from: .init(event.token)))
+        case .wouldBlock:
+            break
+        case .endOfStream:
+            drop(event.token, why: "closed by peer")
+        case .failed(let code):
+            drop(event.token, why: "receive failed (errno \(code))")
+        }
+    }
+
+    /// Performs registry actions, and those that performing them produces, in order.
+    private func perform(_ actions: [RegisterRegistry.Action]) {
+        let draining = !pendingActions.isEmpty
+        pendingActions += actions
+        guard !draining else { return }  // an outer call is working through the queue
+        var index = 0
+        while index < pendingActions.count {
+            let action = pendingActions[index]
+            index += 1
+            switch action {
+            case .send(let bytes, let id):
+                enqueue(bytes, to: id.rawValue)
+            case .close(let id, let reason):
+                requestClose(id.rawValue, reason: reason)
+            case .gatewayRegistered(let id, let address):
+                logger.info(
+                    "gateway registered",
+                    metadata: ["address": "\(address)", "peer": "\(links[id.rawValue]?.peer ?? "?")"])
+            case .gatewayUnregistered(let id, let address):
+                logger.info(
+                    "gateway unregistered", metadata: ["address": "\(address)", "connection": "\(id.rawValue)"])
+            case .workerConnected(let id):
+                logger.debug("worker connected", metadata: ["peer": "\(links[id.rawValue]?.peer ?? "?")"])
+            }
+        }
+        pendingActions.removeAll(keepingCapacity: true)
+    }
+
+    private func enqueue(_ bytes: [UInt8], to id: UInt64) {
+        guard var link = links[id], !link.closeRequested else { return }
+        if link.pendingByteCount + bytes.count > configuration.maxPendingOutputByteCount {
+            snapshot.outputOverflows += 1
+            logger.warning(
+                "register connection does not read; closing it",
+                metadata: ["peer": "\(link.peer)", "pending_bytes": "\(link.pendingByteCount + bytes.count)"])
+            drop(id, why: "output overflow")
+            return
+        }
+        if link.outputOffset == link.output.count {
+            link.output = bytes
+            link.outputOffset = 0
+        } else {
+            link.output += bytes
+        }
+        links[id] = link
+        flush(id)
+    }
+
+    private func requestClose(_ id: UInt64, reason: RegisterRegistry.CloseReason) {
+        guard let link = links[id] else { return }
+        switch reason {
+        case .badRequest, .secretMismatch, .lineTooLong, .unknownEvent, .missingAddress:
+            logger.warning("register closes a connection", metadata: ["peer": "\(link.peer)", "reason": "\(reason)"])
+        case .authTimeout:
+            logger.notice("register closes a connection", metadata: ["peer": "\(link.peer)", "reason": "\(reason)"])
+        }
+        links[id]?.closeRequested = true
+        flush(id)
+    }
+
+    /// Writes queued output; finishes a requested close once the queue is empty; watches for
+    /// writability while bytes remain.
+    private func flush(_ id: UInt64) {
+        guard var link = links[id] else { return }
+        while link.pendingByteCount > 0 {
+            switch link.socket.send(link.output[link.outputOffset...]) {
+            case .sent(let count):
+                link.outputOffset += count
+            case .wouldBlock:
+                links[id] = link
+                watch(id, writable: true)
+                return
+            case .failed(let code):
+                drop(id, why: "send failed (errno \(code))")
+                return
+            }
+        }
+        link.output = []
+        link.outputOffset = 0
+        links[id] = link
+        if link.closeRequested {
+            link.socket.discardPendingInput()
+            drop(id, why: nil)
+        } else {
+            watch(id, writable: false)
+        }
+    }
+
+    private func watch(_ id: UInt64, writable: Bool) {
+        guard let link = links[id], link.watchingWritability != writable else { return }
+        do {
+            // A closing connection is no longer read; otherwise watching both would spin on unread
+            // input while output is stuck.
+            try poller.modify(link.socket, token: id, interest: writable ? .writable : .readable)
+            links[id]?.watchingWritability = writable
+        } catch {
+            drop(id, why: "cannot watch (\(error))")
+        }
+    }
+
+    /// Closes the socket now (queued output is lost) and tells the registry.
+    private func drop(_ id: UInt64, why: String?) {
+        guard let link = links.removeValue(forKey: id) else { return }
+        link.socket.close()
+        if let why { logger.debug("register connection closed", metadata: ["peer": "\(link.peer)", "why": "\(why)"]) }
+        perform(registry.connectionClosed(.init(id)))
+    }
+
+    // MARK: Time and reporting
+
+    /// Until the next auth deadline or accept resumption, rounded up to whole milliseconds; -1: none.
+    private func waitMilliseconds(now: ContinuousClock.Instant) -> Int32 {
+        let deadlines = [registry.nextDeadline, acceptResumes].compactMap { $0 }
+        guard let next = deadlines.min() else { return -1 }
+        guard next > now else { return 0 }
+        let (seconds, attoseconds) = (next - now).components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int32(clamping: milliseconds)
+    }
+
+    private func publishSnapshot() {
+        snapshot.connections = links.count
+        snapshot.gatewaysRegistered = registry.gatewayCount
+        snapshot.workersConnected = registry.workerCount
+        snapshot.gatewayAddresses = registry.addresses.addresses
+        snapshot.registry = registry.counters
+        publish(snapshot)
+    }
+}
+
+/// The loop belongs to its service thread.
+@available(*, unavailable)
+extension RegisterLoop: Sendable {}

@@ -1,0 +1,228 @@
+import Glibc
+import Logging
+import RingGateRuntime
+import TestSupport
+import Testing
+
+@testable import RingGate
+
+/// The Register service on real loopback sockets, spoken to with the exact lines PHP peers write.
+@Suite(.timeLimit(.minutes(1))) struct RegisterServerTests {
+    typealias Lines = RegisterTestLines
+
+    @Test func startsOnPortZeroAndStops() throws {
+        let server = RegisterServer(configuration: Self.configuration(), logger: Self.logger)
+        let port = try server.start()
+        #expect(port != 0)
+        #expect(try server.start() == port)  // already running
+        #expect(server.boundAddress?.port == port)
+        let client = try TestClient(port: port)
+        try client.send(Lines.ping)
+        #expect(Self.waitFor(server) { $0.connections == 1 })
+        server.stop()
+        #expect(client.waitForClose())
+        #expect(server.boundAddress == nil)
+        server.stop()  // idempotent
+        // A stopped server starts again (on a new free port, since 0 was configured).
+        let again = try server.start()
+        let client2 = try TestClient(port: again)
+        try client2.send(Lines.phpWorkerConnect())
+        #expect(try client2.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+        server.stop()
+    }
+
+    /// A worker gets the list at once and again after each gateway change; PHP gateway lines (with the
+    /// spaces after the commas) are accepted.
+    @Test func workerFollowsGatewayChanges() throws {
+        try Self.withRegister(secret: "sek") { server, port in
+            let worker = try TestClient(port: port)
+            try worker.send(Lines.phpWorkerConnect(secret: "sek"))
+            #expect(try worker.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+
+            let first = try TestClient(port: port)
+            try first.send(Lines.phpGatewayConnect("127.0.0.1:2900", secret: "sek"))
+            let one = Lines.broadcast(["127.0.0.1:2900"])
+            #expect(try worker.receive(exactly: one.count) == one)
+
+            let second = try TestClient(port: port)
+            try second.send(Lines.phpGatewayConnect("10.0.0.1:2900", secret: "sek"))
+            let two = Lines.broadcast(["127.0.0.1:2900", "10.0.0.1:2900"])
+            #expect(try worker.receive(exactly: two.count) == two)
+
+            // A third connection repeats the first address: §10.2's object form once a fourth registers.
+            let third = try TestClient(port: port)
+            try third.send(Lines.phpGatewayConnect("127.0.0.1:2900", secret: "sek"))
+            let same = two
+            #expect(try worker.receive(exactly: same.count) == same)
+            let fourth = try TestClient(port: port)
+            try fourth.send(Lines.phpGatewayConnect("10.0.0.2:2900", secret: "sek"))
+            #expect(try worker.receive(exactly: Lines.objectFormBroadcast.count) == Lines.objectFormBroadcast)
+            #expect(Self.waitFor(server) { $0.gatewaysRegistered == 4 && $0.workersConnected == 1 })
+
+            // The first gateway goes away: its address stays (the third has it), now as a list.
+            first.shutdownWrite()
+            let after = Lines.broadcast(["10.0.0.1:2900", "127.0.0.1:2900", "10.0.0.2:2900"])
+            #expect(try worker.receive(exactly: after.count) == after)
+            #expect(Self.waitFor(server) { $0.gatewaysRegistered == 3 })
+            #expect(server.snapshot.gatewayAddresses == ["10.0.0.1:2900", "127.0.0.1:2900", "10.0.0.2:2900"])
+            // Gateways are never sent anything: all the second reads before its close is the EOF.
+            second.shutdownWrite()
+            #expect(try second.receiveUntilClosed() == [])
+            withExtendedLifetime((third, fourth)) {}
+        }
+    }
+
+    /// GatewayClient: connect, worker_connect, read the list, hang up; over and over.
+    @Test func gatewayClientLookups() throws {
+        try Self.withRegister { server, port in
+            let gateway = try TestClient(port: port)
+            try gateway.send(Lines.phpGatewayConnect("127.0.0.1:2900"))
+            #expect(Self.waitFor(server) { $0.gatewaysRegistered == 1 })
+            let list = Lines.broadcast(["127.0.0.1:2900"])
+            for _ in 0..<5 {
+                let lookup = try TestClient(port: port)
+                try lookup.send(Lines.phpWorkerConnect())
+                #expect(try lookup.receive(exactly: list.count) == list)
+                lookup.shutdownWrite()
+                #expect(lookup.waitForClose())
+            }
+            #expect(Self.waitFor(server) { $0.workersConnected == 0 && $0.registry.workerConnects == 5 })
+            withExtendedLifetime(gateway) {}
+        }
+    }
+
+    @Test func badRequestIsAnsweredThenClosed() throws {
+        try Self.withRegister { server, port in
+            let client = try TestClient(port: port)
+            try client.send("not json\r\n")
+            #expect(try client.receiveUntilClosed() == Lines.badRequest(ip: "127.0.0.1", buffer: "not json"))
+            #expect(Self.waitFor(server) { $0.badRequests == 1 && $0.connections == 0 })
+
+            // The PHP gateway line for a secret with a quote is invalid JSON: a bad request, as in PHP.
+            let quoted = try TestClient(port: port)
+            let line = Lines.phpGatewayConnect("127.0.0.1:2900", secret: #"k"e/y"#)
+            try quoted.send(line + Lines.ping)
+            #expect(try quoted.receiveUntilClosed() == Lines.badRequest(buffer: String(line.dropLast())))
+        }
+    }
+
+    @Test func wrongSecretIsClosedWithoutReply() throws {
+        try Self.withRegister(secret: "sek") { server, port in
+            let gateway = try TestClient(port: port)
+            try gateway.send(Lines.phpGatewayConnect("127.0.0.1:2900", secret: "nope"))
+            #expect(try gateway.receiveUntilClosed() == [])
+            let worker = try TestClient(port: port)
+            try worker.send(Lines.phpWorkerConnect())
+            #expect(try worker.receiveUntilClosed() == [])
+            #expect(Self.waitFor(server) { $0.authFailures == 2 && $0.gatewaysRegistered == 0 && $0.connections == 0 })
+        }
+    }
+
+    @Test func unknownEventAndMissingAddressAreClosedWithoutReply() throws {
+        try Self.withRegister { server, port in
+            for line in [#"{"event":"hello"}"#, #"{"event":"gateway_connect", "address":"", "secret_key":""}"#] {
+                let client = try TestClient(port: port)
+                try client.send(line + "\n")
+                #expect(try client.receiveUntilClosed() == [], "\(line)")
+            }
+            #expect(Self.waitFor(server) { $0.registry.invalidMessages == 2 })
+        }
+    }
+
+    /// A connection that sends no complete line is closed after the auth timeout; a ping keeps another.
+    @Test func silentConnectionTimesOut() throws {
+        try Self.withRegister(authTimeout: .milliseconds(200)) { server, port in
+            let silent = try TestClient(port: port)
+            let pinging = try TestClient(port: port)
+            try pinging.send(Lines.ping)
+            try silent.send(#"{"event":"pi"#)
+            #expect(try silent.receiveUntilClosed() == [])
+            #expect(Self.waitFor(server) { $0.registry.authTimeouts == 1 && $0.connections == 1 })
+            usleep(300_000)
+            #expect(server.snapshot.connections == 1)
+            try pinging.send(Lines.phpWorkerConnect())
+            #expect(try pinging.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+        }
+    }
+
+    @Test func overlongLineIsClosed() throws {
+        try Self.withRegister(maxLineLength: 64) { server, port in
+            let client = try TestClient(port: port)
+            try client.send([UInt8](repeating: UInt8(ascii: "x"), count: 100))
+            #expect(try client.receiveUntilClosed() == [])
+            #expect(Self.waitFor(server) { $0.registry.oversizedLines == 1 })
+        }
+    }
+
+    /// Arbitrary bytes, many lines at once, resets mid-line: the service keeps serving everyone else.
+    @Test func garbageNeverHurtsTheService() throws {
+        try Self.withRegister { server, port in
+            var generator = SystemRandomNumberGenerator()
+            for round in 0..<20 {
+                let client = try TestClient(port: port)
+                var bytes = (0..<512).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                if round % 2 == 0 { bytes.insert(contentsOf: Array(Lines.ping.utf8), at: 0) }
+                try? client.send(bytes)
+                if round % 3 == 0 { client.reset() }
+            }
+            let worker = try TestClient(port: port)
+            try worker.send(Lines.phpWorkerConnect())
+            #expect(try worker.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+            #expect(Self.waitFor(server) { $0.connections == 1 && $0.workersConnected == 1 })
+        }
+    }
+
+    @Test func connectionsBeyondTheLimitAreRefused() throws {
+        var configuration = Self.configuration()
+        configuration.maxConnections = 1
+        let server = RegisterServer(configuration: configuration, logger: Self.logger)
+        defer { server.stop() }
+        let port = try server.start()
+        let first = try TestClient(port: port)
+        try first.send(Lines.ping)
+        #expect(Self.waitFor(server) { $0.connections == 1 })
+        let second = try TestClient(port: port)
+        #expect(second.waitForClose())
+        #expect(Self.waitFor(server) { $0.connectionsRefused == 1 })
+        try first.send(Lines.phpWorkerConnect())
+        #expect(try first.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+    }
+
+    // MARK: Helpers
+
+    static let logger: Logger = {
+        var logger = Logger(label: "ringgate-register-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func configuration(
+        secret: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536
+    ) -> RegisterServer.Configuration {
+        RegisterServer.Configuration(
+            listenAddress: .ipv4(address: 0x7F00_0001, port: 0),
+            registry: .init(secretKey: secret, authTimeout: authTimeout, maxLineLength: maxLineLength))
+    }
+
+    /// Runs `body` with a started Register on a free loopback port; always stops it.
+    static func withRegister(
+        secret: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536,
+        _ body: (RegisterServer, UInt16) throws -> Void
+    ) throws {
+        let server = RegisterServer(
+            configuration: configuration(secret: secret, authTimeout: authTimeout, maxLineLength: maxLineLength),
+            logger: logger)
+        defer { server.stop() }
+        try body(server, try server.start())
+    }
+
+    /// Polls the snapshot until `condition` holds (at most 5 s).
+    static func waitFor(_ server: RegisterServer, _ condition: (RegisterServer.Snapshot) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if condition(server.snapshot) { return true }
+            usleep(5_000)
+        }
+        return condition(server.snapshot)
+    }
+}
