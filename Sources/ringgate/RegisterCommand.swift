@@ -50,7 +50,7 @@ struct RegisterCommand: ParsableCommand {
         server.stop()
         let snapshot = server.snapshot
         logger.info(
-            "register stopped",
+            "register totals",
             metadata: [
                 "accepted": "\(snapshot.connectionsAccepted)",
                 "registrations": "\(snapshot.registry.gatewayRegistrations)",

@@ -26,8 +26,10 @@ final class RegisterLoop {
         var outputOffset = 0
         /// The registry asked for a close: flush, then close.
         var closeRequested = false
-        /// Whether the poller currently watches for writability (else for readability).
-        var watchingWritability = false
+        /// Set when a requested close could not flush at once: the connection is dropped at this instant.
+        var flushDeadline: ContinuousClock.Instant?
+        /// What the poller currently watches the socket for.
+        var watched: EventPoller.Interest = .readable
 
         var pendingByteCount: Int { output.count - outputOffset }
     }
@@ -44,6 +46,8 @@ final class RegisterLoop {
     private var acceptResumes: ContinuousClock.Instant?
     private var scratch = [UInt8](repeating: 0, count: RegisterLoop.readSize)
     private var snapshot = RegisterServer.Snapshot()
+    /// Connections whose requested close waits for their output to be read.
+    private var flushingCloses: Set<UInt64> = []
     /// Actions not yet performed: performing one can produce more (a dropped gateway re-broadcasts).
     private var pendingActions: [RegisterRegistry.Action] = []
 
@@ -75,6 +79,15 @@ final class RegisterLoop {
             let now = ContinuousClock.now
             perform(registry.timeElapsed(now: now))
             if let resume = acceptResumes, resume <= now { resumeAccepting() }
+            for id in flushingCloses where links[id]?.flushDeadline.map({ $0 <= now }) ?? true {
+                snapshot.closeFlushTimeouts += 1
+                logger.warning(
+                    "register connection did not read before its close; closing it anyway",
+                    metadata: [
+                        "peer": "\(links[id]?.peer ?? "?")", "pending_bytes": "\(links[id]?.pendingByteCount ?? 0)",
+                    ])
+                drop(id, why: "close flush timed out")
+            }
             publishSnapshot()
         }
         for link in links.values { link.socket.close() }
@@ -180,9 +193,8 @@ final class RegisterLoop {
                 logger.info(
                     "gateway registered",
                     metadata: ["address": "\(address)", "peer": "\(links[id.rawValue]?.peer ?? "?")"])
-            case .gatewayUnregistered(let id, let address):
-                logger.info(
-                    "gateway unregistered", metadata: ["address": "\(address)", "connection": "\(id.rawValue)"])
+            case .gatewayUnregistered:
+                break  // logged by `drop`, which still knows the peer
             case .workerConnected(let id):
                 logger.debug("worker connected", metadata: ["peer": "\(links[id.rawValue]?.peer ?? "?")"])
             }
@@ -190,23 +202,27 @@ final class RegisterLoop {
         pendingActions.removeAll(keepingCapacity: true)
     }
 
+    /// Queues `bytes` and writes what the kernel takes. The queue is edited in place in the table (no
+    /// copy of a local), and its sent prefix is dropped before appending, so it never holds more than
+    /// `maxPendingOutputByteCount` bytes.
     private func enqueue(_ bytes: [UInt8], to id: UInt64) {
-        guard var link = links[id], !link.closeRequested else { return }
-        if link.pendingByteCount + bytes.count > configuration.maxPendingOutputByteCount {
+        guard let pending = links[id].flatMap({ $0.closeRequested ? nil : $0.pendingByteCount }) else { return }
+        if pending + bytes.count > configuration.maxPendingOutputByteCount {
             snapshot.outputOverflows += 1
             logger.warning(
                 "register connection does not read; closing it",
-                metadata: ["peer": "\(link.peer)", "pending_bytes": "\(link.pendingByteCount + bytes.count)"])
+                metadata: ["peer": "\(links[id]?.peer ?? "?")", "pending_bytes": "\(pending + bytes.count)"])
             drop(id, why: "output overflow")
             return
         }
-        if link.outputOffset == link.output.count {
-            link.output = bytes
-            link.outputOffset = 0
+        if pending == 0 {
+            links[id]?.output = bytes
         } else {
-            link.output += bytes
+            let sent = links[id]?.outputOffset ?? 0
+            links[id]?.output.removeFirst(sent)
+            links[id]?.output += bytes
         }
-        links[id] = link
+        links[id]?.outputOffset = 0
         flush(id)
     }
 
@@ -220,6 +236,10 @@ final class RegisterLoop {
         }
         links[id]?.closeRequested = true
         flush(id)
+        if links[id] != nil {
+            links[id]?.flushDeadline = .now + configuration.closeFlushTimeout
+            flushingCloses.insert(id)
+        }
     }
 
     /// Writes queued output; finishes a requested close once the queue is empty; watches for
@@ -228,11 +248,11 @@ final class RegisterLoop {
         guard var link = links[id] else { return }
         while link.pendingByteCount > 0 {
             switch link.socket.send(link.output[link.outputOffset...]) {
-            case .sent(let count):
+            case .sent(let count) where count > 0:
                 link.outputOffset += count
-            case .wouldBlock:
+            case .sent, .wouldBlock:
                 links[id] = link
-                watch(id, writable: true)
+                updateInterest(id)
                 return
             case .failed(let code):
                 drop(id, why: "send failed (errno \(code))")
@@ -246,17 +266,20 @@ final class RegisterLoop {
             link.socket.discardPendingInput()
             drop(id, why: nil)
         } else {
-            watch(id, writable: false)
+            updateInterest(id)
         }
     }
 
-    private func watch(_ id: UInt64, writable: Bool) {
-        guard let link = links[id], link.watchingWritability != writable else { return }
+    /// Watches for input unless a close was requested (level-triggered readiness for input that is no
+    /// longer read would be reported forever), and for writability while output is queued.
+    private func updateInterest(_ id: UInt64) {
+        guard let link = links[id] else { return }
+        var interest: EventPoller.Interest = link.closeRequested ? [] : .readable
+        if link.pendingByteCount > 0 { interest.insert(.writable) }
+        guard interest != link.watched else { return }
         do {
-            // A closing connection is no longer read; otherwise watching both would spin on unread
-            // input while output is stuck.
-            try poller.modify(link.socket, token: id, interest: writable ? .writable : .readable)
-            links[id]?.watchingWritability = writable
+            try poller.modify(link.socket, token: id, interest: interest)
+            links[id]?.watched = interest
         } catch {
             drop(id, why: "cannot watch (\(error))")
         }
@@ -265,17 +288,24 @@ final class RegisterLoop {
     /// Closes the socket now (queued output is lost) and tells the registry.
     private func drop(_ id: UInt64, why: String?) {
         guard let link = links.removeValue(forKey: id) else { return }
+        flushingCloses.remove(id)
         link.socket.close()
         if let why { logger.debug("register connection closed", metadata: ["peer": "\(link.peer)", "why": "\(why)"]) }
-        perform(registry.connectionClosed(.init(id)))
+        let actions = registry.connectionClosed(.init(id))
+        for case .gatewayUnregistered(_, let address) in actions {
+            logger.info("gateway unregistered", metadata: ["address": "\(address)", "peer": "\(link.peer)"])
+        }
+        perform(actions)
     }
 
     // MARK: Time and reporting
 
     /// Until the next auth deadline or accept resumption, rounded up to whole milliseconds; -1: none.
     private func waitMilliseconds(now: ContinuousClock.Instant) -> Int32 {
-        let deadlines = [registry.nextDeadline, acceptResumes].compactMap { $0 }
-        guard let next = deadlines.min() else { return -1 }
+        let flushDeadline = flushingCloses.compactMap { links[$0]?.flushDeadline }.min()
+        guard let next = [registry.nextDeadline, acceptResumes, flushDeadline].compactMap({ $0 }).min() else {
+            return -1
+        }
         guard next > now else { return 0 }
         let (seconds, attoseconds) = (next - now).components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
@@ -284,6 +314,7 @@ final class RegisterLoop {
 
     private func publishSnapshot() {
         snapshot.connections = links.count
+        snapshot.pendingOutputBytes = links.values.reduce(0) { $0 + $1.pendingByteCount }
         snapshot.gatewaysRegistered = registry.gatewayCount
         snapshot.workersConnected = registry.workerCount
         snapshot.gatewayAddresses = registry.addresses.addresses

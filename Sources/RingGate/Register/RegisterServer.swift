@@ -27,19 +27,24 @@ public final class RegisterServer: Sendable {
         public var maxPendingOutputByteCount: Int
         /// How long accepting pauses after accept fails for lack of descriptors or memory.
         public var acceptPause: Duration
+        /// How long a connection being closed may take to read what was queued for it before it is
+        /// closed anyway, so a peer that stops reading cannot hold its slot forever.
+        public var closeFlushTimeout: Duration
 
         public init(
             listenAddress: SocketAddress = .ipv4(address: 0x7F00_0001, port: 1236),
             registry: RegisterRegistry.Configuration = RegisterRegistry.Configuration(),
             maxConnections: Int = 4096,
             maxPendingOutputByteCount: Int = 1 << 20,
-            acceptPause: Duration = .seconds(1)
+            acceptPause: Duration = .seconds(1),
+            closeFlushTimeout: Duration = .seconds(5)
         ) {
             self.listenAddress = listenAddress
             self.registry = registry
             self.maxConnections = maxConnections
             self.maxPendingOutputByteCount = maxPendingOutputByteCount
             self.acceptPause = acceptPause
+            self.closeFlushTimeout = closeFlushTimeout
         }
     }
 
@@ -59,6 +64,10 @@ public final class RegisterServer: Sendable {
         public var connectionsRefused: UInt64 = 0
         /// Connections closed because they did not read what was sent to them.
         public var outputOverflows: UInt64 = 0
+        /// Closes that gave up flushing after `closeFlushTimeout`.
+        public var closeFlushTimeouts: UInt64 = 0
+        /// Bytes queued in the Register that the kernel did not take yet, over all connections.
+        public var pendingOutputBytes = 0
         /// The registry's event counters (bad requests, auth failures, …).
         public var registry = RegisterRegistry.Counters()
 

@@ -175,20 +175,77 @@ import Testing
     @Test func connectionsBeyondTheLimitAreRefused() throws {
         var configuration = Self.configuration()
         configuration.maxConnections = 1
-        let server = RegisterServer(configuration: configuration, logger: Self.logger)
-        defer { server.stop() }
-        let port = try server.start()
-        let first = try TestClient(port: port)
-        try first.send(Lines.ping)
-        #expect(Self.waitFor(server) { $0.connections == 1 })
-        let second = try TestClient(port: port)
-        #expect(second.waitForClose())
-        #expect(Self.waitFor(server) { $0.connectionsRefused == 1 })
-        try first.send(Lines.phpWorkerConnect())
-        #expect(try first.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+        try Self.withRegister(configuration) { server, port in
+            let first = try TestClient(port: port)
+            try first.send(Lines.ping)
+            #expect(Self.waitFor(server) { $0.connections == 1 })
+            let second = try TestClient(port: port)
+            #expect(second.waitForClose())
+            #expect(Self.waitFor(server) { $0.connectionsRefused == 1 })
+            try first.send(Lines.phpWorkerConnect())
+            #expect(try first.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+        }
+    }
+
+    /// A worker that stops reading is closed once more than `maxPendingOutputByteCount` waits for it.
+    @Test func stalledWorkerIsClosedWhenItsOutputOverflows() throws {
+        var configuration = Self.configuration()
+        configuration.maxPendingOutputByteCount = 64 << 10
+        try Self.withRegister(configuration) { server, port in
+            let worker = try Self.stalledWorker(port: port)
+            let gateway = try TestClient(port: port)
+            try Self.pumpRegistrations(through: gateway, server: server) { $0.outputOverflows > 0 }
+            #expect(Self.waitFor(server) { $0.outputOverflows == 1 && $0.workersConnected == 0 })
+            #expect(Self.waitFor(server) { $0.pendingOutputBytes == 0 })
+            withExtendedLifetime(worker) {}
+        }
+    }
+
+    /// A close that cannot flush (the peer stopped reading) gives up after `closeFlushTimeout`.
+    @Test func closeGivesUpFlushingAStalledPeer() throws {
+        var configuration = Self.configuration()
+        configuration.maxPendingOutputByteCount = 256 << 20
+        configuration.closeFlushTimeout = .milliseconds(300)
+        try Self.withRegister(configuration) { server, port in
+            let worker = try Self.stalledWorker(port: port)
+            let gateway = try TestClient(port: port)
+            try Self.pumpRegistrations(through: gateway, server: server) { $0.pendingOutputBytes > 0 }
+            // Still read while output waits: an unknown event asks for a close, which cannot flush.
+            try worker.send(#"{"event":"bye"}"# + "\n")
+            #expect(Self.waitFor(server) { $0.registry.invalidMessages == 1 })
+            #expect(server.snapshot.workersConnected == 1)
+            #expect(Self.waitFor(server) { $0.closeFlushTimeouts == 1 && $0.workersConnected == 0 })
+            #expect(server.snapshot.connections == 1)
+            withExtendedLifetime(worker) {}
+        }
     }
 
     // MARK: Helpers
+
+    /// A worker that took its first list and then reads nothing, with a small receive buffer.
+    static func stalledWorker(port: UInt16) throws -> TestClient {
+        let worker = try TestClient(port: port)
+        var size: Int32 = 4096
+        setsockopt(worker.descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        try worker.send(Lines.phpWorkerConnect())
+        #expect(try worker.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+        return worker
+    }
+
+    /// Re-registers a 16 KiB address over and over (each one a 16 KiB broadcast to every worker) until
+    /// `done` holds; at most 4 000 times, pacing itself on the Register.
+    static func pumpRegistrations(
+        through gateway: TestClient, server: RegisterServer, until done: (RegisterServer.Snapshot) -> Bool
+    ) throws {
+        let line = Lines.phpGatewayConnect(String(repeating: "a", count: 16_384))
+        var sent: UInt64 = 0
+        while !done(server.snapshot) && sent < 4_000 {
+            for _ in 0..<8 { try gateway.send(line) }
+            sent += 8
+            _ = waitFor(server, seconds: 1) { $0.registry.gatewayRegistrations == sent || done($0) }
+        }
+        #expect(done(server.snapshot), "after \(sent) registrations")
+    }
 
     static let logger: Logger = {
         var logger = Logger(label: "ringgate-register-test")
@@ -209,16 +266,23 @@ import Testing
         secret: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536,
         _ body: (RegisterServer, UInt16) throws -> Void
     ) throws {
-        let server = RegisterServer(
-            configuration: configuration(secret: secret, authTimeout: authTimeout, maxLineLength: maxLineLength),
-            logger: logger)
+        try withRegister(
+            configuration(secret: secret, authTimeout: authTimeout, maxLineLength: maxLineLength), body)
+    }
+
+    static func withRegister(
+        _ configuration: RegisterServer.Configuration, _ body: (RegisterServer, UInt16) throws -> Void
+    ) throws {
+        let server = RegisterServer(configuration: configuration, logger: logger)
         defer { server.stop() }
         try body(server, try server.start())
     }
 
-    /// Polls the snapshot until `condition` holds (at most 5 s).
-    static func waitFor(_ server: RegisterServer, _ condition: (RegisterServer.Snapshot) -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
+    /// Polls the snapshot until `condition` holds (at most `seconds`).
+    static func waitFor(
+        _ server: RegisterServer, seconds: Int = 5, _ condition: (RegisterServer.Snapshot) -> Bool
+    ) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if condition(server.snapshot) { return true }
             usleep(5_000)
