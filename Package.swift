@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "ringgate",
             dependencies: [
-                "RingGate",
+                "RingGate", "RingGateCodecs", "RingGateRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
