@@ -39,8 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ---------------------------------------------------------------------------------------------------
 # PLACEHOLDER — the command that starts RingGate for `--gateway external` when --gateway-cmd is not
 # given. Empty = the caller starts RingGate separately. {ws_port} {start_port} {register_port}
-# {secret} {lan_ip} are substituted. Adjust the flags to RingGate's real CLI, e.g.
-#   RINGGATE_CMD='ringgate gateway --listen websocket://127.0.0.1:{ws_port} --lan-ip {lan_ip} \
+# {secret} {lan_ip} are substituted. Adjust to RingGate's real CLI; as of `ringgate gateway` in 87a2bd3
+# (listeners are positional; one shard = one gateway address, which is what the scenario expects):
+#   RINGGATE_CMD='ringgate gateway websocket://127.0.0.1:{ws_port} --shards 1 --lan-ip {lan_ip} \
 #                 --start-port {start_port} --register-address 127.0.0.1:{register_port} --secret-key {secret}'
 RINGGATE_CMD = os.environ.get("RINGGATE_CMD", "")
 # ---------------------------------------------------------------------------------------------------
@@ -462,7 +463,11 @@ class Lab:
         while True:
             live = [c for c in self.clients.values() if not c.eof]
             socks = [c.sock for c in live]
-            r, _, _ = select.select(socks, [], [], 0.02) if socks else ([], [], time.sleep(0.02))
+            if socks:
+                r, _, _ = select.select(socks, [], [], 0.02)
+            else:
+                r = []
+                time.sleep(0.02)
             for c in live:
                 if c.sock in r and c.on_readable():
                     last = now()

@@ -58,9 +58,9 @@ public struct UpstreamConfiguration: Sendable {
         self.startPort = startPort
     }
 
-    /// The inner address of shard `index`.
+    /// The inner address shard `index` binds (`startPort` 0: any free port, for tests).
     public func innerAddress(shard index: Int) -> SocketAddress {
-        .ipv4(address: lanIPv4, port: startPort &+ UInt16(truncatingIfNeeded: index))
+        .ipv4(address: lanIPv4, port: startPort == 0 ? 0 : startPort &+ UInt16(truncatingIfNeeded: index))
     }
 
     /// PHP pings workers only when lanIp is not the literal `127.0.0.1` (spec §5.5).

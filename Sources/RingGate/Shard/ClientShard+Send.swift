@@ -94,9 +94,8 @@ extension ClientShard {
                 io.chunks.release(done)
             }
             if connections[Int(slot)].queue.isEmpty {
-                if lifecycle.phase == .draining {
-                    perform(connections[Int(slot)].lifecycle!.queueDrained(), slot: slot)
-                }
+                // A graceful close whose output is out: tell the application and close.
+                if lifecycle.phase == .draining { finishClosing(client) }
             } else {
                 flush(slot)
             }

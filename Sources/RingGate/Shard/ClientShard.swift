@@ -120,8 +120,10 @@ public final class ClientShard: ShardHandler {
     }
 
     public func tick(now: UInt64) {
-        wheel.advance(to: now / wheel.tickNanoseconds) { payload in
-            let tag = CompletionTag(rawValue: payload)
+        // Collected first, handled after: a handler may schedule on the wheel it was fired from.
+        var fired: [CompletionTag] = []
+        wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
+        for tag in fired {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)
             case .acceptRetry: if !stopping { armAccept(listener: Int(tag.slot)) }
