@@ -53,18 +53,20 @@ let package = Package(
         .executableTarget(
             name: "ringgate",
             dependencies: [
-                "RingGate",
+                "RingGate", "RingGateCodecs", "RingGateRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: warningSettings
         ),
 
-        .target(name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["RingGate", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["RingGate", "RingGateCodecs", "TestSupport"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.

@@ -7,7 +7,7 @@ struct RingGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
-        subcommands: [EchoCommand.self, RegisterCommand.self]
+        subcommands: [GatewayCommand.self, EchoCommand.self, RegisterCommand.self]
     )
 }
 

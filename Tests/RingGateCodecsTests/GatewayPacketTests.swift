@@ -24,6 +24,8 @@ import Testing
         #expect(assembler.bufferedByteCount == 0)
         #expect(try packet.encoded() == wire)
         #expect(GatewayHeader(decoding: wire)?.encoded == Array(wire[..<28]))
+        let lent = GatewayHeader(decoding: wire)?.withEncodedBytes { span in (0..<span.count).map { span[$0] } }
+        #expect(lent == Array(wire[..<28]))
     }
 
     @Test func seedVectorsAreAllPresent() {

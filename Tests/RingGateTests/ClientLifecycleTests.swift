@@ -64,7 +64,7 @@ struct ClientLifecycleTests {
         lifecycle.sendSubmitted()
         lifecycle.drain()
         #expect(lifecycle.phase == .draining)
-        #expect(lifecycle.acceptsOutput)
+        #expect(!lifecycle.acceptsOutput)  // workerman: no new sends once closing
         #expect(lifecycle.receiveCompleted(result: 5, hasMore: true, noBuffers: false) == .discard(then: .none))
         #expect(lifecycle.sendCompleted(result: 100) == .advance)
         #expect(lifecycle.queueDrained() == .submitShutdown)

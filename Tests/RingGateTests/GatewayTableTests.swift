@@ -146,12 +146,12 @@ struct GatewayTableTests {
         }
     }
 
-    @Test func heartbeatCountersAndWorkerKey() {
+    @Test func heartbeatCountersAndWorkerBinding() {
         var table = F.table(clients: 2)
         table.forEachHeartbeat { _, count in count += 2 }
         table.resetHeartbeat(of: 2)
         #expect(table[1]?.heartbeatCount == 1 && table[2]?.heartbeatCount == -1)
-        table.setWorkerKey("127.0.0.1:MyBW:0", for: 1)
-        #expect(table[1]?.workerKey == "127.0.0.1:MyBW:0" && table[2]?.workerKey == nil)
+        table.setWorker(WorkerSlot(index: 3), for: 1)
+        #expect(table[1]?.worker == WorkerSlot(index: 3) && table[2]?.worker == nil)
     }
 }

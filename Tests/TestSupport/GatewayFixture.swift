@@ -25,7 +25,64 @@ public func withGateway<R>(
     return try body(server)
 }
 
+/// Runs `body` against a GatewayWorker gateway (`shards` shards, inner ports chosen by the kernel,
+/// no Register unless `configure` adds one), stopping it afterwards.
+public func withWorkerGateway<R>(
+    listeners: [String],
+    shards: Int = 2,
+    configure: (inout GatewayConfiguration) throws -> Void = { _ in },
+    _ body: (GatewayServer) throws -> R
+) throws -> R {
+    var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
+    configuration.shardCount = shards
+    configuration.connectionsPerShard = 1024
+    configuration.slabBytesPerShard = 8 << 20
+    configuration.receiveBufferCount = 256
+    configuration.pinThreads = false
+    var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
+    upstream.receiveBufferCount = 16
+    configuration.upstream = upstream
+    try configure(&configuration)
+    var logger = Logger(label: "ringgate-test")
+    logger.logLevel = .warning
+    let server = try GatewayServer(configuration: configuration, logger: logger)
+    defer { server.stop() }
+    return try body(server)
+}
+
 extension GatewayServer {
+    /// The gateway-side counters summed over shards.
+    public func totalUpstream() -> UpstreamCounters {
+        reports().compactMap(\.counters.upstream).reduce(into: UpstreamCounters()) { total, shard in
+            total.innerOpen += shard.innerOpen
+            total.workersRegistered += shard.workersRegistered
+            total.workerRegistrations += shard.workerRegistrations
+            total.workerReplacements += shard.workerReplacements
+            total.rebinds += shard.rebinds
+            total.authenticationFailures += shard.authenticationFailures
+            total.unauthorisedRequests += shard.unauthorisedRequests
+            total.malformedPackets += shard.malformedPackets
+            total.unknownCommands += shard.unknownCommands
+            total.eventsForwarded += shard.eventsForwarded
+            total.eventsWithoutWorker += shard.eventsWithoutWorker
+            total.deliveries += shard.deliveries
+            total.heartbeatPings += shard.heartbeatPings
+            total.registerConnects += shard.registerConnects
+            total.registerConnected += shard.registerConnected
+        }
+    }
+
+    /// Waits until `condition` holds for the summed upstream counters (polling), or the timeout.
+    public func waitForUpstream(seconds: Double = 5, _ condition: (UpstreamCounters) -> Bool) -> Bool {
+        var waited = 0.0
+        while waited < seconds {
+            if condition(totalUpstream()) { return true }
+            usleep(20_000)
+            waited += 0.02
+        }
+        return condition(totalUpstream())
+    }
+
     /// Port of listener `index`.
     public func port(_ index: Int = 0) -> UInt16 { boundAddresses[index].port }
 

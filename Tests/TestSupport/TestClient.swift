@@ -134,6 +134,9 @@ public final class TestClient {
         }
     }
 
+    /// Forgets the bytes read so far.
+    func removeReceived() { received.removeAll() }
+
     /// Closes our side for writing (FIN), keeping the read side.
     public func shutdownWrite() { shutdown(descriptor, Int32(SHUT_WR)) }
 

@@ -10,6 +10,13 @@ public protocol ClientApplication: AnyObject {
     func messageReceived(_ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard)
     /// The client is gone (for whatever reason); its id is no longer valid.
     func clientClosed(_ client: ClientID, on shard: ClientShard)
+    /// A WebSocket client's upgrade request was accepted; the 101 response is written after this
+    /// returns, unless the application closed the client. `head` is the request head as received.
+    func webSocketHandshakeAccepted(_ head: Span<UInt8>, from client: ClientID, on shard: ClientShard)
+}
+
+extension ClientApplication {
+    public func webSocketHandshakeAccepted(_ head: Span<UInt8>, from client: ClientID, on shard: ClientShard) {}
 }
 
 /// Sends every message back to its sender through the same framing, keeping the WebSocket frame type.

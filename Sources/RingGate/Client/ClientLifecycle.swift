@@ -60,7 +60,9 @@ struct ClientLifecycle: Equatable {
     }
 
     var isOpen: Bool { phase == .open }
-    var acceptsOutput: Bool { phase == .open || phase == .resolvingPeer || phase == .draining }
+    /// New output is taken while open; once a graceful close began, later sends fail as workerman's do
+    /// for a closing connection (a kick's message goes out, a reply sent after it does not).
+    var acceptsOutput: Bool { phase == .open || phase == .resolvingPeer }
     private var idle: Bool { !receiveArmed && !sendInFlight && auxiliaryInFlight == 0 }
 
     mutating func peerResolved() -> Action {

@@ -20,6 +20,9 @@ public struct GatewayConfiguration: Sendable {
     public var receiveBufferSize = 4096
     /// Granularity of the per-shard timing wheel.
     public var tickNanoseconds: UInt64 = 100_000_000
+    /// The GatewayWorker side (inner ports, Register, secret, heartbeat); nil runs the shards with a
+    /// local application only (echo, benchmarks).
+    public var upstream: UpstreamConfiguration?
 
     public init(listeners: [ListenerConfiguration]) {
         self.listeners = listeners

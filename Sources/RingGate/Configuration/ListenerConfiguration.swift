@@ -101,6 +101,9 @@ public struct WebSocketListenerOptions: Sendable {
     /// Subprotocols the gateway agrees to, in preference order (browsers fail the connection when
     /// they asked for one and none is echoed).
     public var subprotocols: [String] = []
+    /// Which workerman's arrays CMD_ON_WEBSOCKET_CONNECT carries (`server` keys, cookie decoding;
+    /// spec §4.2). Workers pass them to user code, so match the cluster's workerman (default 4.x).
+    public var workermanVersion: WebSocketHandshake.Flavour = .workerman4
 
     public init() {}
 }

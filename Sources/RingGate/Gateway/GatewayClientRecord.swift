@@ -21,8 +21,8 @@ struct GatewayClientRecord: Equatable {
     /// The groups the client is in, in join order; nil if it never joined one, empty if it left all
     /// (SELECT reports null vs `a:0:{}`, §4.9).
     fileprivate(set) var groups: InsertionOrderedSet<PHPKey>? = nil
-    /// The worker this client's events are routed to (sticky routing, §5.3), if chosen.
-    var workerKey: String? = nil
+    /// The worker key this client's events are routed to (sticky routing, §5.3), if chosen.
+    var worker: WorkerSlot? = nil
     /// The bound uid, if any (§4.7).
     fileprivate(set) var uid: PHPKey? = nil
 

@@ -85,9 +85,9 @@ struct GatewayClientTable {
         return record
     }
 
-    /// Sets the worker the client's events go to.
-    mutating func setWorkerKey(_ key: String?, for connectionID: UInt32) {
-        update(connectionID) { $0.workerKey = key }
+    /// Sets the worker key the client's events go to.
+    mutating func setWorker(_ slot: WorkerSlot?, for connectionID: UInt32) {
+        update(connectionID) { $0.worker = slot }
     }
 
     /// Visits every client's heartbeat counter in connect order (§7.3: one pass per timer tick).
@@ -95,6 +95,18 @@ struct GatewayClientTable {
         for position in records.indices where !records[position].isRemoved {
             body(records[position].connectionID, &records[position].heartbeatCount)
         }
+    }
+
+    /// The shard-side identity of a client, if present.
+    func clientID(of connectionID: UInt32) -> ClientID? {
+        positions[connectionID].map { records[Int($0)].clientID }
+    }
+
+    /// Lends a client's session bytes (nil when the client is unknown).
+    func withSession<Result>(of connectionID: UInt32, _ body: (Span<UInt8>) -> Result) -> Result? {
+        guard let position = positions[connectionID] else { return nil }
+        let session = records[Int(position)].session
+        return body(session.span)
     }
 
     /// Resets a client's heartbeat counter to −1 (a complete message arrived, §7.3).

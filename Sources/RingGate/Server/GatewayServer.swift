@@ -10,6 +10,9 @@ public final class GatewayServer: Sendable {
     public let configuration: GatewayConfiguration
     /// The listeners' bound addresses (with the real port where 0 was configured), in configuration order.
     public let boundAddresses: [SocketAddress]
+    /// Each shard's inner address (workers, GatewayClient), as registered and encoded into client_ids;
+    /// empty without an upstream configuration. A `startPort` of 0 gives each shard a free port.
+    public let innerAddresses: [SocketAddress]
     private let shards: [ShardHandle]
     private let logger: Logger
 
@@ -17,17 +20,35 @@ public final class GatewayServer: Sendable {
         let mailbox: ShardMailbox<ShardMessage>
         let thread: Mutex<ShardThread?> = Mutex(nil)
         let sockets: [ListeningSocket]
-        init(mailbox: ShardMailbox<ShardMessage>, sockets: [ListeningSocket]) {
+        /// The shard's inner listener (workers, GatewayClient), when it is a GatewayWorker gateway.
+        let innerSocket: ListeningSocket?
+        init(mailbox: ShardMailbox<ShardMessage>, sockets: [ListeningSocket], innerSocket: ListeningSocket?) {
             self.mailbox = mailbox
             self.sockets = sockets
+            self.innerSocket = innerSocket
         }
     }
 
-    /// Binds every listener on every shard and starts the shards; returns once all are accepting.
-    /// `makeApplication` is called on each shard's thread with the shard index.
-    public init(
+    /// A GatewayWorker gateway: every shard relays its clients to workers (`configuration.upstream`
+    /// must be set).
+    public convenience init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate")) throws {
+        precondition(configuration.upstream != nil, "a gateway needs its upstream configuration")
+        try self.init(configuration: configuration, logger: logger, makeApplication: nil)
+    }
+
+    /// Shards running a local application (echo, benchmarks): `makeApplication` is called on each
+    /// shard's thread with the shard index.
+    public convenience init(
         configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate"),
         makeApplication: @escaping @Sendable (Int) -> ClientApplication
+    ) throws {
+        try self.init(configuration: configuration, logger: logger, makeApplication: Optional(makeApplication))
+    }
+
+    /// Binds every listener on every shard and starts the shards; returns once all are accepting.
+    private init(
+        configuration: GatewayConfiguration, logger: Logger,
+        makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -48,7 +69,23 @@ public final class GatewayServer: Sendable {
             }
         }
         boundAddresses = bound
-        shards = try sockets.map { ShardHandle(mailbox: try ShardMailbox<ShardMessage>(), sockets: $0) }
+        var innerSockets: [ListeningSocket?] = Array(repeating: nil, count: configuration.shardCount)
+        if let upstream = configuration.upstream {
+            for shard in 0..<configuration.shardCount {
+                let address = upstream.innerAddress(shard: shard)
+                do {
+                    innerSockets[shard] = try ListeningSocket(binding: address, reusePort: false)
+                } catch {
+                    throw ConfigurationError(
+                        "cannot listen for workers on \(address) (shard \(shard) of startPort \(upstream.startPort)): "
+                            + "\(error)")
+                }
+            }
+        }
+        innerAddresses = innerSockets.compactMap { $0?.address }
+        shards = try zip(sockets, innerSockets).map {
+            ShardHandle(mailbox: try ShardMailbox<ShardMessage>(), sockets: $0, innerSocket: $1)
+        }
         let started = DispatchSemaphore(value: 0)
         let failures = Mutex<[String]>([])
         let cpus = CPUs.onlineCount
@@ -84,7 +121,7 @@ public final class GatewayServer: Sendable {
     /// Builds one shard's ring, memory and handler on its own thread.
     private static func makeShard(
         index: Int, configuration: GatewayConfiguration, handle: ShardHandle, logger: Logger,
-        makeApplication: @Sendable (Int) -> ClientApplication
+        makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws -> ShardRunner {
         let ring = try Ring(entries: 4096, completionEntries: 65536)
         try ring.registerFileTable(count: UInt32(configuration.effectiveConnectionsPerShard))
@@ -99,17 +136,43 @@ public final class GatewayServer: Sendable {
             bufferSize: configuration.receiveBufferSize)
         let io = ShardIO(ring: ring, slab: slab, receiveBuffers: buffers)
         let listeners = zip(configuration.listeners, handle.sockets).map { listener, socket in
-            ShardListener(descriptor: socket.descriptor, configuration: listener, codec: ListenerCodec(listener))
+            var listener = listener
+            listener.address = socket.address
+            return ShardListener(descriptor: socket.descriptor, configuration: listener, codec: ListenerCodec(listener))
+        }
+        var gateway: ShardGateway?
+        if let upstream = configuration.upstream, let innerSocket = handle.innerSocket {
+            gateway = try makeGateway(
+                index: index, upstream: upstream, io: io, innerSocket: innerSocket, logger: logger)
+        }
+        guard let application = gateway ?? makeApplication?(index) else {
+            preconditionFailure("a shard needs an application or an upstream configuration")
         }
         let shard = ClientShard(
-            index: index, io: io, listeners: listeners, application: makeApplication(index), mailbox: handle.mailbox,
+            index: index, io: io, listeners: listeners, application: application, mailbox: handle.mailbox,
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
+        shard.upstream = gateway
         shard.start()
         return ShardRunner(
             loop: ShardLoop(
                 io: io, tickNanoseconds: configuration.tickNanoseconds, wakeupDescriptor: handle.mailbox.eventDescriptor
             ),
             shard: shard)
+    }
+
+    /// The worker-facing half of a gateway shard: its own pollable ring, file table and receive buffers
+    /// (sharing the client ring's slab and chunk pool).
+    private static func makeGateway(
+        index: Int, upstream: UpstreamConfiguration, io: ShardIO, innerSocket: ListeningSocket, logger: Logger
+    ) throws -> ShardGateway {
+        let ring = try Ring(entries: 1024, completionEntries: 16384, pollable: true)
+        try ring.registerFileTable(count: 1024)
+        let buffers = try BufferRing(
+            ring: ring, slab: io.slab, groupID: 1, bufferCount: upstream.receiveBufferCount,
+            bufferSize: upstream.receiveBufferSize)
+        let upstreamIO = ShardIO(ring: ring, slab: io.slab, receiveBuffers: buffers, chunks: io.chunks)
+        return ShardGateway(
+            index: index, configuration: upstream, io: upstreamIO, innerListener: innerSocket, logger: logger)
     }
 
     /// Figures of every shard, taken on the shards' threads (waits up to `timeoutSeconds`).

@@ -18,9 +18,14 @@ extension ClientShard {
             rejectHandshake(rejection, client: client)
             return
         }
+        // ON_WEBSOCKET_CONNECT goes to the worker before the 101 (spec §4.2); with no worker the
+        // application closes the client and no 101 is written.
+        application.webSocketHandshakeAccepted(head, from: client, on: self)
+        guard lifecycle(of: client)?.isOpen == true else { return }
         let subprotocol = request.selectSubprotocol(from: configuration.webSocket.subprotocols)
         let response = WebSocketHandshake.switchingProtocolsResponse(
-            accept: WebSocketHandshake.acceptValue(forKey: request.key ?? ""), flavour: .workerman4,
+            accept: WebSocketHandshake.acceptValue(forKey: request.key ?? ""),
+            flavour: configuration.webSocket.workermanVersion,
             subprotocol: subprotocol, extraHeaders: [])
         connections[slot].decoder = .webSocket(WebSocketDecoder())
         let chunk = io.chunks.allocate(capacity: response.count)
@@ -32,10 +37,11 @@ extension ClientShard {
 
     /// Answers a refused upgrade (400, or 426 for a wrong version) and closes after it is flushed.
     private func rejectHandshake(_ rejection: WebSocketHandshakeRejection, client: ClientID) {
+        let flavour = listeners[Int(connections[Int(client.slot)].listener)].configuration.webSocket.workermanVersion
         let error = rejection.protocolError
         counters.countBadInput(error.kind)
         logger.notice("closing client: \(error.reason)", metadata: ["peer": "\(peerDescription(client.slot))"])
-        sendRaw(WebSocketHandshake.response(for: rejection, flavour: .workerman4).span, to: client, bypassHold: true)
+        sendRaw(WebSocketHandshake.response(for: rejection, flavour: flavour).span, to: client, bypassHold: true)
         close(client, reason: .protocolError, graceful: true)
     }
 }

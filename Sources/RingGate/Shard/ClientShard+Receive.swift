@@ -131,7 +131,9 @@ extension ClientShard {
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
         switch connections[Int(client.slot)].decoder {
         case .httpHead:
-            let response = WebSocketHandshake.badRequestResponse(flavour: .workerman4)
+            let response = WebSocketHandshake.badRequestResponse(
+                flavour: listeners[Int(connections[Int(client.slot)].listener)].configuration.webSocket.workermanVersion
+            )
             sendRaw(response.span, to: client, bypassHold: true)
         case .webSocket where codec.strictWebSocket:
             sendRaw(WebSocketClose.frame(code: error.closeCode).span, to: client)

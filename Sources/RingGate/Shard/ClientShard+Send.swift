@@ -38,13 +38,26 @@ extension ClientShard {
     }
 
     /// Sends raw bytes, bypassing the framing (a handshake rejection, or FLAG_NOT_CALL_ENCODE).
-    func sendRaw(_ bytes: Span<UInt8>, to client: ClientID, bypassHold: Bool = false) {
-        guard lifecycle(of: client)?.acceptsOutput == true else { return }
+    @discardableResult
+    func sendRaw(_ bytes: Span<UInt8>, to client: ClientID, bypassHold: Bool = false) -> Bool {
+        guard lifecycle(of: client)?.acceptsOutput == true else { return false }
         let chunk = io.chunks.allocate(capacity: bytes.count)
         io.chunks.write(bytes, to: chunk, at: 0)
         if bypassHold { connections[Int(client.slot)].holdsOutput = false }
-        enqueue(chunk, range: 0..<bytes.count, to: client)
-        io.chunks.release(chunk)
+        defer { io.chunks.release(chunk) }
+        return enqueue(chunk, range: 0..<bytes.count, to: client)
+    }
+
+    /// `message` as listener `listener`'s clients receive it (framed, or verbatim when `raw`), in a
+    /// chunk the caller releases; nil when the framing cannot carry it. One encode serves every
+    /// recipient of a multicast.
+    func encode(_ message: Span<UInt8>, raw: Bool, listener: Int) -> Chunk? {
+        guard !raw else {
+            let chunk = io.chunks.allocate(capacity: message.count)
+            io.chunks.write(message, to: chunk, at: 0)
+            return chunk
+        }
+        return listeners[listener].codec.encode(message, opcode: nil, chunks: io.chunks)
     }
 
     /// Queues a WebSocket frame of our own (pong, close) regardless of the listener's outgoing type.
@@ -81,9 +94,8 @@ extension ClientShard {
                 io.chunks.release(done)
             }
             if connections[Int(slot)].queue.isEmpty {
-                if lifecycle.phase == .draining {
-                    perform(connections[Int(slot)].lifecycle!.queueDrained(), slot: slot)
-                }
+                // A graceful close whose output is out: tell the application and close.
+                if lifecycle.phase == .draining { finishClosing(client) }
             } else {
                 flush(slot)
             }

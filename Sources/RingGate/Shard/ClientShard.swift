@@ -62,6 +62,8 @@ public final class ClientShard: ShardHandler {
     /// Slots whose multishot receive ended with -ENOBUFS, re-armed after this turn returns buffers.
     var receivesToRearm: [ClientID] = []
     var application: ClientApplication
+    /// The worker-facing side, when this shard is a GatewayWorker gateway.
+    var upstream: ShardUpstream?
     public internal(set) var counters = ShardCounters()
     /// SO_PEERNAME through io_uring needs Linux 6.7; without it peers are reported as 0.0.0.0:0.
     var peerNameLookup = true
@@ -85,7 +87,14 @@ public final class ClientShard: ShardHandler {
 
     /// Arms the multishot accepts; called once on the shard thread before the loop runs.
     func start() {
+        upstream?.start(on: self)
         for index in listeners.indices { armAccept(listener: index) }
+    }
+
+    /// Schedules `tag` on the shard's timing wheel; it comes back through `ShardUpstream.timerFired`
+    /// (kinds the shard does not handle itself).
+    func schedule(_ tag: CompletionTag, afterNanoseconds nanoseconds: UInt64) {
+        wheel.schedule(tag.rawValue, afterNanoseconds: nanoseconds)
     }
 
     func armAccept(listener: Int) {
@@ -111,13 +120,15 @@ public final class ClientShard: ShardHandler {
     }
 
     public func tick(now: UInt64) {
-        wheel.advance(to: now / wheel.tickNanoseconds) { payload in
-            let tag = CompletionTag(rawValue: payload)
+        // Collected first, handled after: a handler may schedule on the wheel it was fired from.
+        var fired: [CompletionTag] = []
+        wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
+        for tag in fired {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)
             case .acceptRetry: if !stopping { armAccept(listener: Int(tag.slot)) }
             case .drainTimeout: drainTimedOut(tag)
-            default: break
+            default: upstream?.timerFired(tag, on: self)
             }
         }
     }
@@ -132,8 +143,15 @@ public final class ClientShard: ShardHandler {
         }
     }
 
+    public var upstreamRing: Ring? { upstream?.ring }
+
+    public func upstreamCompleted(_ completion: Completion) {
+        upstream?.completed(completion, on: self)
+    }
+
     public func turnFinished() {
         turns &+= 1
+        upstream?.turnFinished(on: self)
         if !receivesToRearm.isEmpty {
             let pending = receivesToRearm
             receivesToRearm.removeAll(keepingCapacity: true)
@@ -141,11 +159,13 @@ public final class ClientShard: ShardHandler {
                 perform(.armReceive, slot: client.slot)
             }
         }
-        if stopping && counters.liveConnections == 0 { isFinished = true }
+        if stopping && counters.liveConnections == 0 && upstream?.isStopped != false { isFinished = true }
     }
 
     func report() -> ShardReport {
-        ShardReport(
+        var counters = counters
+        counters.upstream = upstream?.counters
+        return ShardReport(
             index: index, counters: counters, liveChunks: io.chunks.liveCount, slabBytesInUse: io.chunks.slabBytesInUse,
             heapBytesInUse: io.chunks.heapBytesInUse, receiveBuffersLent: io.receiveBuffers.lentCount,
             queuedSendNodes: sendQueues.liveCount, slabBacking: io.slab.backing.description,
@@ -258,6 +278,9 @@ public final class ClientShard: ShardHandler {
         return .ipv4(address: connection.peerIPv4, port: connection.peerPort)
     }
 
+    /// The port clients of listener `index` connect to (the header's gateway_port).
+    func listenerPort(_ index: Int) -> UInt16 { listeners[index].configuration.address.port }
+
     func peerDescription(_ slot: UInt32) -> String {
         let connection = connections[Int(slot)]
         let ip = connection.peerIPv4
@@ -279,6 +302,7 @@ public final class ClientShard: ShardHandler {
                 ClientID(slot: UInt32(slot), generation: connections[slot].generation), reason: .shutdown,
                 graceful: false)
         }
+        upstream?.beginStop(on: self)
     }
 }
 

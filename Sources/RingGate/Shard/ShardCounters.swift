@@ -13,6 +13,16 @@ public struct ShardCounters: Sendable, Equatable {
         case slowClient = "slow_client"
         case application = "application"
         case shutdown = "shutdown"
+        /// CMD_KICK: the goodbye message flushed, then closed.
+        case kicked = "kicked"
+        /// CMD_DESTROY.
+        case destroyed = "destroyed"
+        /// An event had to go to a worker and none was registered (spec §5.4).
+        case noWorker = "no_worker"
+        /// Silent beyond the heartbeat limit (spec §7.3).
+        case heartbeatTimeout = "heartbeat_timeout"
+        /// Every 32-bit connection id was in use.
+        case connectionIDsExhausted = "connection_ids_exhausted"
     }
 
     public var accepted: UInt64 = 0
@@ -29,6 +39,8 @@ public struct ShardCounters: Sendable, Equatable {
     /// Multishot receives that ended with -ENOBUFS (buffer ring ran dry) and were re-armed.
     public var receiveBufferExhaustions: UInt64 = 0
     public var peerNameFailures: UInt64 = 0
+    /// The gateway side (workers, commands, Register); nil for a gateway without workers (echo).
+    public var upstream: UpstreamCounters?
 
     public init() {}
 

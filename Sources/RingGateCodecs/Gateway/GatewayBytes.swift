@@ -39,3 +39,11 @@ enum GatewayBytes {
         for index in bytes.indices { buffer.append(bytes[index]) }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// A copy of `bytes`.
+    public init(copying bytes: borrowing Span<UInt8>) {
+        self.init()
+        GatewayBytes.append(bytes, to: &self)
+    }
+}

@@ -114,6 +114,33 @@ public struct GatewayHeader: Hashable, Sendable {
         GatewayBytes.append(extLength, to: &buffer)
     }
 
+    /// Lends the 28 header bytes without a heap allocation (for writing events straight into send
+    /// buffers).
+    public func withEncodedBytes<Result>(_ body: (Span<UInt8>) -> Result) -> Result {
+        var bytes = InlineArray<28, UInt8>(repeating: 0)
+        func put(_ value: UInt32, at offset: Int) {
+            bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
+            bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
+            bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
+            bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
+        }
+        func put(_ value: UInt16, at offset: Int) {
+            bytes[offset] = UInt8(truncatingIfNeeded: value >> 8)
+            bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
+        }
+        put(packLength, at: 0)
+        bytes[4] = command.rawValue
+        put(localIP, at: 5)
+        put(localPort, at: 9)
+        put(clientIP, at: 11)
+        put(clientPort, at: 15)
+        put(connectionID, at: 17)
+        bytes[21] = flags.rawValue
+        put(gatewayPort, at: 22)
+        put(extLength, at: 24)
+        return body(bytes.span)
+    }
+
     /// The 28 header bytes.
     public var encoded: [UInt8] {
         var buffer: [UInt8] = []

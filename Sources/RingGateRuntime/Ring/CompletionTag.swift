@@ -15,6 +15,10 @@ public struct OperationKind: RawRepresentable, Hashable, Sendable {
     public static let tick = OperationKind(rawValue: 7)
     public static let wakeup = OperationKind(rawValue: 8)
     public static let cancel = OperationKind(rawValue: 9)
+    /// The main ring's poll on a shard's upstream ring descriptor.
+    public static let upstreamReady = OperationKind(rawValue: 10)
+    public static let socket = OperationKind(rawValue: 11)
+    public static let connect = OperationKind(rawValue: 12)
     /// First value free for the layers above the runtime.
     public static let firstUserKind: UInt8 = 32
 }

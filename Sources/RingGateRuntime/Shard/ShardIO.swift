@@ -12,12 +12,33 @@ public final class ShardIO {
     public let receiveBuffers: BufferRing
     public let chunks: ChunkPool
     let peerNames = PeerNameBuffers(capacity: 1024)
+    /// Address storage of connects in flight, keyed by the connect's slot.
+    let connectAddresses = PeerNameBuffers(capacity: 64)
 
-    public init(ring: Ring, slab: HugePageSlab, receiveBuffers: BufferRing) {
+    /// `chunks`: a pool to share with another ring of the same thread (a shard's upstream ring uses
+    /// the client ring's pool); nil creates one on `slab`.
+    public init(ring: Ring, slab: HugePageSlab, receiveBuffers: BufferRing, chunks: ChunkPool? = nil) {
         self.ring = ring
         self.slab = slab
         self.receiveBuffers = receiveBuffers
-        self.chunks = ChunkPool(slab: slab)
+        self.chunks = chunks ?? ChunkPool(slab: slab)
+    }
+
+    /// Connects direct descriptor `fileIndex` to `address`; finish with `connectCompleted(_:)`.
+    /// Returns false when too many connects are in flight.
+    public func connect(fileIndex: UInt32, to address: SocketAddress, tag: CompletionTag) -> Bool {
+        guard let storage = connectAddresses.take(for: tag.slot) else { return false }
+        let length = address.withSockAddr { source, length in
+            storage.copyMemory(from: UnsafeRawPointer(source), byteCount: Int(length))
+            return length
+        }
+        ring.connect(fileIndex: fileIndex, address: UnsafeRawPointer(storage), length: length, tag: tag)
+        return true
+    }
+
+    /// Releases the address storage of a finished connect.
+    public func connectCompleted(_ completion: Completion) {
+        _ = connectAddresses.finish(for: completion.tag.slot, succeeded: false)
     }
 
     /// Sends `range` of `chunk` on `fileIndex`. The caller holds a reference to the chunk until the

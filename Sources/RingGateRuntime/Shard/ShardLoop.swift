@@ -13,6 +13,17 @@ public protocol ShardHandler: AnyObject {
     func turnFinished()
     /// Checked after every turn; true ends the loop.
     var isFinished: Bool { get }
+    /// A second ring of this thread (a shard's upstream ring), created pollable. The loop sleeps only
+    /// in the main ring, with this ring's descriptor polled from it, and drains this ring first on
+    /// every turn, so its traffic never waits behind the main ring's.
+    var upstreamRing: Ring? { get }
+    /// A completion from `upstreamRing`.
+    func upstreamCompleted(_ completion: Completion)
+}
+
+extension ShardHandler {
+    public var upstreamRing: Ring? { nil }
+    public func upstreamCompleted(_ completion: Completion) {}
 }
 
 /// One shard's event loop: one `io_uring_enter` per turn that both submits the turn's work and waits
@@ -42,14 +53,25 @@ public final class ShardLoop {
     /// Runs until `handler.isFinished`.
     public func run(_ handler: some ShardHandler) {
         let ring = io.ring
+        let upstream = handler.upstreamRing
         ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
         ring.pollReadableMultishot(descriptor: wakeupDescriptor, tag: CompletionTag(kind: .wakeup))
+        if let upstream {
+            ring.pollReadableMultishot(descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
+        }
         while !handler.isFinished {
+            upstream?.submit()
             ring.submitAndWait(minimumCompletions: 1)
             var handled = 0
             repeat {
-                handled = ring.drainCompletions { completion in
+                handled = upstream.map { drainUpstream($0, handler) } ?? 0
+                handled += ring.drainCompletions { completion in
                     switch completion.tag.kind {
+                    case .upstreamReady:
+                        if !completion.hasMore, let upstream {
+                            ring.pollReadableMultishot(
+                                descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
+                        }
                     case .tick:
                         ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
                         handler.tick(now: Self.now())
@@ -69,6 +91,17 @@ public final class ShardLoop {
             turnCount &+= 1
         }
         // Let the kernel see what the last turn prepared (closes, cancels) before the ring goes away.
+        upstream?.submit()
         ring.submit()
+    }
+
+    /// Hands every completion waiting on the upstream ring to the handler; returns how many.
+    private func drainUpstream(_ upstream: Ring, _ handler: some ShardHandler) -> Int {
+        var total = 0
+        while true {
+            let handled = upstream.drainCompletions { handler.upstreamCompleted($0) }
+            guard handled > 0 else { return total }
+            total += handled
+        }
     }
 }

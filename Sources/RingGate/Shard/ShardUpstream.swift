@@ -1,0 +1,25 @@
+import RingGateRuntime
+
+/// The part of a shard that faces workers: its own ring, driven by the shard's loop.
+///
+/// The loop sleeps in the client ring with this ring's descriptor polled from it and drains this ring
+/// first on every turn. Everything runs on the shard's thread; the shard is passed in rather than
+/// stored, so neither side keeps the other alive.
+protocol ShardUpstream: AnyObject {
+    /// The upstream ring (created pollable).
+    var ring: Ring { get }
+    /// Arms the inner listener and the Register links; called once before the loop runs.
+    func start(on shard: ClientShard)
+    /// A completion from `ring`.
+    func completed(_ completion: Completion, on shard: ClientShard)
+    /// A timer this side scheduled on the shard's wheel fired.
+    func timerFired(_ tag: CompletionTag, on shard: ClientShard)
+    /// The turn's completions were handled: flush queued output to workers.
+    func turnFinished(on shard: ClientShard)
+    /// Stop accepting, leave the Register, close every inner connection.
+    func beginStop(on shard: ClientShard)
+    /// Every inner connection and Register link is closed.
+    var isStopped: Bool { get }
+    /// A snapshot of the counters.
+    var counters: UpstreamCounters { get }
+}

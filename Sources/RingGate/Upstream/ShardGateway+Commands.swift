@@ -1,0 +1,204 @@
+import RingGateCodecs
+import RingGateRuntime
+
+/// Packets from workers and GatewayClient: authorisation, then every command of spec §4.
+extension ShardGateway {
+    /// Runs every complete packet buffered for an inner connection, in order.
+    ///
+    /// The assembler is taken out of the table while its packets run (they may close this or another
+    /// inner connection) and put back afterwards, so a packet's bytes are lent in place, never copied.
+    func executePackets(of id: InnerID, on shard: ClientShard) {
+        let slot = Int(id.slot)
+        var assembler = inner[slot].assembler
+        inner[slot].assembler = GatewayPacketAssembler(maxPackageLength: 0)
+        defer {
+            if inner[slot].generation == id.generation && inner[slot].lifecycle != nil {
+                inner[slot].assembler = assembler
+            }
+        }
+        while inner[slot].generation == id.generation && inner[slot].lifecycle?.isOpen == true {
+            let layout: GatewayPacketLayout
+            do {
+                guard let next = try assembler.peekPacket() else { return }
+                layout = next
+            } catch {
+                counters.malformedPackets += 1
+                logger.notice(
+                    "closing inner connection: \(error)", metadata: ["peer": "\(innerPeer(id.slot))"])
+                closeInner(id.slot, graceful: false)
+                return
+            }
+            assembler.withContents(of: layout) { extData, body in
+                execute(layout.header, extData: extData, body: body, from: id, on: shard)
+            }
+            assembler.consume(layout)
+        }
+    }
+
+    private func execute(
+        _ header: GatewayHeader, extData: Span<UInt8>, body: Span<UInt8>, from id: InnerID, on shard: ClientShard
+    ) {
+        let command = header.command
+        guard inner[Int(id.slot)].authorised || command == .workerConnect || command == .gatewayClientConnect else {
+            counters.unauthorisedRequests += 1
+            logger.notice(
+                "Unauthorized request from \(innerPeer(id.slot))", metadata: ["cmd": "\(command.rawValue)"])
+            closeInner(id.slot, graceful: true)
+            return
+        }
+        counters.commandsExecuted &+= 1
+        switch command {
+        case .sendToOne:
+            guard let client = table.clientID(of: header.connectionID) else { return }
+            withSendBody(body, flags: header.flags) { message in
+                deliver(message, raw: header.flags.contains(.notCallEncode), to: client, on: shard)
+            }
+        case .sendToAll, .sendToUID, .sendToGroup:
+            multicast(command, header: header, extData: extData, body: body, on: shard)
+        case .kick:
+            kick(header, body: body, on: shard)
+        case .destroy:
+            guard let client = table.clientID(of: header.connectionID) else { return }
+            shard.close(client, reason: .destroyed, graceful: false)
+        case .workerConnect, .gatewayClientConnect:
+            authenticate(command, header: header, body: body, from: id)
+        default:
+            let effect = table.execute(command, connectionID: header.connectionID, extData: [UInt8](copying: extData))
+            switch effect {
+            case .reply(let payload):
+                appendReply(payload, to: id)
+            case .sessionFallback(let failure):
+                counters.sessionMergeFallbacks += 1
+                logger.notice(
+                    "session update could not merge; the session was replaced",
+                    metadata: ["reason": "\(failure)", "connection_id": "\(header.connectionID)"])
+            case .done, .send:
+                break
+            case .notTableCommand:
+                counters.unknownCommands += 1
+                logger.notice(
+                    "unknown command from \(innerPeer(id.slot)); ignored", metadata: ["cmd": "\(command.rawValue)"])
+            }
+        }
+    }
+
+    // MARK: Authorisation
+
+    /// CMD_WORKER_CONNECT / CMD_GATEWAY_CLIENT_CONNECT (spec §4.3): the JSON is in the body; its
+    /// `secret_key` must equal ours as a string, even when ours is empty. Re-checked every time.
+    private func authenticate(_ command: GatewayCommand, header: GatewayHeader, body: Span<UInt8>, from id: InnerID) {
+        let json = Self.decodeJSONBody(body, flags: header.flags)
+        guard let json, json["secret_key"]?.stringValue == configuration.secretKey else {
+            counters.authenticationFailures += 1
+            logger.notice(
+                "closing inner connection: wrong secret_key",
+                metadata: ["peer": "\(innerPeer(id.slot))", "cmd": "\(command.rawValue)"])
+            closeInner(id.slot, graceful: false)
+            return
+        }
+        inner[Int(id.slot)].authorised = true
+        guard command == .workerConnect else { return }
+        let name = Self.workerName(json["worker_key"])
+        let key = "\(inner[Int(id.slot)].peer.host):\(name)"
+        if let previous = inner[Int(id.slot)].worker, workers.key(of: previous) != key {
+            workers.remove(previous, connection: id)
+        }
+        let registration = workers.register(key: key, connection: id)
+        inner[Int(id.slot)].worker = registration.slot
+        counters.workerRegistrations += 1
+        counters.workersRegistered = workers.liveCount
+        if let replaced = registration.replaced {
+            // A restarted worker: the new connection replaces the old one (GatewayWorker ≥ 3.1.18).
+            counters.workerReplacements += 1
+            inner[Int(replaced.slot)].worker = nil
+            logger.info("worker reconnected; closing its previous connection", metadata: ["worker": "\(key)"])
+            closeInner(replaced.slot, graceful: true)
+        } else {
+            logger.info("worker connected", metadata: ["worker": "\(key)"])
+        }
+    }
+
+    /// `worker_key` as PHP's string concatenation renders it (BusinessWorker always sends a string).
+    private static func workerName(_ value: JSONValue?) -> String {
+        switch value {
+        case .string(let text): return text
+        case .number(let number): return number.text
+        case .bool(true): return "1"
+        default: return ""
+        }
+    }
+
+    /// The body as PHP's Gateway reads it for the auth packets: flag-decoded, then JSON-decoded.
+    private static func decodeJSONBody(_ body: Span<UInt8>, flags: GatewayFlags) -> JSONValue? {
+        if flags.contains(.bodyIsScalar) { return JSONParser.parse(body) }
+        guard case .string(let bytes)? = PHPUnserializer.unserialize(body) else { return nil }
+        return JSONParser.parse(bytes.span)
+    }
+
+    // MARK: Sends
+
+    /// Decodes a send body by flag bit 0 (spec §4.4) and hands the bytes to `deliver`; undeliverable
+    /// values are logged and counted.
+    private func withSendBody(_ body: Span<UInt8>, flags: GatewayFlags, _ deliver: (Span<UInt8>) -> Void) {
+        switch SendBody.decode(body, flags: flags) {
+        case .verbatim:
+            deliver(body)
+        case .converted(let bytes):
+            deliver(bytes.span)
+        case .nothing:
+            break
+        case .dropped(let failure):
+            counters.sendBodyDrops += 1
+            logger.notice("send body dropped: \(failure)")
+        }
+    }
+
+    private func deliver(_ message: Span<UInt8>, raw: Bool, to client: ClientID, on shard: ClientShard) {
+        let queued = raw ? shard.sendRaw(message, to: client) : shard.send(message, to: client)
+        if queued { counters.deliveries &+= 1 }
+    }
+
+    /// CMD_SEND_TO_ALL / _UID / _GROUP: the message is encoded once per listener framing and the same
+    /// chunk is queued to every recipient (spec §4.4; a recipient listed twice gets it twice).
+    private func multicast(
+        _ command: GatewayCommand, header: GatewayHeader, extData: Span<UInt8>, body: Span<UInt8>,
+        on shard: ClientShard
+    ) {
+        guard
+            case .send(let targets) = table.execute(
+                command, connectionID: header.connectionID, extData: [UInt8](copying: extData))
+        else { return }
+        if targets.excludeListDeviation { counters.excludeListDeviations += 1 }
+        guard !targets.connectionIDs.isEmpty else { return }
+        let raw = header.flags.contains(.notCallEncode)
+        withSendBody(body, flags: header.flags) { message in
+            fanOut(message, raw: raw, to: targets.connectionIDs, on: shard)
+        }
+    }
+
+    /// Queues `message` to every client in `connectionIDs`, encoding it at most once per listener.
+    func fanOut(_ message: Span<UInt8>, raw: Bool, to connectionIDs: [UInt32], on shard: ClientShard) {
+        var encoded = [Chunk?](repeating: nil, count: shard.listeners.count)
+        defer { for chunk in encoded { if let chunk { io.chunks.release(chunk) } } }
+        for connectionID in connectionIDs {
+            guard let client = table.clientID(of: connectionID) else { continue }
+            let listener = Int(shard.connections[Int(client.slot)].listener)
+            if encoded[listener] == nil {
+                encoded[listener] = shard.encode(message, raw: raw, listener: listener)
+            }
+            guard let chunk = encoded[listener] else { continue }
+            if shard.enqueue(chunk, range: 0..<io.chunks.length(of: chunk), to: client) { counters.deliveries &+= 1 }
+        }
+        counters.fanOuts &+= 1
+    }
+
+    /// CMD_KICK (spec §4.5): any string body — even empty — is sent through the framing (the raw flag
+    /// is ignored), `N;` sends nothing; then a graceful close. ext_data is ignored.
+    private func kick(_ header: GatewayHeader, body: Span<UInt8>, on shard: ClientShard) {
+        guard let client = table.clientID(of: header.connectionID) else { return }
+        withSendBody(body, flags: header.flags) { message in
+            deliver(message, raw: false, to: client, on: shard)
+        }
+        shard.close(client, reason: .kicked, graceful: true)
+    }
+}

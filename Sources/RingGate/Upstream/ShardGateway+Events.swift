@@ -1,0 +1,104 @@
+import RingGateCodecs
+import RingGateRuntime
+
+/// Client events become packets to workers (spec §4.2, §5.3, §5.4, §7.2).
+extension ShardGateway {
+    func clientConnected(_ client: ClientID, on shard: ClientShard) {
+        guard let connectionID = table.connect(clientID: client) else {
+            logger.error("every connection id is in use; closing client", metadata: ["shard": "\(index)"])
+            shard.close(client, reason: .connectionIDsExhausted, graceful: false)
+            return
+        }
+        let slot = Int(client.slot)
+        if connectionIDs.count <= slot {
+            connectionIDs.append(contentsOf: repeatElement(0, count: slot + 1 - connectionIDs.count))
+        }
+        connectionIDs[slot] = connectionID
+        forward(.onConnect, flags: .bodyIsScalar, body: [UInt8]().span, client: client, on: shard)
+    }
+
+    func messageReceived(
+        _ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard
+    ) {
+        // Only complete decoded messages reset the heartbeat (spec §7.3).
+        table.resetHeartbeat(of: connectionIDs[Int(client.slot)])
+        forward(.onMessage, flags: .bodyIsScalar, body: message, client: client, on: shard)
+    }
+
+    func webSocketHandshakeAccepted(_ head: Span<UInt8>, from client: ClientID, on shard: ClientShard) {
+        let body = webSocketConnectBody(head: head, client: client, on: shard)
+        forward(.onWebSocketConnect, flags: [], body: body.span, client: client, on: shard)
+    }
+
+    func clientClosed(_ client: ClientID, on shard: ClientShard) {
+        let connectionID = connectionIDs[Int(client.slot)]
+        // ON_CLOSE carries the session at close time and goes out before the client leaves the uid and
+        // group tables (spec §4.2); with no worker it is simply dropped.
+        forward(.onClose, flags: .bodyIsScalar, body: [UInt8]().span, client: client, on: shard, closing: true)
+        if let record = table.remove(connectionID), let worker = record.worker {
+            workers.clientClosed(boundTo: worker)
+        }
+    }
+
+    /// Writes one event for `client` to the worker its events are bound to. No worker registered:
+    /// the client is destroyed (spec §5.4); the worker's queue over its limit: the event is dropped
+    /// and the client stays.
+    private func forward(
+        _ command: GatewayCommand, flags: GatewayFlags, body: Span<UInt8>, client: ClientID, on shard: ClientShard,
+        closing: Bool = false
+    ) {
+        let connectionID = connectionIDs[Int(client.slot)]
+        guard let worker = route(connectionID) else {
+            counters.eventsWithoutWorker += 1
+            guard !closing else { return }
+            if pastStartup {
+                logger.notice(
+                    "no worker registered; closing client",
+                    metadata: ["peer": "\(clientDescription(client, on: shard))", "cmd": "\(command.rawValue)"])
+            }
+            shard.close(client, reason: .noWorker, graceful: false)
+            return
+        }
+        let connection = shard.connections[Int(client.slot)]
+        let written = table.withSession(of: connectionID) { session -> Bool in
+            guard
+                let header = try? GatewayHeader(
+                    command: command, localIP: configuration.lanIPv4, localPort: innerPort,
+                    clientIP: connection.peerIPv4, clientPort: connection.peerPort, connectionID: connectionID,
+                    flags: flags, gatewayPort: shard.listenerPort(Int(connection.listener)),
+                    extByteCount: session.count, bodyByteCount: body.count,
+                    maxPackageLength: configuration.maxPackageLength)
+            else { return false }
+            return appendPacket(header, extData: session, body: body, to: worker)
+        }
+        if written == true {
+            counters.eventsForwarded &+= 1
+        } else {
+            counters.eventsDroppedWorkerBusy += 1
+            logger.notice(
+                "worker send queue full; client event dropped",
+                metadata: ["peer": "\(clientDescription(client, on: shard))", "cmd": "\(command.rawValue)"])
+        }
+    }
+
+    /// The worker connection for a client's event: its sticky binding while that key is live, else a
+    /// new choice by the router, remembered (spec §5.3). nil when no worker is registered.
+    private func route(_ connectionID: UInt32) -> InnerID? {
+        let bound = table[connectionID]?.worker
+        if let bound, let connection = workers.connection(of: bound) { return connection }
+        guard let chosen = workers.choose(configuration.router, using: &random) else { return nil }
+        if bound != nil { counters.rebinds += 1 }
+        table.setWorker(chosen, for: connectionID)
+        return workers.connection(of: chosen)
+    }
+
+    /// CMD_PING to every registered worker (spec §5.5; only when lanIp is not 127.0.0.1).
+    func pingWorkers() {
+        let header = GatewayHeader(
+            packLength: UInt32(GatewayHeader.byteCount), command: .ping, flags: .bodyIsScalar)
+        let empty: [UInt8] = []
+        for connection in workers.liveConnections {
+            appendPacket(header, extData: empty.span, body: empty.span, to: connection)
+        }
+    }
+}

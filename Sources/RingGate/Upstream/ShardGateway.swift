@@ -1,0 +1,161 @@
+import Logging
+import RingGateCodecs
+import RingGateRuntime
+
+/// Operation and timer kinds of the upstream side (the upstream ring has its own completions, the
+/// timers share the shard's wheel).
+extension OperationKind {
+    static let innerAccept = OperationKind(rawValue: OperationKind.firstUserKind + 16)
+    static let innerReceive = OperationKind(rawValue: OperationKind.firstUserKind + 17)
+    static let innerSend = OperationKind(rawValue: OperationKind.firstUserKind + 18)
+    static let innerPeerName = OperationKind(rawValue: OperationKind.firstUserKind + 19)
+    static let innerShutdown = OperationKind(rawValue: OperationKind.firstUserKind + 20)
+    static let innerCancel = OperationKind(rawValue: OperationKind.firstUserKind + 21)
+    static let innerClose = OperationKind(rawValue: OperationKind.firstUserKind + 22)
+    static let innerAcceptCancel = OperationKind(rawValue: OperationKind.firstUserKind + 23)
+    static let registerSend = OperationKind(rawValue: OperationKind.firstUserKind + 24)
+    static let registerReceive = OperationKind(rawValue: OperationKind.firstUserKind + 25)
+    static let registerClose = OperationKind(rawValue: OperationKind.firstUserKind + 26)
+    static let registerShutdown = OperationKind(rawValue: OperationKind.firstUserKind + 27)
+    // Timers on the shard's wheel.
+    static let heartbeatTimer = OperationKind(rawValue: OperationKind.firstUserKind + 40)
+    static let workerPingTimer = OperationKind(rawValue: OperationKind.firstUserKind + 41)
+    static let registerRetryTimer = OperationKind(rawValue: OperationKind.firstUserKind + 42)
+    static let registerPingTimer = OperationKind(rawValue: OperationKind.firstUserKind + 43)
+}
+
+/// One shard as a GatewayWorker gateway: the client table workers command, the workers it routes
+/// client events to, its inner listener and its Register links (spec §4–§7).
+///
+/// It is both the shard's `ClientApplication` (client events become packets to workers) and its
+/// `ShardUpstream` (worker packets become client sends, closes and query replies). All on the shard's
+/// thread; nothing is shared with other shards, each of which is a separate gateway address.
+final class ShardGateway: ClientApplication, ShardUpstream {
+    let index: Int
+    let configuration: UpstreamConfiguration
+    /// The upstream ring's I/O; its chunk pool is the client ring's.
+    let io: ShardIO
+    let logger: Logger
+    /// `lanIp:(startPort + index)`: the address in this shard's client_ids and registrations.
+    let innerAddress: SocketAddress
+    let innerPort: UInt16
+    /// The inner listener's socket (owned by the server, which outlives the shard).
+    let innerListenerDescriptor: Int32
+
+    var table = GatewayClientTable()
+    var workers = WorkerTable()
+    var inner: ContiguousArray<InnerConnection> = []
+    /// Connection id of each client slot (valid while the client is in the table).
+    var connectionIDs: [UInt32] = []
+    /// Inner connections with output to send at the end of the turn.
+    var flushList: [UInt32] = []
+    var registerLinks: [RegisterLink]
+    var random = SystemRandomNumberGenerator()
+    var counters = UpstreamCounters()
+    let startedAt = ShardLoop.now()
+    var stopping = false
+    var acceptArmed = false
+
+    var ring: Ring { io.ring }
+
+    init(
+        index: Int, configuration: UpstreamConfiguration, io: ShardIO, innerListener: ListeningSocket, logger: Logger
+    ) {
+        self.index = index
+        self.configuration = configuration
+        self.io = io
+        self.logger = logger
+        self.innerAddress = innerListener.address
+        self.innerPort = innerListener.address.port
+        self.innerListenerDescriptor = innerListener.descriptor
+        self.registerLinks = configuration.registerAddresses.map { RegisterLink(address: $0) }
+    }
+
+    var isStopped: Bool {
+        stopping && !acceptArmed && counters.innerOpen == 0 && registerLinks.allSatisfy(\.isIdle)
+    }
+
+    // MARK: ShardUpstream
+
+    func start(on shard: ClientShard) {
+        armInnerAccept()
+        for link in registerLinks.indices { connectRegister(link) }
+        if configuration.pingIntervalNanoseconds > 0 {
+            shard.schedule(CompletionTag(kind: .heartbeatTimer), afterNanoseconds: heartbeatPeriod)
+        }
+        if configuration.pingsWorkers {
+            shard.schedule(CompletionTag(kind: .workerPingTimer), afterNanoseconds: configuration.keepaliveNanoseconds)
+        }
+    }
+
+    func completed(_ completion: Completion, on shard: ClientShard) {
+        switch completion.tag.kind {
+        case .innerAccept: innerAcceptCompleted(completion)
+        case .innerPeerName: innerPeerNameCompleted(completion)
+        case .innerReceive: innerReceiveCompleted(completion, on: shard)
+        case .innerSend: innerSendCompleted(completion)
+        case .innerShutdown: innerShutdownCompleted(completion)
+        case .innerCancel: innerCancelCompleted(completion)
+        case .innerClose: innerCloseCompleted(completion)
+        case .innerAcceptCancel: break
+        case .socket, .connect, .registerSend, .registerReceive, .registerClose, .registerShutdown:
+            registerCompleted(completion, on: shard)
+        default: preconditionFailure("upstream completion of unknown kind \(completion.tag.kind.rawValue)")
+        }
+    }
+
+    func timerFired(_ tag: CompletionTag, on shard: ClientShard) {
+        switch tag.kind {
+        case .heartbeatTimer:
+            guard !stopping else { return }
+            heartbeatTick(on: shard)
+            shard.schedule(CompletionTag(kind: .heartbeatTimer), afterNanoseconds: heartbeatPeriod)
+        case .workerPingTimer:
+            guard !stopping else { return }
+            pingWorkers()
+            shard.schedule(CompletionTag(kind: .workerPingTimer), afterNanoseconds: configuration.keepaliveNanoseconds)
+        case .registerRetryTimer, .registerPingTimer:
+            registerTimerFired(tag, on: shard)
+        default:
+            break
+        }
+    }
+
+    func turnFinished(on shard: ClientShard) {
+        if !flushList.isEmpty {
+            let slots = flushList
+            flushList.removeAll(keepingCapacity: true)
+            for slot in slots {
+                inner[Int(slot)].flushScheduled = false
+                flushInner(slot)
+            }
+        }
+        io.receiveBuffers.publish()
+    }
+
+    func beginStop(on shard: ClientShard) {
+        guard !stopping else { return }
+        stopping = true
+        if acceptArmed {
+            io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
+        }
+        for link in registerLinks.indices { closeRegister(link, retry: false) }
+        for slot in inner.indices where inner[slot].lifecycle != nil {
+            closeInner(UInt32(slot), graceful: true)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Whether the gateway has been up long enough that a missing worker is worth a log line (PHP
+    /// stays quiet during its first 2 s, spec §5.4).
+    var pastStartup: Bool { ShardLoop.now() - startedAt >= 2_000_000_000 }
+
+    /// `ip:port` of a client, for log lines.
+    func clientDescription(_ client: ClientID, on shard: ClientShard) -> String {
+        shard.peerDescription(client.slot)
+    }
+}
+
+@available(*, unavailable)
+extension ShardGateway: Sendable {}
