@@ -309,3 +309,41 @@ import Testing
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
+
+/// WebSocket clients through the gateway: event order around the handshake (spec §4.2, §10.2).
+@Suite(.serialized) struct GatewayWebSocketTests {
+    @Test func connectThenWebSocketConnectBeforeThe101AndEarlySendsFollowIt() throws {
+        try withWorkerGateway(listeners: ["websocket://127.0.0.1:0"], shards: 1) { server in
+            let worker = try GatewayWorkerTests.worker(server)
+            let client = try TestClient(port: server.port())
+            let connect = try worker.nextEvent()
+            #expect(connect.command == .onConnect)
+            // A send before the handshake is queued and written right after the 101.
+            try worker.send(
+                GatewayPacket(
+                    command: .sendToOne, connectionID: connect.connectionID, flags: .bodyIsScalar,
+                    body: Array("early".utf8)), link: 0)
+            let head =
+                "GET /chat?token=abc&x[]=1&x[]=2 HTTP/1.1\r\nHost: 127.0.0.1:8282\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: R+NprMkZ59pF3VhR3uRmlQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + "Cookie: sid=xyz; lang=zh%20CN\r\nX-Forwarded-For: 10.1.2.3\r\n\r\n"
+            try client.send(head)
+            let upgrade = try worker.nextEvent()
+            #expect(upgrade.command == .onWebSocketConnect && upgrade.packet.header.flags == [])
+            // The body §10.2 captured from workerman 4.2.1 for this request.
+            let expected =
+                #"a:3:{s:3:"get";a:2:{s:5:"token";s:3:"abc";s:1:"x";a:2:{i:0;s:1:"1";i:1;s:1:"2";}}s:6:"server";a:13:{s:14:"REQUEST_METHOD";s:3:"GET";s:11:"REQUEST_URI";s:27:"/chat?token=abc&x[]=1&x[]=2";s:15:"SERVER_PROTOCOL";s:8:"HTTP/1.1";s:9:"HTTP_HOST";s:14:"127.0.0.1:8282";s:11:"SERVER_NAME";s:9:"127.0.0.1";s:11:"SERVER_PORT";s:4:"8282";s:12:"HTTP_UPGRADE";s:9:"websocket";s:15:"HTTP_CONNECTION";s:7:"Upgrade";s:22:"HTTP_SEC_WEBSOCKET_KEY";s:24:"R+NprMkZ59pF3VhR3uRmlQ==";s:26:"HTTP_SEC_WEBSOCKET_VERSION";s:2:"13";s:11:"HTTP_COOKIE";s:21:"sid=xyz; lang=zh%20CN";s:20:"HTTP_X_FORWARDED_FOR";s:8:"10.1.2.3";s:12:"QUERY_STRING";s:21:"token=abc&x[]=1&x[]=2";}s:6:"cookie";a:2:{s:3:"sid";s:3:"xyz";s:4:"lang";s:5:"zh CN";}}"#
+            #expect(upgrade.packet.body == Array(expected.utf8))
+            var response: [UInt8] = []
+            while !response.ends(with: Array("\r\n\r\n".utf8)) { response += try client.receive(exactly: 1) }
+            #expect(String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+            #expect(try client.receive(exactly: 7) == [0x81, 0x05] + Array("early".utf8))
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func ends(with suffix: [UInt8]) -> Bool {
+        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
+}

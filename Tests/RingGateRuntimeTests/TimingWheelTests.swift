@@ -44,3 +44,17 @@ struct CompletionTagTests {
         #expect(CompletionTag(kind: .send, generation: 0x0100_0001).generation == 1)
     }
 }
+
+@Suite struct TimingWheelStartTests {
+    /// A shard's wheel starts at the clock's current tick: a timer armed before the first advance is
+    /// not due at once (the register retry and handshake timeouts were, when the wheel began at 0).
+    @Test func entriesScheduledBeforeTheFirstAdvanceWaitTheirDelay() {
+        var wheel = TimingWheel(tickNanoseconds: 100, slotCount: 8, startTick: 1_000_000)
+        wheel.schedule(7, afterNanoseconds: 1000)
+        var fired: [UInt64] = []
+        wheel.advance(to: 1_000_005) { fired.append($0) }
+        #expect(fired.isEmpty)
+        wheel.advance(to: 1_000_010) { fired.append($0) }
+        #expect(fired == [7])
+    }
+}

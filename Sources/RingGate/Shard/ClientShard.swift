@@ -81,7 +81,7 @@ public final class ClientShard: ShardHandler {
         self.listeners = listeners
         self.application = application
         self.mailbox = mailbox
-        self.wheel = TimingWheel(tickNanoseconds: tickNanoseconds)
+        self.wheel = TimingWheel(tickNanoseconds: tickNanoseconds, startTick: ShardLoop.now() / tickNanoseconds)
         self.logger = logger
     }
 

@@ -18,9 +18,12 @@ public struct TimingWheel: Sendable {
     /// Entries scheduled and not yet fired.
     public private(set) var count = 0
 
-    public init(tickNanoseconds: UInt64, slotCount: Int = 512) {
+    /// `startTick` is the clock's tick now (CLOCK_MONOTONIC / tick): entries scheduled before the
+    /// first `advance` are then due relative to the real time, not to tick 0.
+    public init(tickNanoseconds: UInt64, slotCount: Int = 512, startTick: UInt64 = 0) {
         precondition(tickNanoseconds > 0 && slotCount > 0, "timing wheel needs a tick and slots")
         self.tickNanoseconds = tickNanoseconds
+        self.currentTick = startTick
         slots = Array(repeating: [], count: slotCount)
     }
 

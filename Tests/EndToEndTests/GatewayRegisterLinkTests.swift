@@ -1,0 +1,62 @@
+import Glibc
+import RingGate
+import RingGateCodecs
+import RingGateRuntime
+import TestSupport
+import Testing
+
+/// Each shard announces its inner address to the Register and reconnects 1 s after losing it (§6).
+@Suite(.serialized) struct GatewayRegisterLinkTests {
+    /// Accepts one connection on `listener` (blocking up to 5 s) and reads its first line.
+    static func acceptLine(_ listener: ListeningSocket) throws -> (descriptor: Int32, line: String) {
+        var poller = pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)
+        try #require(poll(&poller, 1, 5000) == 1, "no gateway connected to the Register")
+        let descriptor = accept(listener.descriptor, nil, nil)
+        try #require(descriptor >= 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while recv(descriptor, &byte, 1, 0) == 1 {
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        return (descriptor, String(decoding: line, as: UTF8.self))
+    }
+
+    @Test func everyShardRegistersItsAddressAndReconnectsAfterAClose() throws {
+        let register = try ListeningSocket(binding: SocketAddress("127.0.0.1:0")!, reusePort: false)
+        try withWorkerGateway(listeners: ["text://127.0.0.1:0"]) { configuration in
+            configuration.upstream?.registerAddresses = [register.address]
+            configuration.upstream?.secretKey = #"k"e/y"#
+        } _: { server in
+            var lines: [String] = []
+            var descriptors: [Int32] = []
+            for _ in server.innerAddresses {
+                let (descriptor, line) = try Self.acceptLine(register)
+                lines.append(line)
+                descriptors.append(descriptor)
+            }
+            // PHP's layout (spaces after the commas), the secret escaped properly (§6, §12).
+            let expected = server.innerAddresses.map {
+                #"{"event":"gateway_connect", "address":"\#($0)", "secret_key":"k\"e/y"}"#
+            }
+            #expect(lines.sorted() == expected.sorted())
+            #expect(server.waitForUpstream { $0.registerConnected == 2 })
+            // The Register goes away: each shard reconnects about 1 s later and registers again.
+            let closedAt = Self.now()
+            for descriptor in descriptors { close(descriptor) }
+            let (again, line) = try Self.acceptLine(register)
+            defer { close(again) }
+            let waited = Self.now() - closedAt
+            #expect(waited >= 0.9 && waited < 3, "reconnected after \(waited) s")
+            #expect(expected.contains(line))
+        }
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
