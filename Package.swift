@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "FuzzPHPUnserialize", targets: ["FuzzPHPUnserialize"]),
         .executable(name: "FuzzJSONParser", targets: ["FuzzJSONParser"]),
         .executable(name: "FuzzRegisterLine", targets: ["FuzzRegisterLine"]),
+        .executable(name: "FuzzWebSocketConnectInfo", targets: ["FuzzWebSocketConnectInfo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -96,5 +97,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzRegisterLine", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzRegisterLine"),
+        .executableTarget(
+            name: "FuzzWebSocketConnectInfo", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzWebSocketConnectInfo"),
     ]
 )

@@ -10,7 +10,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(FuzzWebSocketDecoder FuzzWebSocketHandshake FuzzTextDecoder FuzzLengthFieldDecoder
-        FuzzGatewayPacketAssembler FuzzPHPUnserialize FuzzJSONParser FuzzRegisterLine)
+        FuzzGatewayPacketAssembler FuzzPHPUnserialize FuzzJSONParser FuzzRegisterLine FuzzWebSocketConnectInfo)
 fi
 for target in "${targets[@]}"; do
     # SwiftPM passes the two sanitizers as separate flags and only the last reaches swiftc, so both are

@@ -54,18 +54,24 @@ extension WebSocketConnectInfo {
 
     /// `Request::header()`: lower-cased names to trimmed values, repeats joined with `,`.
     private static func workerman5Headers(_ lines: ArraySlice<ArraySlice<UInt8>>) -> PHPArray {
-        var headers = PHPArray()
+        // Values grow in place (a head repeating one header thousands of times stays linear).
+        var names: [PHPKey] = []
+        var values: [PHPKey: [UInt8]] = [:]
         for line in lines where !line.isEmpty {
             let parts = PHPStringFunctions.explode(line, separator: UInt8(ascii: ":"), limit: 2)
             guard parts.count == 2 else { continue }
             let key = PHPKey(normalizing: PHPStringFunctions.lowercased(parts[0]))
-            let value = Array(PHPStringFunctions.trim(parts[1], [UInt8(ascii: " "), UInt8(ascii: "\t")]))
-            if let earlier = headers[key]?.stringBytes {
-                headers[key] = .string(earlier + [UInt8(ascii: ",")] + value)
+            let value = PHPStringFunctions.trim(parts[1], [UInt8(ascii: " "), UInt8(ascii: "\t")])
+            if values[key] == nil {
+                names.append(key)
+                values[key] = Array(value)
             } else {
-                headers[key] = .string(value)
+                values[key]?.append(UInt8(ascii: ","))
+                values[key]?.append(contentsOf: value)
             }
         }
+        var headers = PHPArray(minimumCapacity: names.count)
+        for name in names { headers[name] = .string(values[name] ?? []) }
         return headers
     }
 
