@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "ringgate", targets: ["ringgate"]),
         .library(name: "RingGate", targets: ["RingGate"]),
         .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
+        .library(name: "RingGateWorkerKit", targets: ["RingGateWorkerKit"]),
         .executable(name: "FuzzWebSocketDecoder", targets: ["FuzzWebSocketDecoder"]),
         .executable(name: "FuzzWebSocketHandshake", targets: ["FuzzWebSocketHandshake"]),
         .executable(name: "FuzzTextDecoder", targets: ["FuzzTextDecoder"]),
@@ -51,10 +52,16 @@ let package = Package(
             dependencies: ["RingGateRuntime", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: safeSettings
         ),
+        // Swift business workers and GatewayClient: its own small poll(2) loop, no RingGate/runtime import.
+        .target(
+            name: "RingGateWorkerKit",
+            dependencies: ["RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: safeSettings
+        ),
         .executableTarget(
             name: "ringgate",
             dependencies: [
-                "RingGate", "RingGateCodecs", "RingGateRuntime",
+                "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,7 +74,9 @@ let package = Package(
         .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["RingGate", "RingGateCodecs", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "TestSupport"]),
+        .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.

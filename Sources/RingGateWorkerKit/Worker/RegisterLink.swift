@@ -1,0 +1,52 @@
+import RingGateCodecs
+
+/// A worker's connection to one Register (spec §6): Text framing (`\n`-terminated JSON lines),
+/// `worker_connect` on connect, a `ping` every 25 s unless the address starts with `127.0.0.1`, and a
+/// `broadcast_addresses` line whenever the gateway list changes.
+final class RegisterLink: LoopConnection {
+    /// Longest line accepted (workerman Text's limit).
+    static let maxLineLength = 10_485_760
+
+    let core: WorkerCore
+    /// The address as configured (its `127.0.0.1` prefix decides about pings, like PHP's `strpos`).
+    let address: String
+    private var buffered: [UInt8] = []
+
+    init(core: WorkerCore, endpoint: IPv4Endpoint, address: String) {
+        self.core = core
+        self.address = address
+        super.init(loop: core.loop, endpoint: endpoint)
+    }
+
+    override func didConnect() {
+        core.statistics.registerConnects += 1
+        outbound.append(contentsOf: RegisterMessage.workerConnect(secretKey: core.configuration.secretKey).encodedLine)
+        outboundDidGrow()
+        if !address.hasPrefix("127.0.0.1") { schedulePing() }
+    }
+
+    override func didReceive(_ bytes: Span<UInt8>) {
+        ByteCopy.append(bytes, to: &buffered)
+        var start = 0
+        while phase == .open, let newline = buffered[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            let line = RegisterMessage.decode(line: Array(buffered[start..<newline]))
+            start = newline + 1
+            core.registerSent(line, from: self)
+        }
+        buffered.removeSubrange(0..<min(start, buffered.count))
+        if buffered.count > Self.maxLineLength { close(.protocolError("Register line longer than the limit")) }
+    }
+
+    override func didClose(_ reason: CloseReason) {
+        core.registerLinkDidClose(self, reason: reason)
+    }
+
+    private func schedulePing() {
+        loop.schedule(after: core.configuration.registerPingInterval) { [weak self] in
+            guard let self, phase == .open else { return }
+            outbound.append(contentsOf: RegisterMessage.ping.encodedLine)
+            outboundDidGrow()
+            schedulePing()
+        }
+    }
+}

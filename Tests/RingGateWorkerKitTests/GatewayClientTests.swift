@@ -1,0 +1,103 @@
+import RingGateCodecs
+import RingGateWorkerKit
+import Testing
+
+/// GatewayClient against a fake Register and fake gateways.
+@Suite(.timeLimit(.minutes(1)))
+struct GatewayClientTests {
+    @discardableResult
+    private func withClient<Result>(
+        _ configuration: GatewayClient.Configuration, _ body: (GatewayClient) async throws -> Result
+    ) async throws -> Result {
+        let client = try GatewayClient(configuration: configuration)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    @Test func looksUpTheRegisterAndPrefixesEveryRequestWithTheSecret() async throws {
+        let register = try FakeListener()
+        let gateway = try FakeListener()
+        let configuration = GatewayClient.Configuration(
+            registerAddresses: [register.address], secretKey: "sek", logger: testLogger)
+        try await withClient(configuration) { client in
+            client.gateway.sendToAll(Vectors.seedMessage)
+            let lookup = try await register.accept()
+            #expect(try await lookup.receiveLine() == #"{"event":"worker_connect","secret_key":"sek"}"#)
+            try await lookup.send(utf8(#"{"event":"broadcast_addresses","addresses":["\#(gateway.address)"]}"# + "\n"))
+            try await lookup.expectClosed()
+            let peer = try await gateway.accept()
+            #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
+            #expect(try await peer.receivePacketBytes() == Vectors.v34SendToAll)
+            try await client.gateway.flush()
+
+            // A query within the cache lifetime reuses the list and the connection.
+            async let count = client.gateway.getAllClientIdCount()
+            #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
+            #expect(try await peer.receivePacketBytes() == Vectors.v28CountAll)
+            try await peer.send(framedReply("i:3;"))
+            #expect(try await count == 3)
+            try await register.expectNoConnection(for: .milliseconds(20))
+
+            // A command for one client goes to its gateway without a lookup.
+            client.gateway.bindUid(clientID(on: gateway, 1), "39069102337167360")
+            #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
+            #expect(try await peer.receivePacketBytes() == Vectors.v01BindUID)
+        }
+    }
+
+    @Test func fixedGatewaysAndNoSecret() async throws {
+        let gateway = try FakeListener()
+        let configuration = GatewayClient.Configuration(gatewayAddresses: [gateway.address], logger: testLogger)
+        try await withClient(configuration) { client in
+            async let uids = client.gateway.batchGetClientIdByUid(["62205555455823872", "62205555455823873"])
+            let peer = try await gateway.accept()
+            #expect(try await peer.receivePacketBytes() == Vectors.v32BatchClientIDsByUID)
+            try await peer.send(framedReply("a:2:{i:62205555455823872;a:1:{i:0;i:1;}i:62205555455823873;a:0:{}}"))
+            #expect(
+                try await uids == ["62205555455823872": [clientID(on: gateway, 1)], "62205555455823873": []])
+        }
+    }
+
+    @Test func flushReportsACommandThatCouldNotBeDelivered() async throws {
+        let closedPort: UInt16 = try {
+            let listener = try FakeListener()
+            return listener.port
+        }()
+        let unreachable = GatewayClientID(localIP: 0x7F00_0001, localPort: closedPort, connectionID: 1)
+        try await withClient(GatewayClient.Configuration(gatewayAddresses: [], logger: testLogger)) { client in
+            client.gateway.sendToClient(unreachable, "nobody")
+            await #expect(throws: GatewayKitError.self) { try await client.gateway.flush() }
+            try await client.gateway.flush()  // the failure was reported once
+            #expect(await client.gateway.statistics().commandsLost == 1)
+        }
+    }
+
+    @Test func anUnreachableRegisterFailsQueries() async throws {
+        let closedPort: UInt16 = try {
+            let listener = try FakeListener()
+            return listener.port
+        }()
+        let configuration = GatewayClient.Configuration(
+            registerAddresses: ["127.0.0.1:\(closedPort)"], logger: testLogger)
+        try await withClient(configuration) { client in
+            await #expect(throws: GatewayKitError.self) { try await client.gateway.getAllUidCount() }
+        }
+    }
+
+    @Test func shutdownFailsWaitingQueries() async throws {
+        let gateway = try FakeListener()
+        let client = try GatewayClient(
+            configuration: GatewayClient.Configuration(gatewayAddresses: [gateway.address], logger: testLogger))
+        let pending = Task { try await client.gateway.getAllClientIdCount() }
+        let peer = try await gateway.accept()
+        _ = try await peer.receivePacket()
+        await client.shutdown()
+        await #expect(throws: GatewayKitError.shutdown) { try await pending.value }
+    }
+}
