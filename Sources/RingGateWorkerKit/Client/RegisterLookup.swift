@@ -50,13 +50,13 @@ final class RegisterLookup: LoopConnection {
         }
         let result: Result<[String], GatewayKitError>
         switch RegisterMessage.decode(line: Array(buffered[..<newline])) {
-        case .message(.broadcastAddresses(let addresses)):
-            result = addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(addresses)
+        case .message(.broadcastAddresses(let list)):
+            result = list.addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(list.addresses)
         case .message(let other):
             result = .failure(.registerUnavailable(reason: "unexpected reply \(other)"))
         case .unknownEvent(let event):
             result = .failure(.registerUnavailable(reason: "unexpected event \(event)"))
-        case .badRequest(let reason):
+        case .badRequest(let reason), .invalidMessage(_, let reason):
             result = .failure(.registerUnavailable(reason: reason))
         }
         finish(result)

@@ -59,12 +59,12 @@ final class WorkerCore: GatewayRouter {
     }
 
     func registerSent(_ line: RegisterLine, from link: RegisterLink) {
-        guard case .message(.broadcastAddresses(let addresses)) = line else {
+        guard case .message(.broadcastAddresses(let list)) = line else {
             logger.warning("Received bad data from Register", metadata: ["register": "\(link.address)"])
             return
         }
         statistics.registerBroadcasts += 1
-        updateGatewayAddresses(addresses)
+        updateGatewayAddresses(list.addresses)
     }
 
     func registerLinkDidClose(_ link: RegisterLink, reason: CloseReason) {
