@@ -7,7 +7,7 @@ struct RingGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
-        subcommands: [GatewayCommand.self, EchoCommand.self, RegisterCommand.self]
+        subcommands: [GatewayCommand.self, EchoWorkerCommand.self, EchoCommand.self, RegisterCommand.self]
     )
 }
 
@@ -34,7 +34,7 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "WebSocket checking: rfc6455 or workerman (lenient).")
     var websocketCompliance: String = "rfc6455"
 
-    @Option(help: "Frame type of messages sent to WebSocket clients: text or binary.")
+    @Option(help: "Frame type of messages sent to WebSocket clients: text, binary, or mirror (the client's last).")
     var websocketFrameType: String = "text"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -49,7 +49,7 @@ struct ShardOptions: ParsableArguments {
                 throw ValidationError("--websocket-compliance must be rfc6455 or workerman")
             }
             guard let frameType = WebSocketListenerOptions.FrameType(rawValue: websocketFrameType) else {
-                throw ValidationError("--websocket-frame-type must be text or binary")
+                throw ValidationError("--websocket-frame-type must be text, binary or mirror")
             }
             listener.webSocket.compliance = compliance
             listener.webSocket.outgoingFrameType = frameType

@@ -11,6 +11,8 @@ struct ListenerCodec {
     let rawOptions = RawFraming()
     let lengthField: LengthFieldFraming
     let outgoingOpcode: WebSocketOpcode
+    /// Frames take the opcode of the client's last data message (`FrameType.mirror`).
+    let mirrorsOpcode: Bool
     let strictWebSocket: Bool
 
     init(_ configuration: ListenerConfiguration) {
@@ -36,6 +38,7 @@ struct ListenerCodec {
                     minFrameLength: frame.minFrameLength)) ?? frame
         }
         outgoingOpcode = configuration.webSocket.outgoingFrameType == .binary ? .binary : .text
+        mirrorsOpcode = configuration.webSocket.outgoingFrameType == .mirror
     }
 
     var initialDecoder: ClientDecoderState {

@@ -92,6 +92,9 @@ public struct WebSocketListenerOptions: Sendable {
     public enum FrameType: String, Sendable {
         case text
         case binary
+        /// The type of the last data message the client sent (text before the first): binary clients
+        /// get binary frames without the workers knowing. Also what an echo conformance run needs.
+        case mirror
     }
 
     public var compliance: Compliance = .rfc6455

@@ -9,6 +9,7 @@ extension ClientShard {
     public func send(_ message: Span<UInt8>, to client: ClientID, opcode: WebSocketOpcode? = nil) -> Bool {
         guard lifecycle(of: client)?.acceptsOutput == true else { return false }
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
+        let opcode = opcode ?? (codec.mirrorsOpcode ? mirroredOpcode(of: client.slot) : nil)
         guard let chunk = codec.encode(message, opcode: opcode, chunks: io.chunks) else { return false }
         defer { io.chunks.release(chunk) }
         return enqueue(chunk, range: 0..<io.chunks.length(of: chunk), to: client)
@@ -48,16 +49,31 @@ extension ClientShard {
         return enqueue(chunk, range: 0..<bytes.count, to: client)
     }
 
+    /// The opcode of the client's last data message, for `FrameType.mirror` (text before the first).
+    func mirroredOpcode(of slot: UInt32) -> WebSocketOpcode {
+        if case .webSocket(let decoder) = connections[Int(slot)].decoder, let opcode = decoder.messageOpcode {
+            return opcode
+        }
+        return .text
+    }
+
+    /// Which of the encodings `encode(_:raw:listener:opcode:)` can produce a client needs: 0 for the
+    /// listener's own frame type, 1 for binary under `FrameType.mirror`.
+    func encodingVariant(of client: ClientID) -> Int {
+        let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
+        return codec.mirrorsOpcode && mirroredOpcode(of: client.slot) == .binary ? 1 : 0
+    }
+
     /// `message` as listener `listener`'s clients receive it (framed, or verbatim when `raw`), in a
     /// chunk the caller releases; nil when the framing cannot carry it. One encode serves every
-    /// recipient of a multicast.
-    func encode(_ message: Span<UInt8>, raw: Bool, listener: Int) -> Chunk? {
+    /// recipient of a multicast (per variant, see `encodingVariant(of:)`).
+    func encode(_ message: Span<UInt8>, raw: Bool, listener: Int, variant: Int = 0) -> Chunk? {
         guard !raw else {
             let chunk = io.chunks.allocate(capacity: message.count)
             io.chunks.write(message, to: chunk, at: 0)
             return chunk
         }
-        return listeners[listener].codec.encode(message, opcode: nil, chunks: io.chunks)
+        return listeners[listener].codec.encode(message, opcode: variant == 1 ? .binary : nil, chunks: io.chunks)
     }
 
     /// Queues a WebSocket frame of our own (pong, close) regardless of the listener's outgoing type.
