@@ -342,6 +342,30 @@ import Testing
     }
 }
 
+extension GatewayWebSocketTests {
+    @Test func mirrorFrameTypeAnswersBinaryClientsInBinary() throws {
+        try withWorkerGateway(listeners: ["websocket://127.0.0.1:0"], shards: 1) { configuration in
+            configuration.listeners[0].webSocket.outgoingFrameType = .mirror
+        } _: { server in
+            let worker = try GatewayWorkerTests.worker(server)
+            let client = try WebSocketTestClient(port: server.port())
+            let connect = try worker.nextEvent(.onConnect)
+            try worker.send(
+                GatewayPacket(
+                    command: .sendToOne, connectionID: connect.connectionID, flags: .bodyIsScalar,
+                    body: Array("t".utf8)), link: 0)
+            #expect(try client.receiveFrame() == .init(fin: true, opcode: 1, payload: Array("t".utf8)))
+            try client.send(binary: [1, 2, 3])
+            _ = try worker.nextEvent(.onMessage)
+            for link in worker.links.indices {
+                try worker.send(
+                    GatewayPacket(command: .sendToAll, flags: .bodyIsScalar, body: [9]), link: link)
+            }
+            #expect(try client.receiveFrame() == .init(fin: true, opcode: 2, payload: [9]))
+        }
+    }
+}
+
 extension Array where Element == UInt8 {
     fileprivate func ends(with suffix: [UInt8]) -> Bool {
         count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
