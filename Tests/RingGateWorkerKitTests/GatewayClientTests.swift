@@ -51,6 +51,30 @@ struct GatewayClientTests {
         }
     }
 
+    @Test func anExpiredAddressCacheIsLookedUpAgain() async throws {
+        let register = try FakeListener()
+        let gateway = try FakeListener()
+        var configuration = GatewayClient.Configuration(registerAddresses: [register.address], logger: testLogger)
+        configuration.addressCacheLifetime = .milliseconds(50)
+        let list = utf8(#"{"event":"broadcast_addresses","addresses":{"2":"\#(gateway.address)"}}"# + "\n")
+        try await withClient(configuration) { client in
+            client.gateway.ungroup("g")
+            let first = try await register.accept()
+            _ = try await first.receiveLine()
+            try await first.send(list)
+            let peer = try await gateway.accept()
+            #expect(try await peer.receivePacket().header.command == .ungroup)
+            try await Task.sleep(for: .milliseconds(80))
+            client.gateway.ungroup("h")
+            let second = try await register.accept()
+            _ = try await second.receiveLine()
+            try await second.send(list)
+            let again = try await peer.receivePacket()
+            #expect(again.header.command == .ungroup)
+            #expect(again.extData == utf8("h"))
+        }
+    }
+
     @Test func fixedGatewaysAndNoSecret() async throws {
         let gateway = try FakeListener()
         let configuration = GatewayClient.Configuration(gatewayAddresses: [gateway.address], logger: testLogger)

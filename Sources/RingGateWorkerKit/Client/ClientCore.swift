@@ -42,7 +42,10 @@ final class ClientCore: GatewayRouter {
     }
 
     func withTargets(_ kind: TargetKind, _ body: @escaping (Result<[IPv4Endpoint], GatewayKitError>) -> Void) {
-        if let fixed { return body(.success(kind == .none ? [] : fixed)) }
+        if let fixed {
+            if kind == .none { return body(.success([])) }
+            return body(fixed.isEmpty ? .failure(.noGatewayAddresses) : .success(fixed))
+        }
         if waiting.isEmpty {
             if kind == .none { return body(.success([])) }
             if let cached, loop.now - cached.fetchedAt <= configuration.addressCacheLifetime {

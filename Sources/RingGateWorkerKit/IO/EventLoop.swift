@@ -42,6 +42,8 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [LoopConnection?] = [nil]  // index 0: the wake pipe
     private var needsCompaction = false
     private var dirty: [LoopConnection] = []
+    /// The dirty list being written (swapped with `dirty`, so neither is reallocated per turn).
+    private var flushing: [LoopConnection] = []
     private var deferred: [() -> Void] = []
     private var timers = TimerQueue()
     private var scratch: [UInt8] = []
@@ -69,14 +71,22 @@ final class EventLoop: @unchecked Sendable {
     var isCurrent: Bool { threadID.load(ordering: .relaxed) == LoopThread.currentID }
 
     /// Starts the loop thread. Jobs submitted before are kept and run first.
-    func start() throws(GatewayKitError) {
+    /// Returns false (and does nothing) when the loop was started or stopped before.
+    @discardableResult
+    func start() throws(GatewayKitError) -> Bool {
         let fresh = shared.withLock { state in
             guard state.phase == .notStarted else { return false }
             state.phase = .running
             return true
         }
-        guard fresh else { return }
-        try LoopThread.start(name: name) { [self] in run() }
+        guard fresh else { return false }
+        do {
+            try LoopThread.start(name: name) { [self] in run() }
+        } catch {
+            shared.withLock { $0.phase = .notStarted }
+            throw error
+        }
+        return true
     }
 
     /// Runs `job` on the loop thread (later in the current turn when called from it). If the loop
@@ -218,7 +228,9 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runJobs() {
-        wakePending.store(false, ordering: .releasing)
+        // Another thread sets the flag after queueing and before writing the pipe, so a false flag
+        // means either nothing is queued or its wake-up byte is on the way: no lock on idle turns.
+        guard wakePending.exchange(false, ordering: .acquiringAndReleasing) else { return }
         var jobs = spareJobs
         shared.withLock { state in swap(&jobs, &state.jobs) }
         for job in jobs { job.run() }
@@ -235,9 +247,9 @@ final class EventLoop: @unchecked Sendable {
                 deferred.removeAll()
                 for action in actions { action() }
             }
-            let writers = dirty
-            dirty.removeAll(keepingCapacity: true)
-            for connection in writers { connection.flushMarked() }
+            swap(&dirty, &flushing)
+            for connection in flushing { connection.flushMarked() }
+            flushing.removeAll(keepingCapacity: true)
             rounds += 1
         } while (!deferred.isEmpty || !dirty.isEmpty) && rounds < 16
         if needsCompaction { compact() }

@@ -87,8 +87,7 @@ public final class BusinessWorker: Sendable {
 
     /// Starts the worker's thread and connects. Returns at once; calling it again does nothing.
     public func start() throws(GatewayKitError) {
-        core.loop.execute({ [core] in core.value.start() })
-        try core.loop.start()
+        if try core.loop.start() { core.loop.execute({ [core] in core.value.start() }) }
     }
 
     /// Starts the worker (if needed) and returns once it was shut down.

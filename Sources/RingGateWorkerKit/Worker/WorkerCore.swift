@@ -68,6 +68,7 @@ final class WorkerCore: GatewayRouter {
     }
 
     func registerLinkDidClose(_ link: RegisterLink, reason: CloseReason) {
+        guard reason != .shutdown else { return }
         logger.info(
             "Register connection closed, reconnecting",
             metadata: ["register": "\(link.address)", "reason": "\(reason)"])
