@@ -44,19 +44,14 @@ import Testing
             #expect(lines.sorted() == expected.sorted())
             #expect(server.waitForUpstream { $0.registerConnected == 2 })
             // The Register goes away: each shard reconnects about 1 s later and registers again.
-            let closedAt = Self.now()
+            let closedAt = monotonicSeconds()
             for descriptor in descriptors { close(descriptor) }
             let (again, line) = try Self.acceptLine(register)
             defer { close(again) }
-            let waited = Self.now() - closedAt
+            let waited = monotonicSeconds() - closedAt
             #expect(waited >= 0.9 && waited < 3, "reconnected after \(waited) s")
             #expect(expected.contains(line))
         }
     }
 
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
 }

@@ -262,9 +262,9 @@ import Testing
             let worker = try Self.worker(server)
             let silent = try Self.connect(server, worker)
             let chatty = try Self.connect(server, worker)
-            let start = Self.now()
+            let start = monotonicSeconds()
             var chattyAlive = true
-            while Self.now() - start < 1.2 {
+            while monotonicSeconds() - start < 1.2 {
                 try chatty.client.send("x\n")
                 usleep(100_000)
             }
@@ -303,11 +303,6 @@ import Testing
         return String(repeating: "0", count: max(0, 4 - text.count)) + text
     }
 
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
 }
 
 /// WebSocket clients through the gateway: event order around the handshake (spec §4.2, §10.2).

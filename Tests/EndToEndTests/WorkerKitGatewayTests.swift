@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func chatSessionsGroupsAndAggregatedQueries() async throws {
-        try await withWorkerGatewayAsync { server in
+        try await withWorkerGateway(listeners: ["text://127.0.0.1:0"]) { server in
             let worker = try BusinessWorker(
                 configuration: .init(
                     name: "Chat", gatewayAddresses: server.innerAddresses.map(\.description)),
@@ -93,21 +93,5 @@ import Testing
             #expect(try await worker.gateway.getAllClientIdCount() == clients.count - 1)
             await worker.shutdown()
         }
-    }
-
-    /// `withWorkerGateway` for async bodies.
-    func withWorkerGatewayAsync(_ body: (GatewayServer) async throws -> Void) async throws {
-        var configuration = GatewayConfiguration(listeners: [try ListenerConfiguration(url: "text://127.0.0.1:0")])
-        configuration.shardCount = 2
-        configuration.connectionsPerShard = 1024
-        configuration.slabBytesPerShard = 8 << 20
-        configuration.receiveBufferCount = 256
-        configuration.pinThreads = false
-        var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
-        upstream.receiveBufferCount = 16
-        configuration.upstream = upstream
-        let server = try GatewayServer(configuration: configuration)
-        defer { server.stop() }
-        try await body(server)
     }
 }

@@ -3,6 +3,35 @@ import Logging
 import RingGate
 import RingGateRuntime
 
+/// The configuration every in-process test gateway starts from: small tables and slabs, unpinned
+/// threads, listeners on the given URLs (port 0: any free port).
+public func testConfiguration(listeners: [String], shards: Int) throws -> GatewayConfiguration {
+    var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
+    configuration.shardCount = shards
+    configuration.connectionsPerShard = 1024
+    configuration.slabBytesPerShard = 4 << 20
+    configuration.receiveBufferCount = 256
+    configuration.pinThreads = false
+    return configuration
+}
+
+/// `testConfiguration` plus the GatewayWorker side: inner ports chosen by the kernel, no Register.
+public func testWorkerGatewayConfiguration(listeners: [String], shards: Int) throws -> GatewayConfiguration {
+    var configuration = try testConfiguration(listeners: listeners, shards: shards)
+    configuration.slabBytesPerShard = 8 << 20
+    var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
+    upstream.receiveBufferCount = 16
+    configuration.upstream = upstream
+    return configuration
+}
+
+/// The quiet logger test gateways log through.
+public var testLogger: Logger {
+    var logger = Logger(label: "ringgate-test")
+    logger.logLevel = .warning
+    return logger
+}
+
 /// Starts an in-process gateway on port 0 listeners, runs `body`, and always stops it.
 public func withGateway<R>(
     listeners: [String],
@@ -11,16 +40,9 @@ public func withGateway<R>(
     application: @escaping @Sendable (Int) -> ClientApplication = { _ in EchoApplication() },
     _ body: (GatewayServer) throws -> R
 ) throws -> R {
-    var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
-    configuration.shardCount = shards
-    configuration.connectionsPerShard = 1024
-    configuration.slabBytesPerShard = 4 << 20
-    configuration.receiveBufferCount = 256
-    configuration.pinThreads = false
+    var configuration = try testConfiguration(listeners: listeners, shards: shards)
     configure(&configuration)
-    var logger = Logger(label: "ringgate-test")
-    logger.logLevel = .warning
-    let server = try GatewayServer(configuration: configuration, logger: logger, makeApplication: application)
+    let server = try GatewayServer(configuration: configuration, logger: testLogger, makeApplication: application)
     defer { server.stop() }
     return try body(server)
 }
@@ -33,22 +55,25 @@ public func withWorkerGateway<R>(
     configure: (inout GatewayConfiguration) throws -> Void = { _ in },
     _ body: (GatewayServer) throws -> R
 ) throws -> R {
-    var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
-    configuration.shardCount = shards
-    configuration.connectionsPerShard = 1024
-    configuration.slabBytesPerShard = 8 << 20
-    configuration.receiveBufferCount = 256
-    configuration.pinThreads = false
-    var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
-    upstream.receiveBufferCount = 16
-    configuration.upstream = upstream
+    var configuration = try testWorkerGatewayConfiguration(listeners: listeners, shards: shards)
     try configure(&configuration)
-    var logger = Logger(label: "ringgate-test")
-    logger.logLevel = .warning
-    let server = try GatewayServer(configuration: configuration, logger: logger)
+    let server = try GatewayServer(configuration: configuration, logger: testLogger)
     defer { server.stop() }
     return try body(server)
 }
+
+/// `withWorkerGateway` for async bodies.
+public func withWorkerGateway(
+    listeners: [String], shards: Int = 2, _ body: (GatewayServer) async throws -> Void
+) async throws {
+    let configuration = try testWorkerGatewayConfiguration(listeners: listeners, shards: shards)
+    let server = try GatewayServer(configuration: configuration, logger: testLogger)
+    defer { server.stop() }
+    try await body(server)
+}
+
+/// CLOCK_MONOTONIC in seconds, for tests that bound how long something took.
+public func monotonicSeconds() -> Double { Double(ShardLoop.now()) / 1e9 }
 
 extension GatewayServer {
     /// The gateway-side counters summed over shards.
@@ -74,13 +99,7 @@ extension GatewayServer {
 
     /// Waits until `condition` holds for the summed upstream counters (polling), or the timeout.
     public func waitForUpstream(seconds: Double = 5, _ condition: (UpstreamCounters) -> Bool) -> Bool {
-        var waited = 0.0
-        while waited < seconds {
-            if condition(totalUpstream()) { return true }
-            usleep(20_000)
-            waited += 0.02
-        }
-        return condition(totalUpstream())
+        poll(seconds: seconds) { condition(totalUpstream()) }
     }
 
     /// Port of listener `index`.
@@ -103,14 +122,16 @@ extension GatewayServer {
 
     /// Polls until `condition` holds for the summed counters (at most `seconds`).
     public func waitFor(seconds: Double = 5, _ condition: (ShardCounters) -> Bool) -> Bool {
+        poll(seconds: seconds) { condition(totalCounters()) }
+    }
+
+    /// Checks `condition` every 10 ms until it holds or `seconds` passed; the last check decides.
+    private func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = ShardLoop.now() + UInt64(seconds * 1e9)
         while ShardLoop.now() < deadline {
-            if condition(totalCounters()) { return true }
-            _ = usleepForTests(10_000)
+            if condition() { return true }
+            usleep(10_000)
         }
-        return condition(totalCounters())
+        return condition()
     }
 }
-
-@discardableResult
-func usleepForTests(_ microseconds: UInt32) -> Int32 { usleep(microseconds) }

@@ -59,9 +59,9 @@ public final class TestWorker {
 
     /// The next event from any link; throws after `timeoutSeconds` without one.
     public func nextEvent(timeoutSeconds: Double = 5) throws -> Event {
-        let deadline = Self.now() + timeoutSeconds
+        let deadline = monotonicSeconds() + timeoutSeconds
         while ready.isEmpty {
-            let remaining = deadline - Self.now()
+            let remaining = deadline - monotonicSeconds()
             guard remaining > 0 else { throw TestClient.Failure.timedOut(have: 0, want: 1) }
             var descriptors = links.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             let count = poll(&descriptors, nfds_t(descriptors.count), Int32(remaining * 1000))
@@ -94,12 +94,6 @@ public final class TestWorker {
         try connection.send(bytes)
         let length = try connection.receive(exactly: 4).reduce(0) { $0 << 8 | Int($1) }
         return try connection.receive(exactly: length)
-    }
-
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 
