@@ -10,16 +10,12 @@ struct EchoWorkerCommand: ParsableCommand {
         abstract: "Run a Swift BusinessWorker that echoes every client message (conformance, benchmarks)."
     )
 
-    @Option(name: .customLong("register-address"), help: "Register address ip:port (repeat for several).")
-    var registerAddresses: [String] = []
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(
         name: .customLong("gateway-address"),
         help: "Gateway inner address ip:port to connect to directly, instead of asking a Register (repeatable).")
     var gatewayAddresses: [String] = []
-
-    @Option(help: "Secret shared with the gateways and the Register.")
-    var secretKey: String = ""
 
     @Option(help: "Worker processes to emulate (one thread and one connection per gateway each).")
     var count: Int = 1
@@ -38,13 +34,14 @@ struct EchoWorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "ringgate-echo-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        guard !registerAddresses.isEmpty || !gatewayAddresses.isEmpty else {
+        guard !cluster.registerAddresses.isEmpty || !gatewayAddresses.isEmpty else {
             throw ValidationError("give --register-address or --gateway-address")
         }
         var workers: [BusinessWorker] = []
         for index in 0..<max(1, count) {
             let configuration = BusinessWorker.Configuration(
-                name: "EchoWorker", processIndex: index, secretKey: secretKey, registerAddresses: registerAddresses,
+                name: "EchoWorker", processIndex: index, secretKey: cluster.secretKey,
+                registerAddresses: cluster.registerAddresses,
                 gatewayAddresses: gatewayAddresses.isEmpty ? nil : gatewayAddresses, logger: logger)
             let worker = try BusinessWorker(configuration: configuration, handler: Echo())
             try worker.start()

@@ -26,13 +26,7 @@ struct GatewayCommand: ParsableCommand {
     @Option(help: "Inner port of shard 0; shard i listens on startPort + i.")
     var startPort: UInt16 = 2900
 
-    @Option(
-        name: .customLong("register-address"),
-        help: "Register address ip:port (repeat for several; empty: do not register).")
-    var registerAddresses: [String] = []
-
-    @Option(help: "Secret shared with workers, GatewayClient and the Register.")
-    var secretKey: String = ""
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "Client heartbeat interval in seconds (0: off).")
     var pingInterval: Double = 0
@@ -62,13 +56,13 @@ struct GatewayCommand: ParsableCommand {
 
     func upstreamConfiguration() throws -> UpstreamConfiguration {
         var upstream = try UpstreamConfiguration(lanIP: lanIp, startPort: startPort)
-        upstream.registerAddresses = try registerAddresses.map { text in
+        upstream.registerAddresses = try cluster.registerAddresses.map { text in
             guard let address = SocketAddress(text) else {
                 throw ValidationError("--register-address '\(text)' is not an ip:port")
             }
             return address
         }
-        upstream.secretKey = secretKey
+        upstream.secretKey = cluster.secretKey
         upstream.pingIntervalNanoseconds = UInt64(pingInterval * 1e9)
         upstream.pingNotResponseLimit = pingNotResponseLimit
         upstream.pingData = Array(pingData.utf8)
@@ -101,7 +95,7 @@ struct GatewayCommand: ParsableCommand {
                 "listeners":
                     "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
                 "inner": "\(server.innerAddresses.map(\.description))",
-                "register": "\(registerAddresses)",
+                "register": "\(cluster.registerAddresses)",
                 "shards": "\(configuration.shardCount)",
             ])
         SignalWaiter.waitForTermination()

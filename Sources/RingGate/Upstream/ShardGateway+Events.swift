@@ -21,8 +21,7 @@ extension ShardGateway {
         _ message: Span<UInt8>, opcode: WebSocketOpcode?, from client: ClientID, on shard: ClientShard
     ) {
         // Only complete decoded messages reset the heartbeat (spec §7.3).
-        table.resetHeartbeat(of: connectionIDs[Int(client.slot)])
-        forward(.onMessage, flags: .bodyIsScalar, body: message, client: client, on: shard)
+        forward(.onMessage, flags: .bodyIsScalar, body: message, client: client, on: shard, resetsHeartbeat: true)
     }
 
     func webSocketHandshakeAccepted(_ head: Span<UInt8>, from client: ClientID, on shard: ClientShard) {
@@ -45,16 +44,25 @@ extension ShardGateway {
     /// and the client stays.
     private func forward(
         _ command: GatewayCommand, flags: GatewayFlags, body: Span<UInt8>, client: ClientID, on shard: ClientShard,
-        closing: Bool = false
+        closing: Bool = false, resetsHeartbeat: Bool = false
     ) {
         let connectionID = connectionIDs[Int(client.slot)]
-        guard let worker = route(connectionID) else {
+        // One lookup for the heartbeat reset and the binding, without copying the record out.
+        guard
+            let bound = table.update(
+                connectionID,
+                { record -> WorkerSlot? in
+                    if resetsHeartbeat { record.heartbeatCount = -1 }
+                    return record.worker
+                })
+        else { return }
+        guard let worker = route(connectionID, bound: bound) else {
             counters.eventsWithoutWorker += 1
             guard !closing else { return }
             if pastStartup {
                 logger.notice(
                     "no worker registered; closing client",
-                    metadata: ["peer": "\(clientDescription(client, on: shard))", "cmd": "\(command.rawValue)"])
+                    metadata: ["peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)"])
             }
             shard.close(client, reason: .noWorker, graceful: false)
             return
@@ -77,14 +85,13 @@ extension ShardGateway {
             counters.eventsDroppedWorkerBusy += 1
             logger.notice(
                 "worker send queue full; client event dropped",
-                metadata: ["peer": "\(clientDescription(client, on: shard))", "cmd": "\(command.rawValue)"])
+                metadata: ["peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)"])
         }
     }
 
     /// The worker connection for a client's event: its sticky binding while that key is live, else a
     /// new choice by the router, remembered (spec §5.3). nil when no worker is registered.
-    private func route(_ connectionID: UInt32) -> InnerID? {
-        let bound = table[connectionID]?.worker
+    private func route(_ connectionID: UInt32, bound: WorkerSlot?) -> InnerID? {
         if let bound, let connection = workers.connection(of: bound) { return connection }
         guard let chosen = workers.choose(configuration.router, using: &random) else { return nil }
         if bound != nil { counters.rebinds += 1 }

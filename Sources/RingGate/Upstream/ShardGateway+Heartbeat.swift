@@ -30,7 +30,7 @@ extension ShardGateway {
         for connectionID in silent {
             guard let client = table.clientID(of: connectionID) else { continue }
             logger.info(
-                "closing silent client (heartbeat)", metadata: ["peer": "\(clientDescription(client, on: shard))"])
+                "closing silent client (heartbeat)", metadata: ["peer": "\(shard.peerDescription(client.slot))"])
             shard.close(client, reason: .heartbeatTimeout, graceful: false)
         }
         if !due.isEmpty {

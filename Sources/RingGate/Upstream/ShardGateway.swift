@@ -150,11 +150,6 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     /// Whether the gateway has been up long enough that a missing worker is worth a log line (PHP
     /// stays quiet during its first 2 s, spec §5.4).
     var pastStartup: Bool { ShardLoop.now() - startedAt >= 2_000_000_000 }
-
-    /// `ip:port` of a client, for log lines.
-    func clientDescription(_ client: ClientID, on shard: ClientShard) -> String {
-        shard.peerDescription(client.slot)
-    }
 }
 
 @available(*, unavailable)
