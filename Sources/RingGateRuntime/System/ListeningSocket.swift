@@ -1,3 +1,4 @@
+import CLiburing
 import Glibc
 
 /// A TCP listening socket owned by one shard.
@@ -17,9 +18,8 @@ public final class ListeningSocket: Sendable {
     public init(
         binding address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = true, nonBlocking: Bool = false
     ) throws(SystemError) {
-        let type =
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-            | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
+        var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
         let fd = try retryingSyscall("socket") { socket(address.family, type, 0) }
         do {
             var one: Int32 = 1
