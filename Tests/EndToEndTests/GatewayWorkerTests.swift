@@ -156,6 +156,18 @@ import Testing
         }
     }
 
+    @Test func eventsBeyondTheWorkerPacketLimitAreDroppedAndCounted() throws {
+        try withWorkerGateway(listeners: ["text://127.0.0.1:0"], shards: 1) { configuration in
+            configuration.upstream?.maxPackageLength = 1000
+        } _: { server in
+            let worker = try Self.worker(server)
+            let connected = try Self.connect(server, worker)
+            try connected.client.send(String(repeating: "x", count: 2000) + "\nsmall\n")
+            #expect(try worker.nextEvent(.onMessage).packet.body == Array("small".utf8))
+            #expect(server.reports()[0].counters.upstream?.eventsTooLarge == 1)
+        }
+    }
+
     @Test func commandsWrittenJustBeforeEOFAllRun() throws {
         try withWorkerGateway(listeners: ["text://127.0.0.1:0"], shards: 1) { server in
             let worker = try Self.worker(server)

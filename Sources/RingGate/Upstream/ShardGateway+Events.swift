@@ -68,7 +68,7 @@ extension ShardGateway {
             return
         }
         let connection = shard.connections[Int(client.slot)]
-        let written = table.withSession(of: connectionID) { session -> Bool in
+        let outcome = table.withSession(of: connectionID) { session -> EventOutcome in
             guard
                 let header = try? GatewayHeader(
                     command: command, localIP: configuration.lanIPv4, localPort: innerPort,
@@ -76,17 +76,35 @@ extension ShardGateway {
                     flags: flags, gatewayPort: shard.listenerPort(Int(connection.listener)),
                     extByteCount: session.count, bodyByteCount: body.count,
                     maxPackageLength: configuration.maxPackageLength)
-            else { return false }
-            return appendPacket(header, extData: session, body: body, to: worker)
+            else { return .tooLarge }
+            return appendPacket(header, extData: session, body: body, to: worker) ? .written : .workerBusy
         }
-        if written == true {
+        switch outcome {
+        case .written:
             counters.eventsForwarded &+= 1
-        } else {
+        case .workerBusy:
             counters.eventsDroppedWorkerBusy += 1
             logger.notice(
                 "worker send queue full; client event dropped",
                 metadata: ["peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)"])
+        case .tooLarge:
+            // Session + message beyond the GatewayProtocol packet limit (10 MiB): no worker would accept it.
+            counters.eventsTooLarge += 1
+            logger.notice(
+                "client event larger than the worker packet limit; dropped",
+                metadata: [
+                    "peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)",
+                    "bytes": "\(body.count)",
+                ])
+        case nil:
+            break
         }
+    }
+
+    private enum EventOutcome {
+        case written
+        case workerBusy
+        case tooLarge
     }
 
     /// The worker connection for a client's event: its sticky binding while that key is live, else a

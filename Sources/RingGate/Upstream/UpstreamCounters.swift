@@ -26,6 +26,8 @@ public struct UpstreamCounters: Sendable, Equatable {
     public var eventsWithoutWorker: UInt64 = 0
     /// Client events dropped because the worker's send queue was over its limit (spec §5.4).
     public var eventsDroppedWorkerBusy: UInt64 = 0
+    /// Client events whose packet would exceed the GatewayProtocol limit (`maxPackageLength`), dropped.
+    public var eventsTooLarge: UInt64 = 0
     /// Messages delivered to clients by send commands (one per recipient), and fan-out sends.
     public var deliveries: UInt64 = 0
     public var fanOuts: UInt64 = 0
