@@ -201,9 +201,22 @@ public final class GatewayServer: Sendable {
         done.wait()
     }
 
+    /// Graceful shutdown: every shard stops accepting, leaves the Register, flushes what its clients have
+    /// queued and closes them (WebSocket close 1001, then FIN), then closes its workers' connections.
+    /// Clients still open after `drainSeconds` are closed abortively. Returns once every shard ended.
+    public func drainAndStop(drainSeconds: Double) {
+        let nanoseconds = UInt64(max(0, drainSeconds) * 1e9)
+        for shard in shards { shard.mailbox.post(.drain(drainNanoseconds: nanoseconds)) }
+        joinShards()
+    }
+
     /// Stops every shard (clients are closed) and waits for their threads.
     public func stop() {
         for shard in shards { shard.mailbox.post(.stop) }
+        joinShards()
+    }
+
+    private func joinShards() {
         for shard in shards {
             let thread = shard.thread.withLock { thread in
                 defer { thread = nil }

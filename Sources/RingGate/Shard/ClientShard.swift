@@ -12,6 +12,8 @@ extension OperationKind {
     static let acceptCancel = OperationKind(rawValue: OperationKind.firstUserKind + 3)
     /// The close of a socket accepted while stopping (never admitted to the table).
     static let unadmittedClose = OperationKind(rawValue: OperationKind.firstUserKind + 4)
+    /// The end of a graceful shutdown's drain time: whatever is still open is closed now.
+    static let drainDeadline = OperationKind(rawValue: OperationKind.firstUserKind + 5)
 }
 
 /// A listener as one shard sees it: its own SO_REUSEPORT socket and the shared configuration.
@@ -25,6 +27,9 @@ struct ShardListener {
 public enum ShardMessage: Sendable {
     /// Stop accepting, close every client, end the loop.
     case stop
+    /// Graceful shutdown: stop accepting, leave the Register, flush every client's queue and close it
+    /// (WebSocket close 1001, then FIN); within `drainNanoseconds`, then as `stop`.
+    case drain(drainNanoseconds: UInt64)
     /// Send a snapshot of the shard's figures to the callback (runs on the shard's thread).
     case report(@Sendable (ShardReport) -> Void)
     /// Run a closure on the shard's thread with the shard (tests, administrative actions).
@@ -43,6 +48,14 @@ public struct ShardReport: Sendable {
     public var slabBacking: String
     public var hugePages: Bool
     public var loopTurns: UInt64
+    public var turnLatency: TurnLatencyHistogram
+    /// Turns after which a completion queue had overflowed into the kernel's backlog.
+    public var completionOverflowTurns: UInt64
+    /// Completions the kernel dropped (client ring + upstream ring).
+    public var droppedCompletions: UInt64
+    public var slabBytes: Int
+    /// The shard is draining or stopping (graceful shutdown under way).
+    public var shuttingDown: Bool
 }
 
 /// One shard's client side: its connection table, send queues and timers, fed by its ring's completions.
@@ -68,8 +81,12 @@ public final class ClientShard: ShardHandler {
     /// SO_PEERNAME through io_uring needs Linux 6.7; without it peers are reported as 0.0.0.0:0.
     var peerNameLookup = true
     var stopping = false
+    /// A graceful shutdown is under way (see `ShardMessage.drain`); `stopping` follows it.
+    var draining = false
     /// Loop turns completed.
     var turns: UInt64 = 0
+    var turnLatency = TurnLatencyHistogram()
+    var completionOverflowTurns: UInt64 = 0
     public private(set) var isFinished = false
 
     init(
@@ -126,8 +143,9 @@ public final class ClientShard: ShardHandler {
         for tag in fired {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)
-            case .acceptRetry: if !stopping { armAccept(listener: Int(tag.slot)) }
+            case .acceptRetry: if !stopping && !draining { armAccept(listener: Int(tag.slot)) }
             case .drainTimeout: drainTimedOut(tag)
+            case .drainDeadline: drainDeadlinePassed()
             default: upstream?.timerFired(tag, on: self)
             }
         }
@@ -137,6 +155,7 @@ public final class ClientShard: ShardHandler {
         for message in mailbox.takeAll() {
             switch message {
             case .stop: beginStop()
+            case .drain(let nanoseconds): beginDrain(drainNanoseconds: nanoseconds)
             case .report(let reply): reply(report())
             case .execute(let body): body(self)
             }
@@ -159,7 +178,16 @@ public final class ClientShard: ShardHandler {
                 perform(.armReceive, slot: client.slot)
             }
         }
+        if draining && !stopping && counters.liveConnections == 0 {
+            logger.info("every client drained")
+            beginStop()
+        }
         if stopping && counters.liveConnections == 0 && upstream?.isStopped != false { isFinished = true }
+    }
+
+    public func turnMeasured(busyNanoseconds: UInt64, completionQueueOverflowed: Bool) {
+        turnLatency.record(nanoseconds: busyNanoseconds)
+        if completionQueueOverflowed { completionOverflowTurns &+= 1 }
     }
 
     func report() -> ShardReport {
@@ -169,14 +197,18 @@ public final class ClientShard: ShardHandler {
             index: index, counters: counters, liveChunks: io.chunks.liveCount, slabBytesInUse: io.chunks.slabBytesInUse,
             heapBytesInUse: io.chunks.heapBytesInUse, receiveBuffersLent: io.receiveBuffers.lentCount,
             queuedSendNodes: sendQueues.liveCount, slabBacking: io.slab.backing.description,
-            hugePages: io.slab.backing.isHuge, loopTurns: turns)
+            hugePages: io.slab.backing.isHuge, loopTurns: turns, turnLatency: turnLatency,
+            completionOverflowTurns: completionOverflowTurns,
+            droppedCompletions: UInt64(io.ring.droppedCompletionCount)
+                + UInt64(upstream?.ring.droppedCompletionCount ?? 0),
+            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping)
     }
 
     // MARK: Accept
 
     private func acceptCompleted(_ completion: Completion) {
         let listener = Int(completion.tag.slot)
-        if !completion.hasMore && !stopping {
+        if !completion.hasMore && !stopping && !draining {
             // The multishot accept ended (error or table full): re-arm on the next tick, not at once, so
             // a persistent error cannot spin the loop.
             wheel.schedule(CompletionTag(kind: .acceptRetry, slot: UInt32(listener)).rawValue, afterNanoseconds: 1)
@@ -193,7 +225,7 @@ public final class ClientShard: ShardHandler {
             return
         }
         let slot = UInt32(completion.result)
-        if stopping {
+        if stopping || draining {
             io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
             return
         }
@@ -291,18 +323,61 @@ public final class ClientShard: ShardHandler {
 
     private func beginStop() {
         guard !stopping else { return }
+        if !draining { cancelAccepts() }
         stopping = true
-        for index in listeners.indices {
-            io.ring.cancel(
-                CompletionTag(kind: .accept, slot: UInt32(index)),
-                tag: CompletionTag(kind: .acceptCancel, slot: UInt32(index)))
-        }
         for slot in connections.indices where connections[slot].lifecycle != nil {
             close(
                 ClientID(slot: UInt32(slot), generation: connections[slot].generation), reason: .shutdown,
                 graceful: false)
         }
         upstream?.beginStop(on: self)
+    }
+
+    private func cancelAccepts() {
+        for index in listeners.indices {
+            io.ring.cancel(
+                CompletionTag(kind: .accept, slot: UInt32(index)),
+                tag: CompletionTag(kind: .acceptCancel, slot: UInt32(index)))
+        }
+    }
+
+    /// Stops accepting and closes every client gracefully: what is queued is flushed first, WebSocket
+    /// clients then get close 1001 (going away), and the FIN follows. Workers stay connected meanwhile
+    /// so the clients' ON_CLOSE events reach them; the shard stops once every client is gone or
+    /// `drainNanoseconds` passed.
+    private func beginDrain(drainNanoseconds: UInt64) {
+        guard !draining && !stopping else { return }
+        draining = true
+        cancelAccepts()
+        upstream?.beginLeaving(on: self)
+        wheel.schedule(CompletionTag(kind: .drainDeadline).rawValue, afterNanoseconds: drainNanoseconds)
+        let goingAway = WebSocketClose.frame(code: 1001)
+        for slot in connections.indices {
+            guard let lifecycle = connections[slot].lifecycle else { continue }
+            let client = ClientID(slot: UInt32(slot), generation: connections[slot].generation)
+            guard lifecycle.acceptsOutput else {
+                close(client, reason: .shutdown, graceful: false)
+                continue
+            }
+            switch connections[slot].decoder {
+            case .httpHead:
+                close(client, reason: .shutdown, graceful: false)
+                continue
+            case .webSocket:
+                sendRaw(goingAway.span, to: client)
+            case .text, .lengthField, .raw:
+                break
+            }
+            close(client, reason: .shutdown, graceful: true)
+        }
+        logger.info("draining", metadata: ["clients": "\(counters.liveConnections)"])
+    }
+
+    private func drainDeadlinePassed() {
+        guard draining && !stopping else { return }
+        logger.warning(
+            "drain time over, closing the clients left", metadata: ["clients": "\(counters.liveConnections)"])
+        beginStop()
     }
 }
 

@@ -16,6 +16,9 @@ protocol ShardUpstream: AnyObject {
     func timerFired(_ tag: CompletionTag, on shard: ClientShard)
     /// The turn's completions were handled: flush queued output to workers.
     func turnFinished(on shard: ClientShard)
+    /// The start of a graceful shutdown: stop accepting workers and leave the Register, but keep the
+    /// inner connections open so the last client events still reach the workers.
+    func beginLeaving(on shard: ClientShard)
     /// Stop accepting, leave the Register, close every inner connection.
     func beginStop(on shard: ClientShard)
     /// Every inner connection and Register link is closed.

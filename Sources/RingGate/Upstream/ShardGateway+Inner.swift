@@ -13,7 +13,7 @@ extension ShardGateway {
     func innerAcceptCompleted(_ completion: Completion) {
         if !completion.hasMore {
             acceptArmed = false
-            if !stopping && completion.result != -ECANCELED { armInnerAccept() }
+            if staysInCluster && completion.result != -ECANCELED { armInnerAccept() }
         }
         guard completion.result >= 0 else {
             if completion.result != -ECANCELED {

@@ -27,7 +27,7 @@ extension ShardGateway {
             }
             let fileIndex = UInt32(completion.result)
             registerLinks[link].state = .connecting(fileIndex: fileIndex)
-            if stopping {
+            if !staysInCluster {
                 closeRegister(link, retry: false)
             } else if !io.connect(fileIndex: fileIndex, to: registerLinks[link].address, tag: tag(.connect, link)) {
                 closeRegister(link, retry: true)
@@ -63,7 +63,7 @@ extension ShardGateway {
             }
         case .registerClose:
             guard case .closing(_, let retry) = registerLinks[link].state else { return }
-            if retry && !stopping {
+            if retry && staysInCluster {
                 registerLinks[link].state = .waitingRetry
                 shard.schedule(tag(.registerRetryTimer, link), afterNanoseconds: configuration.registerRetryNanoseconds)
             } else {
@@ -122,7 +122,7 @@ extension ShardGateway {
         }
         if registerLinks[link].fileIndex != nil {
             closeRegister(link, retry: true)
-        } else if !stopping {
+        } else if staysInCluster {
             registerLinks[link].state = .waitingRetry
             shard.schedule(tag(.registerRetryTimer, link), afterNanoseconds: configuration.registerRetryNanoseconds)
         } else {
@@ -158,9 +158,9 @@ extension ShardGateway {
         guard link < registerLinks.count, timer.generation == registerLinks[link].epoch else { return }
         switch timer.kind {
         case .registerRetryTimer:
-            if !stopping, registerLinks[link].state == .waitingRetry { connectRegister(link) }
+            if staysInCluster, registerLinks[link].state == .waitingRetry { connectRegister(link) }
         case .registerPingTimer:
-            guard case .connected = registerLinks[link].state, !stopping else { return }
+            guard case .connected = registerLinks[link].state, staysInCluster else { return }
             sendRegisterLine(link, .ping)
             shard.schedule(timer, afterNanoseconds: configuration.keepaliveNanoseconds)
         default:

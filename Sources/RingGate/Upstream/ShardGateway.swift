@@ -54,7 +54,11 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     var counters = UpstreamCounters()
     let startedAt = ShardLoop.now()
     var stopping = false
+    /// A graceful shutdown began: no new workers, no Register (inner connections still open).
+    var leaving = false
     var acceptArmed = false
+    /// Whether to keep (re)connecting to the Register and accepting workers.
+    var staysInCluster: Bool { !stopping && !leaving }
 
     var ring: Ring { io.ring }
 
@@ -131,6 +135,15 @@ final class ShardGateway: ClientApplication, ShardUpstream {
             }
         }
         io.receiveBuffers.publish()
+    }
+
+    func beginLeaving(on shard: ClientShard) {
+        guard staysInCluster else { return }
+        leaving = true
+        if acceptArmed {
+            io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
+        }
+        for link in registerLinks.indices { closeRegister(link, retry: false) }
     }
 
     func beginStop(on shard: ClientShard) {

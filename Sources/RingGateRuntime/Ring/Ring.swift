@@ -123,4 +123,8 @@ public final class Ring {
     /// Whether the completion queue overflowed at some point (completions were kept by the kernel in
     /// its overflow list; a metric, not an error on kernels with IORING_FEAT_NODROP).
     public var hasOverflowed: Bool { io_uring_cq_has_overflow(&ring) }
+
+    /// Completions the kernel dropped because the completion queue was full (only on kernels without
+    /// IORING_FEAT_NODROP, or when its overflow list could not grow).
+    public var droppedCompletionCount: UInt32 { ring.cq.koverflow.pointee }
 }

@@ -19,11 +19,15 @@ public protocol ShardHandler: AnyObject {
     var upstreamRing: Ring? { get }
     /// A completion from `upstreamRing`.
     func upstreamCompleted(_ completion: Completion)
+    /// After `turnFinished`: how long the turn worked (wake-up to end, not the wait), and whether a
+    /// completion queue had overflowed into the kernel's backlog. For metrics.
+    func turnMeasured(busyNanoseconds: UInt64, completionQueueOverflowed: Bool)
 }
 
 extension ShardHandler {
     public var upstreamRing: Ring? { nil }
     public func upstreamCompleted(_ completion: Completion) {}
+    public func turnMeasured(busyNanoseconds: UInt64, completionQueueOverflowed: Bool) {}
 }
 
 /// One shard's event loop: one `io_uring_enter` per turn that both submits the turn's work and waits
@@ -62,6 +66,7 @@ public final class ShardLoop {
         while !handler.isFinished {
             upstream?.submit()
             ring.submitAndWait(minimumCompletions: 1)
+            let wokeAt = Self.now()
             var handled = 0
             repeat {
                 handled = upstream.map { drainUpstream($0, handler) } ?? 0
@@ -89,6 +94,9 @@ public final class ShardLoop {
             io.receiveBuffers.publish()
             handler.turnFinished()
             turnCount &+= 1
+            handler.turnMeasured(
+                busyNanoseconds: Self.now() &- wokeAt,
+                completionQueueOverflowed: ring.hasOverflowed || upstream?.hasOverflowed == true)
         }
         // Let the kernel see what the last turn prepared (closes, cancels) before the ring goes away.
         upstream?.submit()
