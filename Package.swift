@@ -31,6 +31,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The config file is YAML: Yams (libyaml inside) is the maintained Swift YAML library, builds in
+        // seconds with no further dependencies, and gives line numbers for every node.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C shims: only what Swift cannot call directly.
@@ -58,10 +61,19 @@ let package = Package(
             dependencies: ["RingGateCodecs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: safeSettings
         ),
+        // What `ringgate start` adds around a gateway: config file, admin endpoint, startup checks, drain.
+        .target(
+            name: "RingGateService",
+            dependencies: [
+                "RingGate", "RingGateRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: safeSettings
+        ),
         .executableTarget(
             name: "ringgate",
             dependencies: [
-                "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit",
+                "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit", "RingGateService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +89,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "TestSupport"]),
         .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
+        .testTarget(
+            name: "RingGateServiceTests",
+            dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.

@@ -7,7 +7,10 @@ struct RingGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
-        subcommands: [GatewayCommand.self, EchoWorkerCommand.self, EchoCommand.self, RegisterCommand.self]
+        subcommands: [
+            StartCommand.self, StopCommand.self, StatusCommand.self, CheckConfigCommand.self, GatewayCommand.self,
+            RegisterCommand.self, EchoCommand.self, EchoWorkerCommand.self,
+        ]
     )
 }
 

@@ -71,7 +71,7 @@ public enum SocketAddress: Equatable, Hashable, Sendable, CustomStringConvertibl
     public var description: String { "\(host):\(port)" }
 
     /// Calls `body` with this address as a `sockaddr` of the right length.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch self {
         case .ipv4(let address, let port):
             var sin = sockaddr_in()

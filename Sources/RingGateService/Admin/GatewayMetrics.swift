@@ -1,0 +1,167 @@
+import RingGate
+import RingGateCodecs
+import RingGateRuntime
+
+/// The `/metrics` page: every shard's counters, labelled by shard, gathered at scrape time.
+enum GatewayMetrics {
+    static func render(
+        reports: [ShardReport], register: RegisterServer.Snapshot?, memory: StatusDocument.ProcessMemory,
+        uptimeSeconds: Double, shuttingDown: Bool
+    ) -> String {
+        var out = PrometheusText()
+        out.family("ringgate_uptime_seconds", .gauge, help: "Seconds since the process started.")
+        out.sample("ringgate_uptime_seconds", uptimeSeconds)
+        out.family("ringgate_shutting_down", .gauge, help: "1 while a graceful shutdown drains the clients.")
+        out.sample("ringgate_shutting_down", shuttingDown ? 1 : 0)
+        out.family("ringgate_process_memory_bytes", .gauge, help: "Process memory from /proc/self/status.")
+        out.sample("ringgate_process_memory_bytes", [("kind", "rss")], memory.rssBytes)
+        out.sample("ringgate_process_memory_bytes", [("kind", "rss_anon")], memory.rssAnonBytes)
+        out.sample("ringgate_process_memory_bytes", [("kind", "hugetlb")], memory.hugetlbBytes)
+        out.family("ringgate_shards", .gauge, help: "Shards that answered this scrape.")
+        out.sample("ringgate_shards", reports.count)
+
+        func perShard(
+            _ name: String, _ kind: PrometheusText.Kind, _ help: String, _ value: (ShardReport) -> Double
+        ) {
+            out.family(name, kind, help: help)
+            for report in reports { out.sample(name, [("shard", "\(report.index)")], value(report)) }
+        }
+        func upstream(_ report: ShardReport) -> UpstreamCounters { report.counters.upstream ?? UpstreamCounters() }
+
+        perShard("ringgate_connections", .gauge, "Client connections open.") { Double($0.counters.liveConnections) }
+        perShard("ringgate_accepts_total", .counter, "Client connections accepted.") { Double($0.counters.accepted) }
+        perShard("ringgate_accept_errors_total", .counter, "Failed accepts.") { Double($0.counters.acceptErrors) }
+        out.family("ringgate_closes_total", .counter, help: "Client connections closed, by reason.")
+        for report in reports {
+            for reason in ShardCounters.CloseReason.allCases {
+                out.sample(
+                    "ringgate_closes_total", [("shard", "\(report.index)"), ("reason", reason.rawValue)],
+                    report.counters.closes[reason, default: 0])
+            }
+        }
+        out.family("ringgate_messages_total", .counter, help: "Client messages, by direction.")
+        for report in reports {
+            out.sample(
+                "ringgate_messages_total", [("shard", "\(report.index)"), ("direction", "in")],
+                report.counters.messagesIn)
+            out.sample(
+                "ringgate_messages_total", [("shard", "\(report.index)"), ("direction", "out")],
+                report.counters.messagesOut)
+        }
+        out.family("ringgate_bytes_total", .counter, help: "Client payload bytes, by direction.")
+        for report in reports {
+            out.sample(
+                "ringgate_bytes_total", [("shard", "\(report.index)"), ("direction", "in")], report.counters.bytesIn)
+            out.sample(
+                "ringgate_bytes_total", [("shard", "\(report.index)"), ("direction", "out")], report.counters.bytesOut)
+        }
+        perShard("ringgate_send_queue_drops_total", .counter, "Messages dropped: the client's send queue was full.") {
+            Double($0.counters.sendQueueDrops)
+        }
+        out.family("ringgate_bad_input_total", .counter, help: "Client connections closed for bad input, by kind.")
+        for report in reports {
+            for kind in ProtocolError.Kind.allCases {
+                out.sample(
+                    "ringgate_bad_input_total", [("shard", "\(report.index)"), ("kind", kind.rawValue)],
+                    report.counters.badInput[kind, default: 0])
+            }
+        }
+        perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
+            Double($0.counters.receiveBufferExhaustions)
+        }
+        perShard("ringgate_fanout_deliveries_total", .counter, "Messages delivered to clients by worker sends.") {
+            Double(upstream($0).deliveries)
+        }
+        perShard("ringgate_fanouts_total", .counter, "Multicast sends (sendToAll, groups, uids).") {
+            Double(upstream($0).fanOuts)
+        }
+        perShard("ringgate_worker_connections", .gauge, "Workers registered with this shard.") {
+            Double(upstream($0).workersRegistered)
+        }
+        perShard("ringgate_inner_connections", .gauge, "Inner connections open (workers and GatewayClient).") {
+            Double(upstream($0).innerOpen)
+        }
+        perShard("ringgate_worker_registrations_total", .counter, "Worker registrations.") {
+            Double(upstream($0).workerRegistrations)
+        }
+        perShard("ringgate_worker_rebinds_total", .counter, "Clients rebound to another worker after theirs left.") {
+            Double(upstream($0).rebinds)
+        }
+        perShard("ringgate_events_forwarded_total", .counter, "Client events written to workers.") {
+            Double(upstream($0).eventsForwarded)
+        }
+        out.family(
+            "ringgate_events_dropped_total", .counter, help: "Client events not delivered to a worker, by reason.")
+        for report in reports {
+            let counters = upstream(report)
+            let shard = ("shard", "\(report.index)")
+            out.sample("ringgate_events_dropped_total", [shard, ("reason", "no_worker")], counters.eventsWithoutWorker)
+            out.sample(
+                "ringgate_events_dropped_total", [shard, ("reason", "worker_busy")], counters.eventsDroppedWorkerBusy)
+            out.sample("ringgate_events_dropped_total", [shard, ("reason", "too_large")], counters.eventsTooLarge)
+        }
+        out.family("ringgate_worker_bad_input_total", .counter, help: "Bad input from workers, by kind.")
+        for report in reports {
+            let counters = upstream(report)
+            let shard = ("shard", "\(report.index)")
+            out.sample(
+                "ringgate_worker_bad_input_total", [shard, ("kind", "malformed_packet")], counters.malformedPackets)
+            out.sample(
+                "ringgate_worker_bad_input_total", [shard, ("kind", "unknown_command")], counters.unknownCommands)
+            out.sample(
+                "ringgate_worker_bad_input_total", [shard, ("kind", "auth_failure")], counters.authenticationFailures)
+            out.sample(
+                "ringgate_worker_bad_input_total", [shard, ("kind", "unauthorised")], counters.unauthorisedRequests)
+        }
+        perShard("ringgate_register_connected", .gauge, "Register links connected.") {
+            Double(upstream($0).registerConnected)
+        }
+        perShard("ringgate_register_connects_total", .counter, "Successful registrations with a Register.") {
+            Double(upstream($0).registerConnects)
+        }
+        perShard("ringgate_register_failures_total", .counter, "Failed or lost Register links.") {
+            Double(upstream($0).registerFailures)
+        }
+        out.family("ringgate_slab_bytes", .gauge, help: "Receive-buffer slab size, by backing.")
+        for report in reports {
+            out.sample(
+                "ringgate_slab_bytes",
+                [("shard", "\(report.index)"), ("backing", report.hugePages ? "huge_pages" : "normal_pages")],
+                report.slabBytes)
+        }
+        perShard("ringgate_slab_bytes_in_use", .gauge, "Slab bytes held by queued output chunks.") {
+            Double($0.slabBytesInUse)
+        }
+        perShard("ringgate_heap_chunk_bytes_in_use", .gauge, "Output chunk bytes that did not fit the slab.") {
+            Double($0.heapBytesInUse)
+        }
+        perShard(
+            "ringgate_completion_queue_overflows_total", .counter,
+            "Loop turns that found a completion queue overflowed."
+        ) {
+            Double($0.completionOverflowTurns)
+        }
+        perShard("ringgate_completions_dropped_total", .counter, "Completions the kernel dropped.") {
+            Double($0.droppedCompletions)
+        }
+        out.family("ringgate_loop_turn_seconds", .histogram, help: "Time a shard loop turn works (not waiting).")
+        let bounds = TurnLatencyHistogram.upperBoundsNanoseconds.map { Double($0) / 1e9 }
+        for report in reports {
+            out.histogram(
+                "ringgate_loop_turn_seconds", [("shard", "\(report.index)")], upperBounds: bounds,
+                counts: report.turnLatency.counts, sum: Double(report.turnLatency.totalNanoseconds) / 1e9)
+        }
+        if let register {
+            out.family("ringgate_register_service_connections", .gauge, help: "Built-in Register: connections open.")
+            out.sample("ringgate_register_service_connections", register.connections)
+            out.family("ringgate_register_service_gateways", .gauge, help: "Built-in Register: gateways registered.")
+            out.sample("ringgate_register_service_gateways", register.gatewaysRegistered)
+            out.family("ringgate_register_service_workers", .gauge, help: "Built-in Register: workers connected.")
+            out.sample("ringgate_register_service_workers", register.workersConnected)
+            out.family("ringgate_register_service_bad_input_total", .counter, help: "Built-in Register: bad input.")
+            out.sample("ringgate_register_service_bad_input_total", [("kind", "bad_request")], register.badRequests)
+            out.sample("ringgate_register_service_bad_input_total", [("kind", "auth_failure")], register.authFailures)
+        }
+        return out.text
+    }
+}

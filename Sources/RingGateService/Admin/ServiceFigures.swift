@@ -1,0 +1,77 @@
+import Foundation
+import RingGate
+import RingGateRuntime
+import Synchronization
+
+/// Gathers the figures `/status` and `/metrics` show: the shards' reports (taken on their threads
+/// through their mailboxes), the built-in Register's snapshot and /proc.
+public final class ServiceFigures: Sendable {
+    let register: RegisterServer?
+    let gateway: GatewayServer?
+    private let startedAt = ContinuousClock.now
+    private let shuttingDown = Atomic<Bool>(false)
+
+    init(register: RegisterServer?, gateway: GatewayServer?) {
+        self.register = register
+        self.gateway = gateway
+    }
+
+    func markShuttingDown() { shuttingDown.store(true, ordering: .relaxed) }
+
+    var uptimeSeconds: Double {
+        let elapsed = ContinuousClock.now - startedAt
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    func respond(to request: AdminServer.Request) -> AdminServer.Response {
+        switch request.path {
+        case "/status":
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let body = (try? encoder.encode(status())).map { Array($0) + [10] } ?? Array("{}\n".utf8)
+            return AdminServer.Response(status: 200, contentType: "application/json", body: body)
+        case "/metrics":
+            return AdminServer.Response(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics().utf8))
+        case "/health":
+            let answering = gateway.map { $0.reports(timeoutSeconds: 2).count == $0.configuration.shardCount } ?? true
+            return answering
+                ? AdminServer.Response(status: 200, text: "ok\n")
+                : AdminServer.Response(status: 503, text: "a shard is not answering\n")
+        default:
+            return AdminServer.Response(status: 404, text: "not found: try /status, /metrics or /health\n")
+        }
+    }
+
+    public func status() -> StatusDocument {
+        let reports = gateway?.reports() ?? []
+        let registerSnapshot = register?.snapshot
+        return StatusDocument(
+            pid: getpid(), version: RingGateVersion.current,
+            state: shuttingDown.load(ordering: .relaxed) ? "draining" : "running", uptimeSeconds: uptimeSeconds,
+            memory: ProcessFigures.memory(),
+            listeners: gateway.map { server in
+                zip(server.configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" }
+            } ?? [],
+            workerAddresses: gateway?.innerAddresses.map(\.description) ?? [],
+            shards: reports.map(StatusDocument.Shard.init),
+            register: registerSnapshot.map { snapshot in
+                StatusDocument.Register(
+                    listen: register?.boundAddress?.description ?? "", connections: snapshot.connections,
+                    gatewaysRegistered: snapshot.gatewaysRegistered, workersConnected: snapshot.workersConnected,
+                    badRequests: snapshot.badRequests, authFailures: snapshot.authFailures)
+            },
+            shardsNotAnswering: (gateway?.configuration.shardCount ?? 0) - reports.count)
+    }
+
+    public func metrics() -> String {
+        GatewayMetrics.render(
+            reports: gateway?.reports() ?? [], register: register?.snapshot, memory: ProcessFigures.memory(),
+            uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed))
+    }
+}
+
+public enum RingGateVersion {
+    public static let current = "0.4.0"
+}

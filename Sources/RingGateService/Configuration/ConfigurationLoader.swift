@@ -1,0 +1,164 @@
+import Yams
+
+/// Every problem found in a configuration, each with where it came from
+/// (`ringgate.yaml:12: gateway.lan_ip: …`, `RINGGATE_GATEWAY_SHARDS: …`, `--set gateway.shards: …`).
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+/// Builds a `ServiceConfiguration` from, in increasing precedence: the defaults, a YAML file, the
+/// environment (`RINGGATE_<SECTION>_<KEY>`) and `--set key=value` flags; then checks the whole.
+public enum ConfigurationLoader {
+    /// A value with where it was written.
+    struct Setting {
+        var path: String
+        var value: ConfigurationValue
+        var origin: String
+    }
+
+    public static func load(
+        fileContents: String? = nil, fileName: String = "config", environment: [String: String] = [:],
+        overrides: [String] = []
+    ) throws(ConfigurationError) -> ServiceConfiguration {
+        var problems: [String] = []
+        var settings: [Setting] = []
+        if let fileContents {
+            settings += yamlSettings(fileContents, fileName: fileName, problems: &problems)
+        }
+        settings += environmentSettings(environment, problems: &problems)
+        settings += overrideSettings(overrides, problems: &problems)
+
+        var configuration = ServiceConfiguration()
+        for setting in settings {
+            guard let key = ConfigurationKey.byPath[setting.path] else {
+                problems.append("\(setting.origin): unknown key '\(setting.path)'\(suggestion(for: setting.path))")
+                continue
+            }
+            do { try key.apply(&configuration, setting.value) } catch {
+                problems.append("\(setting.origin): \(setting.path): \(error.message)")
+            }
+        }
+        let given = Set(settings.map(\.path))
+        // Pointing the gateway at a Register of its own choosing means a cluster, not the embedded
+        // default: the built-in Register and demo worker then run only when asked for.
+        if given.contains("gateway.register_address") {
+            if !given.contains("register.enabled") { configuration.register.enabled = false }
+            if !given.contains("worker_demo.enabled") { configuration.workerDemo.enabled = false }
+        }
+        problems += ConfigurationValidation.problems(in: configuration)
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return configuration
+    }
+
+    static func suggestion(for path: String) -> String {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2, !ConfigurationKey.sections.contains(parts[0]) {
+            if let section = closestMatch(to: parts[0], among: ConfigurationKey.sections.sorted()) {
+                return " (did you mean section '\(section)'?)"
+            }
+            return " (sections: \(ConfigurationKey.sections.sorted().joined(separator: ", ")))"
+        }
+        guard let match = closestMatch(to: path, among: ConfigurationKey.all.map(\.path)) else { return "" }
+        return " (did you mean '\(match)'?)"
+    }
+
+    // MARK: Sources
+
+    static func yamlSettings(_ text: String, fileName: String, problems: inout [String]) -> [Setting] {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            problems.append("\(fileName): not valid YAML: \(error)")
+            return []
+        }
+        guard let root else { return [] }  // an empty file: every default
+        guard case .mapping(let mapping) = root else {
+            problems.append("\(location(fileName, root)): the file must be a mapping of keys to values")
+            return []
+        }
+        var settings: [Setting] = []
+        collect(mapping, prefix: "", fileName: fileName, into: &settings, problems: &problems)
+        return settings
+    }
+
+    private static func collect(
+        _ mapping: Node.Mapping, prefix: String, fileName: String, into settings: inout [Setting],
+        problems: inout [String]
+    ) {
+        var seen: Set<String> = []
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string, !key.isEmpty else {
+                problems.append("\(location(fileName, keyNode)): keys must be plain names")
+                continue
+            }
+            let path = prefix + key
+            let origin = location(fileName, keyNode)
+            guard seen.insert(key).inserted else {
+                problems.append("\(origin): '\(path)' is given twice")
+                continue
+            }
+            switch valueNode {
+            case .mapping(let inner) where prefix.isEmpty && ConfigurationKey.sections.contains(key):
+                collect(inner, prefix: path + ".", fileName: fileName, into: &settings, problems: &problems)
+            case .mapping where prefix.isEmpty:
+                problems.append("\(origin): unknown section '\(key)'\(suggestion(for: key + ".x"))")
+            case .mapping:
+                problems.append("\(origin): \(path): expects a value, not a mapping")
+            case .scalar(let scalar):
+                // `key:` with nothing (null) reads as an empty value.
+                let text = scalar.tag == Tag(.null) && scalar.style == .plain ? "" : scalar.string
+                settings.append(Setting(path: path, value: .scalar(text), origin: origin))
+            case .sequence(let sequence):
+                var items: [String] = []
+                for item in sequence {
+                    guard case .scalar(let scalar) = item else {
+                        problems.append("\(location(fileName, item)): \(path): list items must be plain values")
+                        continue
+                    }
+                    items.append(scalar.string)
+                }
+                settings.append(Setting(path: path, value: .list(items), origin: origin))
+            case .alias:
+                problems.append("\(origin): \(path): YAML aliases are not supported")
+            }
+        }
+    }
+
+    private static func location(_ fileName: String, _ node: Node) -> String {
+        node.mark.map { "\(fileName):\($0.line)" } ?? fileName
+    }
+
+    static func environmentSettings(_ environment: [String: String], problems: inout [String]) -> [Setting] {
+        var settings: [Setting] = []
+        for key in ConfigurationKey.all {
+            if let value = environment[key.environmentName] {
+                settings.append(Setting(path: key.path, value: .scalar(value), origin: key.environmentName))
+            }
+        }
+        // An unknown RINGGATE_ variable is most likely a typo of a known one.
+        let known = ConfigurationKey.all.map(\.environmentName)
+        for name in environment.keys.sorted()
+        where name.hasPrefix("RINGGATE_") && !known.contains(name) && !ignoredEnvironment.contains(name) {
+            let hint = closestMatch(to: name, among: known).map { " (did you mean \($0)?)" } ?? ""
+            problems.append("\(name): not a RingGate setting\(hint)")
+        }
+        return settings
+    }
+
+    /// Variables of the build and test setup that are not configuration.
+    static let ignoredEnvironment: Set<String> = ["RINGGATE_WARNINGS_AS_ERRORS"]
+
+    static func overrideSettings(_ overrides: [String], problems: inout [String]) -> [Setting] {
+        var settings: [Setting] = []
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                problems.append("--set \(override): expects key=value, e.g. --set gateway.lan_ip=10.0.0.5")
+                continue
+            }
+            let path = String(override[..<equals]).trimmingSpaces()
+            let value = String(override[override.index(after: equals)...])
+            settings.append(Setting(path: path, value: .scalar(value), origin: "--set \(path)"))
+        }
+        return settings
+    }
+}

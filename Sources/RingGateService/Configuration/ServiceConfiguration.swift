@@ -1,0 +1,71 @@
+import RingGate
+import RingGateRuntime
+
+/// Everything `ringgate start` runs, as read from the config file, the environment and `--set` flags.
+/// The defaults are the embedded default: a Register, a WebSocket gateway and the demo chat worker in
+/// one process, GatewayWorker's demo layout (Register 1238, gateway 8282, lan ports from 2900).
+public struct ServiceConfiguration: Sendable, Equatable {
+    public var logLevel = "info"
+    public var admin = Admin()
+    public var register = Register()
+    public var gateway = Gateway()
+    public var workerDemo = WorkerDemo()
+
+    public init() {}
+
+    public struct Admin: Sendable, Equatable {
+        /// nil: no admin endpoint.
+        public var listen: SocketAddress? = SocketAddress("127.0.0.1:9180")
+        /// Allow a non-loopback admin address (the endpoint has no authentication).
+        public var allowRemote = false
+    }
+
+    /// The built-in Register service.
+    public struct Register: Sendable, Equatable {
+        public var enabled = true
+        public var listen = SocketAddress("127.0.0.1:1238")!
+        public var secretKey = ""
+    }
+
+    public struct Gateway: Sendable, Equatable {
+        public enum HugePages: String, Sendable, Equatable, CaseIterable {
+            /// Try huge pages, log a line and use normal pages when none are free.
+            case auto
+            case off
+        }
+
+        public var enabled = true
+        public var listen = ["websocket://0.0.0.0:8282"]
+        public var lanIP = "127.0.0.1"
+        public var startPort: UInt16 = 2900
+        public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
+        public var secretKey = ""
+        /// Seconds; 0: no heartbeat.
+        public var pingInterval: Double = 0
+        public var pingNotResponseLimit = 0
+        public var pingData = ""
+        public var router = UpstreamConfiguration.Router.leastConnections
+        public var workermanVersion = 4
+        /// nil: one per online CPU.
+        public var shards: Int?
+        /// nil: RLIMIT_NOFILE minus a reserve.
+        public var connectionsPerShard: Int?
+        public var slabMiB = 16
+        public var hugePages = HugePages.auto
+        public var hugetlbfs: String?
+        public var maxPackageLength = 10_485_760
+        public var sendQueueLimit = 1_024_000
+        public var webSocketCompliance = WebSocketListenerOptions.Compliance.rfc6455
+        public var webSocketFrameType = WebSocketListenerOptions.FrameType.text
+        public var demoPage = true
+        public var drainSeconds: Double = 10
+    }
+
+    /// The built-in demo chat worker (Swift worker kit).
+    public struct WorkerDemo: Sendable, Equatable {
+        public var enabled = true
+        public var count = 1
+        public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
+        public var secretKey = ""
+    }
+}

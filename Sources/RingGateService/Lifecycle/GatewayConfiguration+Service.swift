@@ -1,0 +1,38 @@
+import RingGate
+import RingGateCodecs
+import RingGateRuntime
+
+extension ServiceConfiguration {
+    /// The gateway's layout and GatewayWorker settings; `configureListener` adds what the service
+    /// layer does not know about (the demo page).
+    public func gatewayConfiguration(
+        configureListener: (inout ListenerConfiguration) -> Void = { _ in }
+    ) throws -> GatewayConfiguration {
+        var listeners: [ListenerConfiguration] = []
+        for url in gateway.listen {
+            var listener = try ListenerConfiguration(url: url)
+            listener.maxPackageLength = gateway.maxPackageLength
+            listener.sendQueueLimit = gateway.sendQueueLimit
+            listener.webSocket.compliance = gateway.webSocketCompliance
+            listener.webSocket.outgoingFrameType = gateway.webSocketFrameType
+            listener.webSocket.workermanVersion = gateway.workermanVersion == 5 ? .workerman5 : .workerman4
+            configureListener(&listener)
+            listeners.append(listener)
+        }
+        var configuration = GatewayConfiguration(listeners: listeners)
+        if let shards = gateway.shards { configuration.shardCount = shards }
+        configuration.connectionsPerShard = gateway.connectionsPerShard
+        configuration.slabBytesPerShard = gateway.slabMiB << 20
+        configuration.useHugePages = gateway.hugePages == .auto
+        configuration.hugetlbfsDirectory = gateway.hugetlbfs
+        var upstream = try UpstreamConfiguration(lanIP: gateway.lanIP, startPort: gateway.startPort)
+        upstream.registerAddresses = gateway.registerAddresses
+        upstream.secretKey = gateway.secretKey
+        upstream.pingIntervalNanoseconds = UInt64(gateway.pingInterval * 1e9)
+        upstream.pingNotResponseLimit = gateway.pingNotResponseLimit
+        upstream.pingData = Array(gateway.pingData.utf8)
+        upstream.router = gateway.router
+        configuration.upstream = upstream
+        return configuration
+    }
+}

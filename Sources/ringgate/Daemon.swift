@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import RingGateRuntime
+import RingGateService
+
+/// `ringgate start --daemon`: the same command runs again in a new session with its output in a log
+/// file; this process waits until the child serves (its admin endpoint answers /health), prints its
+/// pid and exits. Spawned rather than forked: a forked Swift process with threads is not safe.
+enum Daemon {
+    static func detach(logFile: String, arguments: [String]) throws {
+        let configuration = try StartCommand.parse(Array(arguments.dropFirst(2))).source.load()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o640)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID: glibc hides the name without _GNU_SOURCE.
+        posix_spawnattr_setflags(&attributes, Int16(0x80))
+        let path = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, &argv, environ)
+        guard result == 0 else {
+            throw ValidationError("cannot start the daemon: \(String(cString: strerror(result)))")
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                throw ValidationError("the daemon exited at once (status \(status)); see \(logFile)")
+            }
+            if let admin = configuration.admin.listen {
+                if let (code, _) = try? AdminClient.get("/health", from: admin, timeoutSeconds: 2), code == 200 {
+                    print("RingGate running in the background, pid \(pid), log \(logFile)")
+                    return
+                }
+            } else if Date().addingTimeInterval(28) < deadline {
+                continue
+            } else {
+                print("RingGate started in the background, pid \(pid), log \(logFile) (admin endpoint off)")
+                return
+            }
+            usleep(200_000)
+        }
+        throw ValidationError("the daemon (pid \(pid)) did not answer within 30 s; see \(logFile)")
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RingGate
+import RingGateRuntime
+import RingGateService
+
+/// `ringgate start`: what the config describes, or with no config the embedded default (a Register on
+/// 127.0.0.1:1238, a WebSocket gateway on 0.0.0.0:8282 with worker ports from 2900, and the demo chat
+/// worker), until SIGTERM or SIGINT, which drain the clients and exit 0.
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Run RingGate: the config file's Register, gateway and workers (no config: the embedded demo).",
+        discussion: """
+            Precedence: defaults < --config FILE < RINGGATE_<SECTION>_<KEY> environment < --set key=value.
+            The example config (deploy/ringgate.yaml) documents every key. Under systemd (Type=notify) it
+            reports READY=1, STOPPING=1 and WATCHDOG=1 over NOTIFY_SOCKET.
+            """
+    )
+
+    @OptionGroup var source: ConfigurationSource
+
+    @Flag(help: "Run in the background: detach, log to --log-file, print the pid once it is serving.")
+    var daemon = false
+
+    @Option(help: "Log file when --daemon is given.")
+    var logFile: String = "ringgate.log"
+
+    func run() throws {
+        if daemon {
+            try Daemon.detach(logFile: logFile, arguments: CommandLine.arguments.filter { $0 != "--daemon" })
+            return
+        }
+        let configuration = try source.load()
+        SignalWaiter.blockTerminationSignals()
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "ringgate")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+
+        let gatewayConfiguration =
+            configuration.gateway.enabled
+            ? try configuration.gatewayConfiguration(configureListener: DemoChatWiring.configureListener(configuration))
+            : nil
+        let findings = StartupChecks.run(configuration, gateway: gatewayConfiguration)
+        for finding in findings {
+            switch finding.severity {
+            case .info: logger.info("\(finding.message)")
+            case .warning: logger.warning("\(finding.message)")
+            case .fatal: logger.critical("\(finding.message)")
+            }
+        }
+        if findings.contains(where: { $0.severity == .fatal }) {
+            throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure will not loop on it forever
+        }
+        let service: Service
+        do {
+            service = try Service(
+                configuration: configuration, gatewayConfiguration: gatewayConfiguration, logger: logger,
+                launchWorkers: DemoChatWiring.launcher)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        notifier?.notify("READY=1\nSTATUS=serving on \(service.gatewayAddresses.map(\.description))")
+        let watchdog = Watchdog.start(notifier: notifier, service: service, logger: logger)
+        SignalWaiter.waitForTermination()
+        logger.info("termination signal: shutting down")
+        notifier?.notify("STOPPING=1")
+        watchdog?.stop()
+        service.shutdown()
+    }
+}
+
+/// Where a configuration comes from; shared by `start` and `check-config`.
+struct ConfigurationSource: ParsableArguments {
+    @Option(name: .shortAndLong, help: "YAML config file (see deploy/ringgate.yaml).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override one key, e.g. --set gateway.lan_ip=10.0.0.5 (repeatable).")
+    var overrides: [String] = []
+
+    func load() throws -> ServiceConfiguration {
+        var contents: String?
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw ValidationError("cannot read config file \(config)")
+            }
+            contents = String(decoding: data, as: UTF8.self)
+        }
+        do {
+            return try ConfigurationLoader.load(
+                fileContents: contents, fileName: config ?? "config",
+                environment: ProcessInfo.processInfo.environment, overrides: overrides)
+        } catch {
+            throw ValidationError("invalid configuration:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n"))
+        }
+    }
+}
+
+/// `ringgate check-config`: load and check a configuration without starting anything.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Check a configuration (file, environment, --set) and the host.")
+
+    @OptionGroup var source: ConfigurationSource
+
+    func run() throws {
+        let configuration = try source.load()
+        let gateway = configuration.gateway.enabled ? try configuration.gatewayConfiguration() : nil
+        let findings = StartupChecks.run(configuration, gateway: gateway)
+        for finding in findings { print(finding) }
+        print(findings.contains { $0.severity == .fatal } ? "configuration valid, host not ready" : "configuration ok")
+        if findings.contains(where: { $0.severity == .fatal }) { throw ExitCode(78) }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import RingGateRuntime
+import RingGateService
+
+/// Where the running process's admin endpoint is.
+struct AdminOptions: ParsableArguments {
+    @Option(help: "Admin endpoint of the running RingGate (admin.listen).")
+    var admin: String = "127.0.0.1:9180"
+
+    func address() throws -> SocketAddress {
+        guard let address = SocketAddress(admin) else { throw ValidationError("--admin must be ip:port") }
+        return address
+    }
+
+    func status() throws -> StatusDocument {
+        let (code, body) = try AdminClient.get("/status", from: try address())
+        guard code == 200 else { throw ValidationError("\(admin)/status answered \(code)") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(StatusDocument.self, from: Data(body))
+    }
+}
+
+/// `ringgate status`: a per-shard table, like workerman's `php start.php status`.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Print the running RingGate's per-shard figures (from its admin endpoint).")
+
+    @OptionGroup var options: AdminOptions
+
+    @Flag(help: "Print the raw /status JSON instead of the table.")
+    var json = false
+
+    func run() throws {
+        if json {
+            let (_, body) = try AdminClient.get("/status", from: try options.address())
+            print(String(decoding: body, as: UTF8.self), terminator: "")
+            return
+        }
+        print(StatusTable.render(try options.status()), terminator: "")
+    }
+}
+
+/// `ringgate stop`: SIGTERM to the running process (found through its admin endpoint), then wait for it
+/// to drain and exit.
+struct StopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop the running RingGate gracefully (drain, close 1001, exit 0).")
+
+    @OptionGroup var options: AdminOptions
+
+    @Option(help: "Seconds to wait for the process to exit.")
+    var timeout: Double = 60
+
+    func run() throws {
+        let status = try options.status()
+        guard kill(status.pid, SIGTERM) == 0 else {
+            throw ValidationError("cannot signal pid \(status.pid): \(String(cString: strerror(errno)))")
+        }
+        print("stopping RingGate (pid \(status.pid))…")
+        let deadline = Date().addingTimeInterval(timeout)
+        while kill(status.pid, 0) == 0 || errno == EPERM {
+            guard Date() < deadline else {
+                throw ValidationError("pid \(status.pid) still running after \(timeout) s")
+            }
+            usleep(100_000)
+        }
+        print("stopped")
+    }
+}
