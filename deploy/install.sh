@@ -108,12 +108,18 @@ install_config() {
     else
         # Never overwrite an operator's config; leave the shipped one beside it to diff against.
         say "kept: $dest (differs from the example; the example goes to $dest.new)"
-        run install -m 0640 "$deploy_dir/ringgate.yaml" "$dest.new"
+        if cmp -s "$deploy_dir/ringgate.yaml" "$dest.new"; then
+            say "unchanged: $dest.new"
+        else
+            run install -m 0640 "$deploy_dir/ringgate.yaml" "$dest.new"
+        fi
     fi
     # The config may hold secret_key: readable by the service's group, writable by root only.
-    run_live chown root:ringgate "$root$config_dir" "$dest"
-    [ -e "$dest.new" ] && run_live chown root:ringgate "$dest.new"
-    return 0
+    local path owned=("$root$config_dir" "$dest")
+    [ -e "$dest.new" ] || { [ -e "$dest" ] && ! cmp -s "$deploy_dir/ringgate.yaml" "$dest"; } && owned+=("$dest.new")
+    for path in "${owned[@]}"; do
+        [ "$(stat -c %U:%G "$path" 2>/dev/null)" = root:ringgate ] || run_live chown root:ringgate "$path"
+    done
 }
 
 create_user() {
