@@ -127,11 +127,12 @@ if python3 -c 'import yaml' 2>/dev/null; then
 else
     skip "ringgate.yaml YAML syntax: python3-yaml not installed"
 fi
+# The newest build; an older one may predate check-config (its --help then shows the top-level usage).
 binary=""
 for candidate in ../.build/release/ringgate ../.build/debug/ringgate; do
-    [ -x "$candidate" ] && { binary=$candidate; break; }
+    [ -x "$candidate" ] && { [ -z "$binary" ] || [ "$candidate" -nt "$binary" ]; } && binary=$candidate
 done
-if [ -n "$binary" ] && "$binary" check-config --help >/dev/null 2>&1; then
+if [ -n "$binary" ] && "$binary" check-config --help 2>/dev/null | grep -q 'USAGE: ringgate check-config'; then
     if output=$("$binary" check-config --config ringgate.yaml 2>&1); then ok "ringgate check-config ringgate.yaml"; else
         fail "ringgate check-config ringgate.yaml" && indent <<<"$output"
     fi
