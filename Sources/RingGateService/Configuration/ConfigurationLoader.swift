@@ -68,7 +68,9 @@ public enum ConfigurationLoader {
     static func yamlSettings(_ text: String, fileName: String, problems: inout [String]) -> [Setting] {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            problems.append("\(fileName): not valid YAML: \(error)")
+            // libyaml's message (with its line and column) without the context dump that follows it.
+            let message = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            problems.append("\(fileName): not valid YAML: \(message)")
             return []
         }
         guard let root else { return [] }  // an empty file: every default
@@ -85,7 +87,6 @@ public enum ConfigurationLoader {
         _ mapping: Node.Mapping, prefix: String, fileName: String, into settings: inout [Setting],
         problems: inout [String]
     ) {
-        var seen: Set<String> = []
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.string, !key.isEmpty else {
                 problems.append("\(location(fileName, keyNode)): keys must be plain names")
@@ -93,10 +94,6 @@ public enum ConfigurationLoader {
             }
             let path = prefix + key
             let origin = location(fileName, keyNode)
-            guard seen.insert(key).inserted else {
-                problems.append("\(origin): '\(path)' is given twice")
-                continue
-            }
             switch valueNode {
             case .mapping(let inner) where prefix.isEmpty && ConfigurationKey.sections.contains(key):
                 collect(inner, prefix: path + ".", fileName: fileName, into: &settings, problems: &problems)

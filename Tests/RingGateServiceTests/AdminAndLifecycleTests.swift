@@ -1,0 +1,190 @@
+import Glibc
+import Logging
+import RingGateRuntime
+import Testing
+
+@testable import RingGateService
+
+@Suite struct AdminServerTests {
+    @Test func requestHeads() {
+        #expect(AdminServer.parseHead(Array("GET /status HTTP/1.1\r\nHost: x\r\n".utf8)) == .incomplete)
+        #expect(
+            AdminServer.parseHead(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                == .request(AdminServer.Request(method: "GET", path: "/metrics", query: "x=1")))
+        #expect(AdminServer.parseHead(Array("GET status HTTP/1.1\r\n\r\n".utf8)) == .malformed)
+        #expect(AdminServer.parseHead(Array("GET / SPDY\r\n\r\n".utf8)) == .malformed)
+        #expect(AdminServer.parseHead([UInt8](repeating: 65, count: 9_000)) == .tooLarge)
+    }
+
+    @Test func responsesAreCompleteHTTP() {
+        let bytes = AdminServer.serialize(AdminServer.Response(status: 404, text: "no\n"), headOnly: false)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n"
+                + "Cache-Control: no-store\r\nConnection: close\r\n\r\nno\n")
+    }
+
+    /// Over loopback: routes, a method other than GET, and a client that sends its head in pieces.
+    @Test func servesOverLoopback() throws {
+        let server = try AdminServer(address: SocketAddress("127.0.0.1:0")!, logger: Logger(label: "test")) { request in
+            request.path == "/hello"
+                ? AdminServer.Response(status: 200, text: "hi \(request.query)\n")
+                : AdminServer.Response(status: 404, text: "no\n")
+        }
+        server.start()
+        defer { server.stop() }
+        #expect(try exchange(server.address, ["GET /hello?x HTTP/1.1\r\n\r\n"]).hasSuffix("\r\n\r\nhi x\n"))
+        #expect(try exchange(server.address, ["GET /nope HTTP/1.1\r\n\r\n"]).hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        #expect(try exchange(server.address, ["POST /hello HTTP/1.1\r\n\r\n"]).hasPrefix("HTTP/1.1 405 "))
+        #expect(try exchange(server.address, ["GET /hel", "lo HTTP/1.1\r\n", "\r\n"]).hasSuffix("hi \n"))
+    }
+
+    private func exchange(_ address: SocketAddress, _ pieces: [String]) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try #require(address.withSockAddr { connect(descriptor, $0, $1) } == 0)
+        for piece in pieces {
+            _ = Array(piece.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+            usleep(20_000)
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            response += buffer[..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+}
+
+@Suite struct SystemdNotifierTests {
+    @Test func sendsDatagramsToAPathAndToAnAbstractSocket() throws {
+        let path = "/tmp/ringgate-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for name in [path, "@" + path.dropFirst(5)] {
+            let receiver = try NotifyReceiver(name: String(name))
+            defer { receiver.close() }
+            let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": String(name)]))
+            #expect(notifier.notify("READY=1"))
+            #expect(notifier.notify("STOPPING=1"))
+            #expect(receiver.receive() == "READY=1")
+            #expect(receiver.receive() == "STOPPING=1")
+        }
+        #expect(SystemdNotifier(environment: [:]) == nil)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "relative"]) == nil)
+    }
+
+    @Test func watchdogInterval() {
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000"]) == .seconds(30))
+        #expect(
+            SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]) == nil)
+        #expect(SystemdNotifier.watchdogInterval(environment: [:]) == nil)
+    }
+}
+
+@Suite struct StartupCheckTests {
+    private func file(_ contents: String) -> String {
+        let path = "/tmp/ringgate-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        FileManagerless.write(contents, to: path)
+        return path
+    }
+
+    @Test func ioUringDisabledIsFatal() {
+        let disabled = file("2\n")
+        defer { unlink(disabled) }
+        let findings = StartupChecks.ioUring(disabledFile: disabled)
+        #expect(findings.count == 1 && findings[0].severity == .fatal)
+        #expect(findings[0].message.contains("kernel.io_uring_disabled = 2"))
+        let enabled = file("0\n")
+        defer { unlink(enabled) }
+        #expect(StartupChecks.ioUring(disabledFile: enabled).isEmpty)  // and a ring could be created here
+    }
+
+    @Test func missingHugePagesGiveTheFallbackLineWithTheFix() throws {
+        let meminfo = file("HugePages_Total:       4\nHugePages_Free:        4\nHugepagesize:       2048 kB\n")
+        defer { unlink(meminfo) }
+        var configuration = try ServiceConfiguration().gatewayConfiguration()
+        configuration.shardCount = 2
+        let findings = StartupChecks.hugePages(configuration, meminfoFile: meminfo)
+        #expect(
+            findings == [
+                StartupFinding(
+                    severity: .warning,
+                    message:
+                        "huge pages: the slabs need 16 × 2 MiB pages (2 shards × 16 MiB) but 4 are free "
+                        + "(vm.nr_hugepages = 4); shards without one fall back to normal pages. Fix: sysctl -w "
+                        + "vm.nr_hugepages=16 (deploy/sysctl/91-ringgate-hugepages.conf), or gateway.huge_pages: off "
+                        + "to silence this")
+            ])
+        configuration.useHugePages = false
+        #expect(StartupChecks.hugePages(configuration, meminfoFile: meminfo).isEmpty)
+    }
+
+    @Test func portInUseIsFatalAndNamesThePort() throws {
+        let holder = try ListeningSocket(binding: SocketAddress("127.0.0.1:0")!, reusePort: true)
+        var service = ServiceConfiguration()
+        service.register.listen = holder.address
+        service.admin.listen = nil
+        let findings = StartupChecks.portsInUse(service, gateway: nil)
+        #expect(findings.count == 1)
+        #expect(
+            findings.first?.message.hasPrefix(
+                "register.listen on \(holder.address): port \(holder.address.port) is already in use") == true)
+    }
+
+    @Test func connectionsPerShardAboveTheLimitIsFatal() throws {
+        var service = ServiceConfiguration()
+        service.gateway.connectionsPerShard = 1 << 20
+        let gateway = try service.gatewayConfiguration()
+        let findings = StartupChecks.openFiles(service, gateway: gateway)
+        if ResourceLimits.openFiles < 1 << 20 {
+            #expect(findings.first?.severity == .fatal)
+            #expect(findings.first?.message.contains("io_uring caps each ring's file table at RLIMIT_NOFILE") == true)
+        }
+    }
+}
+
+/// A datagram socket standing in for systemd's notify socket.
+final class NotifyReceiver {
+    let descriptor: Int32
+    let name: String
+
+    init(name: String) throws {
+        self.name = name
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var path = Array(name.utf8)
+        if path.first == UInt8(ascii: "@") { path[0] = 0 }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (path.first == 0 ? 0 : 1))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        try #require(bound == 0, "bind \(name): errno \(errno)")
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// The next datagram, or nil after 5 s.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
+    func close() {
+        Glibc.close(descriptor)
+        if !name.hasPrefix("@") { unlink(name) }
+    }
+}
+
+enum FileManagerless {
+    static func write(_ contents: String, to path: String) {
+        let file = fopen(path, "w")
+        fputs(contents, file)
+        fclose(file)
+    }
+}
