@@ -168,8 +168,10 @@ final class NotifyReceiver {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// The next datagram, or nil after 5 s.
-    func receive() -> String? {
+    /// The next datagram, or nil after `timeoutSeconds`.
+    func receive(timeoutSeconds: Int = 5) -> String? {
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
