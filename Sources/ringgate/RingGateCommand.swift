@@ -7,7 +7,9 @@ struct RingGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
-        subcommands: [GatewayCommand.self, EchoWorkerCommand.self, EchoCommand.self, RegisterCommand.self]
+        subcommands: [
+            GatewayCommand.self, WorkerDemoCommand.self, EchoWorkerCommand.self, EchoCommand.self, RegisterCommand.self,
+        ]
     )
 }
 
