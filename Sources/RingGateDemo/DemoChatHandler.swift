@@ -11,8 +11,9 @@ import RingGateWorkerKit
 ///   it lives in the client's session, so every worker process sees it and `leave` can say it.
 /// - Malformed or unknown messages get an `error` to their sender only.
 ///
-/// The online count comes from `getAllClientIdCount` (every gateway, every connection), queried in
-/// a task so the worker's loop never waits for it; the welcome and the join follow the reply.
+/// Chat clients are the members of the group `chat`; the online count is its size, asked of every
+/// gateway in a task so the worker's loop never waits (the welcome and the join follow the reply).
+/// Not `getAllClientIdCount`: browsers keep spare connections open that never become chat clients.
 public struct DemoChatHandler: BusinessWorkerHandler {
     /// Stamps the messages; tests pass a fixed time.
     let clock: @Sendable () -> TimeOfDay
@@ -23,6 +24,8 @@ public struct DemoChatHandler: BusinessWorkerHandler {
 
     /// The session key the client's name is kept under.
     static let nameKey: PHPKey = "name"
+    /// The group every chat client joins.
+    static let room: GatewayID = "chat"
 
     public func onWebSocketConnect(_ context: inout WorkerContext, request: PHPValue) {
         let requested = request.arrayValue?["get"]?.arrayValue?["name"]?.stringBytes
@@ -30,13 +33,15 @@ public struct DemoChatHandler: BusinessWorkerHandler {
             requested.flatMap { DemoChatRequest.cleanName(String(decoding: $0, as: UTF8.self)) }
             ?? Self.defaultName(context.clientID)
         context.updateSession([Self.nameKey: PHPValue(string: name)])
+        context.joinGroup(Self.room)
         let gateway = context.gateway
         let client = context.clientID
         let time = clock().description
         Task {
-            let online = try? await gateway.getAllClientIdCount()
+            let online = await Self.onlineCount(gateway, with: client)
             gateway.sendToClient(client, DemoChatEvent.welcome(clientID: "\(client)", name: name, online: online).json)
-            gateway.sendToAll(DemoChatEvent.join(from: "\(client)", name: name, online: online, time: time).json)
+            gateway.sendToGroup(
+                Self.room, DemoChatEvent.join(from: "\(client)", name: name, online: online, time: time).json)
         }
     }
 
@@ -45,12 +50,14 @@ public struct DemoChatHandler: BusinessWorkerHandler {
         let from = "\(context.clientID)"
         switch DemoChatRequest.parse(message) {
         case .success(.say(let text)):
-            context.gateway.sendToAll(
+            context.gateway.sendToGroup(
+                Self.room,
                 DemoChatEvent.say(from: from, name: name, text: text, time: clock().description).json)
         case .success(.rename(let newName)):
             guard newName != name else { return }
             context.updateSession([Self.nameKey: PHPValue(string: newName)])
-            context.gateway.sendToAll(
+            context.gateway.sendToGroup(
+                Self.room,
                 DemoChatEvent.rename(from: from, oldName: name, name: newName, time: clock().description).json)
         case .failure(let rejection):
             context.send(DemoChatEvent.error(reason: rejection.reason).json)
@@ -62,12 +69,26 @@ public struct DemoChatHandler: BusinessWorkerHandler {
         guard let name = context.session?[Self.nameKey]?.stringBytes.map({ String(decoding: $0, as: UTF8.self) })
         else { return }
         let gateway = context.gateway
-        let from = "\(context.clientID)"
+        let client = context.clientID
         let time = clock().description
         Task {
-            let online = try? await gateway.getAllClientIdCount()
-            gateway.sendToAll(DemoChatEvent.leave(from: from, name: name, online: online, time: time).json)
+            let online = await Self.onlineCount(gateway, without: client)
+            let from = "\(client)"
+            gateway.sendToGroup(Self.room, DemoChatEvent.leave(from: from, name: name, online: online, time: time).json)
         }
+    }
+
+    /// The size of the chat group with `client` in it: the join command and the query travel on
+    /// different connections, so the reply may or may not count it yet.
+    static func onlineCount(_ gateway: Gateway, with client: GatewayClientID) async -> Int? {
+        guard let members = try? await gateway.getClientIdListByGroup(room) else { return nil }
+        return Set(members).union([client]).count
+    }
+
+    /// The size of the chat group without `client` (who is leaving).
+    static func onlineCount(_ gateway: Gateway, without client: GatewayClientID) async -> Int? {
+        guard let members = try? await gateway.getClientIdListByGroup(room) else { return nil }
+        return Set(members).subtracting([client]).count
     }
 
     /// The client's name from its session, or its default name.

@@ -125,21 +125,28 @@ import Testing
         }
     }
 
-    /// Fetching the page is a connection the worker sees too; it must not show up in the chat.
-    @Test func pageFetchesAreNotChatClients() async throws {
+    /// Fetching the page is a connection the worker sees too, and browsers keep spare connections
+    /// open: neither may show up in the chat or its online count.
+    @Test func pageFetchesAndSpareConnectionsAreNotChatClients() async throws {
         try await Self.withDemoChat { server in
             let ada = try WebSocketTestClient(port: server.port(), path: "/?name=Ada")
             _ = try await Self.nextEvent(ada)  // welcome
             _ = try await Self.nextEvent(ada)  // her join
+            let spare = try TestClient(port: server.port())
             for request in ["GET / HTTP/1.1\r\n\r\n", "GET /favicon.ico HTTP/1.1\r\n\r\n", "POST / HTTP/1.1\r\n\r\n"] {
                 let page = try TestClient(port: server.port())
                 try page.send(request)
                 _ = try page.receiveUntilClosed()
             }
             #expect(server.waitFor { $0.httpPagesServed == 1 && $0.httpNotFound == 1 && $0.httpMethodNotAllowed == 1 })
-            // The next thing Ada hears is her own message, not a join or leave of those fetches.
-            try ada.send(text: #"{"type":"say","text":"anyone?"}"#)
-            #expect(try await Self.nextEvent(ada)["type"]?.stringValue == "say")
+            let bob = try WebSocketTestClient(port: server.port(), path: "/?name=Bob")
+            #expect(try await Self.nextEvent(bob)["online"] == .number(JSONNumber(2)))
+            // Ada's next message is Bob's join (no join or leave of the fetches), counting two.
+            let join = try await Self.nextEvent(ada)
+            #expect(join["type"]?.stringValue == "join" && join["name"]?.stringValue == "Bob")
+            #expect(join["online"] == .number(JSONNumber(2)))
+            #expect(server.waitFor { $0.liveConnections == 3 })  // Ada, Bob and the spare one
+            withExtendedLifetime(spare) {}
         }
     }
 }
