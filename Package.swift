@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RingGate", targets: ["RingGate"]),
         .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
         .library(name: "RingGateWorkerKit", targets: ["RingGateWorkerKit"]),
+        .library(name: "RingGateDemo", targets: ["RingGateDemo"]),
         .executable(name: "FuzzWebSocketDecoder", targets: ["FuzzWebSocketDecoder"]),
         .executable(name: "FuzzWebSocketHandshake", targets: ["FuzzWebSocketHandshake"]),
         .executable(name: "FuzzTextDecoder", targets: ["FuzzTextDecoder"]),
@@ -70,10 +71,16 @@ let package = Package(
             ],
             swiftSettings: safeSettings
         ),
+        // The demo chat: its page (served by the gateway) and its worker (the worker kit).
+        .target(
+            name: "RingGateDemo",
+            dependencies: ["RingGateWorkerKit", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: safeSettings
+        ),
         .executableTarget(
             name: "ringgate",
             dependencies: [
-                "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit", "RingGateService",
+                "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit", "RingGateService", "RingGateDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,11 +94,13 @@ let package = Package(
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "TestSupport"]),
+            name: "EndToEndTests",
+            dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "TestSupport"]),
         .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
         .testTarget(
             name: "RingGateServiceTests",
             dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),
+        .testTarget(name: "RingGateDemoTests", dependencies: ["RingGateDemo", "RingGateCodecs"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
         // -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`). Without FUZZING they build a corpus replayer.

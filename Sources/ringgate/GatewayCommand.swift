@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import RingGate
 import RingGateCodecs
+import RingGateDemo
 import RingGateRuntime
 
 /// Runs a GatewayWorker gateway: clients on the listeners, workers on `lanIp:startPort+shard`.
@@ -42,6 +43,9 @@ struct GatewayCommand: ParsableCommand {
 
     @Option(help: "Shape of ON_WEBSOCKET_CONNECT data: workerman4 or workerman5 (match your workers' workerman).")
     var workermanVersion: String = "workerman4"
+
+    @Flag(help: "Serve the demo chat page on plain HTTP GET / of WebSocket listeners (run 'ringgate worker-demo').")
+    var demoPage = false
 
     @OptionGroup var options: ShardOptions
 
@@ -86,6 +90,7 @@ struct GatewayCommand: ParsableCommand {
         }
         for index in configuration.listeners.indices {
             configuration.listeners[index].webSocket.workermanVersion = flavour
+            if demoPage { configuration.listeners[index].webSocket.httpPage = DemoChatPage.httpPage }
         }
         configuration.upstream = try upstreamConfiguration()
         let server = try GatewayServer(configuration: configuration, logger: logger)

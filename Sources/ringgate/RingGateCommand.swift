@@ -9,7 +9,7 @@ struct RingGateCommand: ParsableCommand {
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
             StartCommand.self, StopCommand.self, StatusCommand.self, CheckConfigCommand.self, GatewayCommand.self,
-            RegisterCommand.self, EchoCommand.self, EchoWorkerCommand.self,
+            RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )
 }

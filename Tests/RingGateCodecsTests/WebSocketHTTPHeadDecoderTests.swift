@@ -13,9 +13,9 @@ import Testing
     }
 
     /// Drives one decoder over `chunks` as the gateway would, stopping at the head's end.
-    func decodeHead(_ chunks: [[UInt8]], maxHeadLength: Int = 16_384) -> Outcome {
+    func decodeHead(_ chunks: [[UInt8]], maxHeadLength: Int = 16_384, anyMethod: Bool = false) -> Outcome {
         var decoder = HTTPHeadDecoder()
-        let options = HTTPHeadDecoder.Options(maxHeadLength: maxHeadLength)
+        let options = HTTPHeadDecoder.Options(maxHeadLength: maxHeadLength, acceptsAnyMethod: anyMethod)
         var outcome = Outcome()
         for chunk in chunks {
             var offset = 0
@@ -79,6 +79,27 @@ import Testing
         #expect(decodeHead([Array("GE".utf8)]) == Outcome(head: Array("GE".utf8)))
         // Workerman only checks the prefix "GET".
         #expect(decodeHead([Array("GETX / HTTP/1.1\r\n\r\n".utf8)]).isComplete)
+    }
+
+    /// A listener serving a page lets every method through to answer it with 405; bytes that cannot
+    /// start an HTTP request still fail at once.
+    @Test func anyMethodWhenAPageIsServed() {
+        for method in ["GET", "HEAD", "POST", "OPTIONS", "M", "ABCDEFGHIJKLMNOP"] {
+            let head = Array("\(method) / HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
+            for (name, chunks) in chunkings(of: head) {
+                let outcome = decodeHead(chunks, anyMethod: true)
+                #expect(outcome.isComplete && outcome.head == head, "\(method) \(name)")
+            }
+        }
+        for bad in [
+            "get / HTTP/1.1", " GET /", "\r\n\r\n", "G\0T", "ABCDEFGHIJKLMNOPQ / HTTP/1.1", "\u{16}\u{03}\u{01}",
+        ] {
+            for (name, chunks) in chunkings(of: Array(bad.utf8)) {
+                #expect(decodeHead(chunks, anyMethod: true).error == .badHandshake, "\(bad) \(name)")
+            }
+        }
+        // Without the option nothing changes: only GET.
+        #expect(decodeHead([Array("HEAD / HTTP/1.1\r\n\r\n".utf8)]).error == .badHandshake)
     }
 
     /// FuzzWebSocketHandshake crash-2d3980d8 (a fuzzer oracle bug, kept as a vector): fed one byte at

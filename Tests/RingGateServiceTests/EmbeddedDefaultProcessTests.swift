@@ -53,7 +53,11 @@ import Testing
         // Both shards have the demo worker before any client connects.
         let admin = SocketAddress("127.0.0.1:\(adminPort)")!
         try #require(
-            poll(seconds: 15) { ((try? status(admin))?["shards"] as? [[String: Any]])?.allSatisfy { ($0["workers_connected"] as? Int) == 1 } == true },
+            poll(seconds: 15) {
+                ((try? status(admin))?["shards"] as? [[String: Any]])?.allSatisfy {
+                    ($0["workers_connected"] as? Int) == 1
+                } == true
+            },
             "workers never registered; log:\n\(logText())")
 
         let alice = try WebSocketTestClient(port: webSocketPort, path: "/?name=alice")
@@ -136,7 +140,8 @@ func freeConsecutivePorts(count: Int) throws -> UInt16 {
     for _ in 0..<200 {
         let base = UInt16.random(in: 20_000...40_000)
         let held = (0..<count).compactMap { offset in
-            try? ListeningSocket(binding: SocketAddress("127.0.0.1:\(base + UInt16(offset))")!, backlog: 1, reusePort: false)
+            try? ListeningSocket(
+                binding: SocketAddress("127.0.0.1:\(base + UInt16(offset))")!, backlog: 1, reusePort: false)
         }
         if held.count == count { return base }
     }

@@ -64,9 +64,11 @@ public func withWorkerGateway<R>(
 
 /// `withWorkerGateway` for async bodies.
 public func withWorkerGateway(
-    listeners: [String], shards: Int = 2, _ body: (GatewayServer) async throws -> Void
+    listeners: [String], shards: Int = 2, configure: (inout GatewayConfiguration) throws -> Void = { _ in },
+    _ body: (GatewayServer) async throws -> Void
 ) async throws {
-    let configuration = try testWorkerGatewayConfiguration(listeners: listeners, shards: shards)
+    var configuration = try testWorkerGatewayConfiguration(listeners: listeners, shards: shards)
+    try configure(&configuration)
     let server = try GatewayServer(configuration: configuration, logger: testLogger)
     defer { server.stop() }
     try await body(server)
@@ -115,6 +117,9 @@ extension GatewayServer {
             total.messagesOut += counters.messagesOut
             total.sendQueueDrops += counters.sendQueueDrops
             total.receiveBufferExhaustions += counters.receiveBufferExhaustions
+            total.httpPagesServed += counters.httpPagesServed
+            total.httpNotFound += counters.httpNotFound
+            total.httpMethodNotAllowed += counters.httpMethodNotAllowed
             for (kind, count) in counters.badInput { total.badInput[kind, default: 0] += count }
             for (reason, count) in counters.closes { total.closes[reason, default: 0] += count }
         }

@@ -14,6 +14,8 @@ struct ListenerCodec {
     /// Frames take the opcode of the client's last data message (`FrameType.mirror`).
     let mirrorsOpcode: Bool
     let strictWebSocket: Bool
+    /// Answers plain HTTP requests when the listener serves a page (`WebSocketListenerOptions.httpPage`).
+    let pageResponder: HTTPPageResponder?
 
     init(_ configuration: ListenerConfiguration) {
         framing = configuration.framing
@@ -24,7 +26,10 @@ struct ListenerCodec {
         webSocketOptions = webSocket
         var head = HTTPHeadDecoder.Options()
         head.maxHeadLength = configuration.webSocket.maxHeadLength
+        // Other methods must reach the page responder to get their 405.
+        head.acceptsAnyMethod = configuration.webSocket.httpPage != nil
         headOptions = head
+        pageResponder = configuration.webSocket.httpPage.map(HTTPPageResponder.init(page:))
         textOptions = TextFraming(maxMessageLength: configuration.maxPackageLength)
         switch configuration.framing {
         case .lengthField(let custom): lengthField = custom

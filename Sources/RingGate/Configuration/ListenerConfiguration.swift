@@ -107,6 +107,11 @@ public struct WebSocketListenerOptions: Sendable {
     /// Which workerman's arrays CMD_ON_WEBSOCKET_CONNECT carries (`server` keys, cookie decoding;
     /// spec §4.2). Workers pass them to user code, so match the cluster's workerman (default 4.x).
     public var workermanVersion: WebSocketHandshake.Flavour = .workerman4
+    /// A page for plain HTTP requests (a browser opening the listener's address): `GET /` and
+    /// `GET /index.html` get it with 200, other paths 404, other methods 405, then the connection
+    /// closes. nil (the default): every request that is not a WebSocket upgrade gets 400, as in
+    /// workerman.
+    public var httpPage: HTTPPage? = nil
 
     public init() {}
 }

@@ -14,6 +14,10 @@ extension ClientShard {
             protocolError(error, client: client)
             return
         }
+        if let response = codec.pageResponder?.response(to: request) {
+            answerPlainRequest(response, target: request.target, client: client)
+            return
+        }
         if let rejection = request.rejection(under: codec.strictWebSocket ? .rfc6455 : .workerman) {
             rejectHandshake(rejection, client: client)
             return
@@ -33,6 +37,24 @@ extension ClientShard {
         sendQueues.prepend(chunk, range: 0..<response.count, to: &connections[slot].queue)
         connections[slot].holdsOutput = false
         flush(client.slot)
+    }
+
+    /// Answers a plain HTTP request on a listener that serves a page, then closes after it is flushed
+    /// (the response says `Connection: close`; the FIN follows the last byte).
+    private func answerPlainRequest(_ response: HTTPPageResponse, target: String, client: ClientID) {
+        switch response.status {
+        case .ok: counters.httpPagesServed += 1
+        case .notFound: counters.httpNotFound += 1
+        case .methodNotAllowed: counters.httpMethodNotAllowed += 1
+        }
+        logger.debug(
+            "plain HTTP request answered",
+            metadata: [
+                "peer": "\(peerDescription(client.slot))", "status": "\(response.status)",
+                "target": "\(target.prefix(200))",
+            ])
+        sendRaw(response.bytes.span, to: client, bypassHold: true)
+        close(client, reason: .httpAnswered, graceful: true)
     }
 
     /// Answers a refused upgrade (400, or 426 for a wrong version) and closes after it is flushed.

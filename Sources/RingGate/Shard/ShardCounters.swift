@@ -23,6 +23,8 @@ public struct ShardCounters: Sendable, Equatable {
         case heartbeatTimeout = "heartbeat_timeout"
         /// Every 32-bit connection id was in use.
         case connectionIDsExhausted = "connection_ids_exhausted"
+        /// A plain HTTP request was answered (page, 404 or 405; `WebSocketListenerOptions.httpPage`).
+        case httpAnswered = "http_answered"
     }
 
     public var accepted: UInt64 = 0
@@ -39,6 +41,12 @@ public struct ShardCounters: Sendable, Equatable {
     /// Multishot receives that ended with -ENOBUFS (buffer ring ran dry) and were re-armed.
     public var receiveBufferExhaustions: UInt64 = 0
     public var peerNameFailures: UInt64 = 0
+    /// Plain HTTP requests answered with the listener's page (GET or HEAD of `/` or `/index.html`).
+    public var httpPagesServed: UInt64 = 0
+    /// Plain HTTP requests for another path, answered with 404.
+    public var httpNotFound: UInt64 = 0
+    /// Plain HTTP requests with a method other than GET or HEAD, answered with 405.
+    public var httpMethodNotAllowed: UInt64 = 0
     /// The gateway side (workers, commands, Register); nil for a gateway without workers (echo).
     public var upstream: UpstreamCounters?
 

@@ -13,10 +13,14 @@ public struct HTTPHeadDecoder: Sendable {
         /// Longest request head accepted, including the final `\r\n\r\n`. PHP has no limit (spec
         /// §8.3); 16 KiB holds any browser's request with its cookies.
         public var maxHeadLength: Int
+        /// Accept any request method (1–16 uppercase letters and a space) instead of only `GET`: a
+        /// listener that serves a page to plain HTTP requests answers other methods with 405 itself.
+        public var acceptsAnyMethod: Bool
 
         /// Options with the given limit.
-        public init(maxHeadLength: Int = 16_384) {
+        public init(maxHeadLength: Int = 16_384, acceptsAnyMethod: Bool = false) {
             self.maxHeadLength = maxHeadLength
+            self.acceptsAnyMethod = acceptsAnyMethod
         }
     }
 
@@ -24,6 +28,8 @@ public struct HTTPHeadDecoder: Sendable {
     private var headLength: Int = 0
     /// How much of `\r\n\r\n` the last bytes matched (0–3).
     private var terminatorMatched: UInt8 = 0
+    /// Whether the method at the start of the head was checked completely.
+    private var methodChecked = false
 
     /// A decoder at the start of a request.
     public init() {}
@@ -35,7 +41,8 @@ public struct HTTPHeadDecoder: Sendable {
     /// `.needMoreInput` when `offset` is at the end of `input`.
     ///
     /// Throws `.badHandshake` as soon as the first bytes differ from `GET` (workerman answers
-    /// those with 400), and `.headTooLarge` when the head would exceed `options.maxHeadLength`.
+    /// those with 400) or, under `acceptsAnyMethod`, are not an uppercase method and a space; and
+    /// `.headTooLarge` when the head would exceed `options.maxHeadLength`.
     public mutating func decode(
         _ input: Span<UInt8>,
         from offset: Int,
@@ -46,7 +53,7 @@ public struct HTTPHeadDecoder: Sendable {
         var index = offset
         while index < input.count {
             let byte = input[index]
-            if headLength < Self.method.count && byte != Self.method[headLength] { throw .handshakeNotGet }
+            if !methodChecked { try checkMethod(byte, anyMethod: options.acceptsAnyMethod) }
             if headLength >= options.maxHeadLength { throw .headTooLarge }
             headLength &+= 1
             index &+= 1
@@ -63,7 +70,25 @@ public struct HTTPHeadDecoder: Sendable {
         return DecodeStep(.messageBytes(offset..<index, isMessageEnd: false), nextOffset: index)
     }
 
+    /// Checks the head's byte at `headLength`, which is part of the method.
+    private mutating func checkMethod(_ byte: UInt8, anyMethod: Bool) throws(ProtocolError) {
+        guard anyMethod else {
+            // Workerman only checks the prefix "GET".
+            guard byte == Self.method[headLength] else { throw .handshakeNotGet }
+            methodChecked = headLength == Self.method.count - 1
+            return
+        }
+        if byte == UInt8(ascii: " ") && headLength > 0 {
+            methodChecked = true
+        } else if headLength >= Self.maxMethodLength || byte < UInt8(ascii: "A") || byte > UInt8(ascii: "Z") {
+            throw .requestNotHTTP
+        }
+    }
+
     private static let method: [UInt8] = Array("GET".utf8)
+    /// Longest method accepted under `acceptsAnyMethod`; browsers' longest is `OPTIONS`, and a
+    /// non-HTTP peer is refused within a few bytes instead of at the head limit.
+    private static let maxMethodLength = 16
     private static let cr = UInt8(ascii: "\r")
     private static let lf = UInt8(ascii: "\n")
 }

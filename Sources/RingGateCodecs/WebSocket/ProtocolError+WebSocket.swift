@@ -46,5 +46,7 @@ extension ProtocolError {
     )
     static let headTooLarge = ProtocolError(.headTooLarge, reason: "HTTP request head longer than maxHeadLength")
     static let handshakeNotGet = ProtocolError(.badHandshake, reason: "request does not start with GET")
+    static let requestNotHTTP = ProtocolError(
+        .badHandshake, reason: "request does not start with an HTTP method and a space")
     static let handshakeUnterminated = ProtocolError(.badHandshake, reason: "request head does not end with CRLF CRLF")
 }

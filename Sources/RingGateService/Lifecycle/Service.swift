@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import RingGate
 import RingGateRuntime
@@ -65,6 +66,9 @@ public final class Service: Sendable {
             if configuration.workerDemo.enabled, let launchWorkers {
                 workers = try launchWorkers(configuration.workerDemo, logger)
                 logger.info("demo chat worker running", metadata: ["count": "\(configuration.workerDemo.count)"])
+                // A client arriving before any worker registered would be closed (spec §5.4): with the
+                // workers in this process, be ready only once every shard has one.
+                if let gateway { Self.waitForWorkers(gateway, logger: logger) }
             }
         } catch {
             workers?.stop()
@@ -104,6 +108,20 @@ public final class Service: Sendable {
         figures.register?.stop()
         admin?.stop()
         logger.info("stopped")
+    }
+
+    private static func waitForWorkers(_ gateway: GatewayServer, logger: Logger) {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let reports = gateway.reports(timeoutSeconds: 1)
+            if reports.count == gateway.configuration.shardCount,
+                reports.allSatisfy({ ($0.counters.upstream?.workersRegistered ?? 0) > 0 })
+            {
+                return
+            }
+            usleep(20_000)
+        }
+        logger.warning("the demo worker did not register with every shard within 10 s; starting anyway")
     }
 
     /// Whether every shard answers within `timeoutSeconds` (the watchdog's liveness test).

@@ -1,8 +1,9 @@
 // libFuzzer target for the opening handshake: HTTPHeadDecoder, WebSocketUpgradeRequest and the
 // responses. The first input byte picks how the rest is fed: bits 0–5 the chunk size (1–64 bytes),
-// bit 6 a 200-byte head limit instead of 16 KiB. Each input is read twice, in chunks and whole; both
-// must find the same head and the same error. A complete head is parsed, judged under every
-// validation mode and answered in both flavours; the bytes after it go to a WebSocketDecoder.
+// bit 6 a 200-byte head limit instead of 16 KiB, bit 7 any method (a listener serving an HTTPPage).
+// Each input is read twice, in chunks and whole; both must find the same head and the same error. A
+// complete head is parsed, offered to the page responder, judged under every validation mode and
+// answered in both flavours; the bytes after it go to a WebSocketDecoder.
 //
 // Build and run: `scripts/fuzz-smoke.sh 60 FuzzWebSocketHandshake` (flags: FuzzSupport/FuzzReplay.swift).
 // Without FUZZING the executable replays files (or directories of files) given as arguments.
@@ -55,15 +56,22 @@ func findHead(_ input: [UInt8], chunkSize: Int, options: HTTPHeadDecoder.Options
     return outcome
 }
 
+/// Answers plain requests on a listener with a page.
+let pageResponder = HTTPPageResponder(page: HTTPPage(html: "<p>page</p>"))
+
 /// Parses and answers a complete head, then decodes the frames that followed it.
-func handshake(_ outcome: HeadOutcome) {
-    precondition(outcome.head.starts(with: Array("GET".utf8)))
+func handshake(_ outcome: HeadOutcome, anyMethod: Bool) {
+    precondition(anyMethod || outcome.head.starts(with: Array("GET".utf8)))
     precondition(outcome.head.suffix(4).elementsEqual([13, 10, 13, 10]))
     let request: WebSocketUpgradeRequest
     do {
         request = try WebSocketUpgradeRequest.parse(head: outcome.head.span)
     } catch {
         preconditionFailure("a head from HTTPHeadDecoder must parse: \(error)")
+    }
+    if let response = pageResponder.response(to: request) {
+        precondition(response.bytes.starts(with: Array("HTTP/1.1 ".utf8)), "page responses are HTTP/1.1")
+        precondition(response.status != .methodNotAllowed || !["GET", "HEAD"].contains(request.method))
     }
     _ = request.requestedSubprotocols
     _ = request.selectSubprotocol(from: ["chat", "mqtt"])
@@ -96,13 +104,14 @@ func handshake(_ outcome: HeadOutcome) {
 func fuzzOne(_ bytes: [UInt8]) {
     guard let selector = bytes.first else { return }
     let input = Array(bytes.dropFirst())
-    let options = HTTPHeadDecoder.Options(maxHeadLength: selector & 0x40 != 0 ? 200 : 16_384)
+    let options = HTTPHeadDecoder.Options(
+        maxHeadLength: selector & 0x40 != 0 ? 200 : 16_384, acceptsAnyMethod: selector & 0x80 != 0)
     let chunked = findHead(input, chunkSize: Int(selector & 0x3F) + 1, options: options)
     let whole = findHead(input, chunkSize: max(input.count, 1), options: options)
     // Head bytes reported before an error depend on the chunking; the verdict must not.
     precondition(chunked.error == whole.error && chunked.isComplete == whole.isComplete, "chunkings disagree")
     precondition(!chunked.isComplete || (chunked.head == whole.head && chunked.rest == whole.rest), "heads differ")
-    if chunked.isComplete { handshake(chunked) }
+    if chunked.isComplete { handshake(chunked, anyMethod: options.acceptsAnyMethod) }
     // Parsing must also cope with heads the decoder would never produce.
     if let request = try? WebSocketUpgradeRequest.parse(head: input.span) {
         _ = request.rejection(under: .rfc6455)
