@@ -35,7 +35,11 @@ class Failure(Exception):
 
 class Deadline:
     def __init__(self, seconds):
-        self.end = time.monotonic() + seconds
+        self.start = time.monotonic()
+        self.end = self.start + seconds
+
+    def elapsed(self):
+        return f"{time.monotonic() - self.start:.1f} s"
 
     def left(self):
         remaining = self.end - time.monotonic()
@@ -155,7 +159,9 @@ def start_chromium(chromium, profile, deadline):
     flags = [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
         "--disable-extensions", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--mute-audio", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+        "--disable-sync", "--mute-audio", "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+        "--remote-debugging-port=0", f"--user-data-dir={profile}",
         "about:blank",
     ]
     with open(os.path.join(os.path.dirname(profile), "chromium.log"), "wb") as log:
@@ -209,11 +215,11 @@ def check(url, chromium, timeout):
         # browser does not retry a failed page load: wait for the page first.
         poll(deadline, f"{url} to answer 200", lambda: page_answers(url, deadline))
         process, port = start_chromium(chromium, os.path.join(temp, "profile"), deadline)
-        print(f"chromium: DevTools on 127.0.0.1:{port}")
+        print(f"chromium: DevTools on 127.0.0.1:{port} after {deadline.elapsed()}")
         tabs = [open_tab(port, url, deadline), open_tab(port, url, deadline)]
         ids = [poll(deadline, f"tab {name} to join the chat", lambda tab=tab: tab.evaluate(WELCOMED))
                for name, tab in zip("AB", tabs)]
-        print(f"tabs joined as {ids[0]} and {ids[1]}")
+        print(f"tabs joined as {ids[0]} and {ids[1]} after {deadline.elapsed()}")
         if ids[0] == ids[1]:
             raise Failure("both tabs got the same client_id")
         sender, receiver = tabs
@@ -232,7 +238,7 @@ def check(url, chromium, timeout):
         except Failure:
             print(f"tab B log:\n{receiver.evaluate(LOG_TEXT)}", file=sys.stderr)
             raise
-        print(f"tab B shows {name}: {message!r}")
+        print(f"tab B shows {name}: {message!r} after {deadline.elapsed()}")
         if any(tab.evaluate(ELEMENTS_IN_LOG) for tab in tabs):
             raise Failure("message HTML became elements (innerHTML?)")
         poll(deadline, "the message in tab A too", lambda: expected in json.loads(sender.evaluate(SAID)))

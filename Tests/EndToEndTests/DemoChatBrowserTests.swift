@@ -27,13 +27,13 @@ struct DemoChatBrowserTests {
         let chromium = try #require(BrowserCheck.chromium)
         let python = try #require(BrowserCheck.python)
         try await DemoChatTests.withDemoChat { server in
-            // The script's own deadline (20 s) comes first; the time limit only catches a hung script.
+            // The script's own deadline (25 s) comes first; the time limit only catches a hung script.
             let outcome = try await Subprocess.run(
                 [
                     python, BrowserCheck.script, "http://127.0.0.1:\(server.port())/", "--timeout", "20", "--chromium",
                     chromium,
                 ],
-                timeLimitSeconds: 28)
+                timeLimitSeconds: 29)
             #expect(outcome.exitStatus == 0, "\(outcome.output)")
             #expect(outcome.output.hasSuffix("PASS\n"), "\(outcome.output)")
             #expect(server.totalCounters().httpPagesServed >= 2)  // one page per tab
