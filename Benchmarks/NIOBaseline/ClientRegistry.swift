@@ -72,6 +72,7 @@ final class ClientRegistry: Sendable {
 
 /// Keeps its channel in the registry while the channel is active. Added to the pipeline of a raw TCP client at
 /// accept, and to a WebSocket client's pipeline once it is upgraded (so only upgraded clients get broadcasts).
+/// It goes last: the echo handlers consume every read, so the data path never passes through it.
 final class ClientMembershipHandler: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 

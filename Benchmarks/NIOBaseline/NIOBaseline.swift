@@ -80,7 +80,7 @@ struct NIOBaseline: ParsableCommand {
                     switch framing {
                     case .tcp:
                         try channel.pipeline.syncOperations.addHandlers(
-                            ClientMembershipHandler(registry: registry), BackPressureHandler(), TCPEchoHandler())
+                            BackPressureHandler(), TCPEchoHandler(), ClientMembershipHandler(registry: registry))
                     case .websocket:
                         try WebSocketEchoPipeline.configure(channel, registry: registry)
                     }

@@ -21,8 +21,8 @@ enum WebSocketEchoPipeline {
                             minNonFinalFragmentSize: 0,
                             maxAccumulatedFrameCount: 1 << 16,
                             maxAccumulatedFrameSize: maxMessageByteCount),
-                        ClientMembershipHandler(registry: registry),
-                        WebSocketEchoHandler())
+                        WebSocketEchoHandler(),
+                        ClientMembershipHandler(registry: registry))
                 }
             })
         let notUpgraded = NIOLoopBound(PlainHTTPRequestHandler(), eventLoop: channel.eventLoop)
