@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ringgate", targets: ["ringgate"]),
+        .executable(name: "NIOBaseline", targets: ["NIOBaseline"]),
         .library(name: "RingGate", targets: ["RingGate"]),
         .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
         .library(name: "RingGateWorkerKit", targets: ["RingGateWorkerKit"]),
@@ -35,6 +36,8 @@ let package = Package(
         // The config file is YAML: Yams (libyaml inside) is the maintained Swift YAML library, builds in
         // seconds with no further dependencies, and gives line numbers for every node.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Only the benchmarks' SwiftNIO baseline server uses it.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // C shims: only what Swift cannot call directly.
@@ -84,6 +87,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: warningSettings
+        ),
+
+        // The benchmarks' baseline: what a Swift team would write instead, a plain SwiftNIO echo/broadcast server.
+        .executableTarget(
+            name: "NIOBaseline",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/NIOBaseline",
             swiftSettings: warningSettings
         ),
 
