@@ -104,6 +104,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "exit status; log:\n\(logText())")
         #expect(logText().contains("every client drained"))
+        try? FileManager.default.removeItem(at: log)
     }
 }
 

@@ -66,6 +66,14 @@ enum GatewayMetrics {
                     report.counters.badInput[kind, default: 0])
             }
         }
+        out.family(
+            "ringgate_http_responses_total", .counter, help: "Plain HTTP requests answered on WebSocket listeners.")
+        for report in reports {
+            let shard = ("shard", "\(report.index)")
+            out.sample("ringgate_http_responses_total", [shard, ("code", "200")], report.counters.httpPagesServed)
+            out.sample("ringgate_http_responses_total", [shard, ("code", "404")], report.counters.httpNotFound)
+            out.sample("ringgate_http_responses_total", [shard, ("code", "405")], report.counters.httpMethodNotAllowed)
+        }
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }
