@@ -78,6 +78,9 @@ import Testing
         let connections = metrics.body.split(separator: "\n").filter { $0.hasPrefix("ringgate_connections{") }
         #expect(connections.compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +) == 2)
         #expect(metrics.body.contains("ringgate_register_service_gateways 2\n"))
+        if let families = try prometheusParserFamilyCount(metrics.body) {
+            #expect(families > 30, "the Prometheus client library's parser read \(families) families")
+        }
         let table = try runRingGate(["status", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(table.contains("shard") && table.contains("total"), "status table:\n\(table)")
         #expect(table.split(separator: "\n").contains { $0.hasPrefix("total") && $0.contains("      2") })
@@ -116,6 +119,30 @@ func ringgateBinary() throws -> URL {
     let binary = directory.appendingPathComponent("ringgate")
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no ringgate binary at \(binary.path)")
     return binary
+}
+
+/// How many metric families the official Prometheus Python client's parser reads from `page` (it
+/// throws on malformed input); nil where python3 or prometheus_client is missing (CI installs it).
+func prometheusParserFamilyCount(_ page: String) throws -> Int? {
+    let path = "/tmp/ringgate-metrics-\(getpid()).txt"
+    try page.write(toFile: path, atomically: true, encoding: .utf8)
+    defer { unlink(path) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+        "python3", "-c",
+        "import sys\ntry:\n from prometheus_client.parser import text_string_to_metric_families as parse\n"
+            + "except ImportError:\n sys.exit(3)\nprint(len(list(parse(open(sys.argv[1]).read()))))",
+        path,
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    guard (try? process.run()) != nil else { return nil }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus == 3 { return nil }
+    #expect(process.terminationStatus == 0, "prometheus_client could not parse /metrics")
+    return Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 func runRingGate(_ arguments: [String]) throws -> String {
