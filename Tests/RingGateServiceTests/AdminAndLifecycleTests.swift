@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Logging
 import RingGateRuntime
@@ -132,6 +133,19 @@ import Testing
         #expect(
             findings.first?.message.hasPrefix(
                 "register.listen on \(holder.address): port \(holder.address.port) is already in use") == true)
+    }
+
+    @Test func lockedMemoryMattersOnlyBefore5_12() throws {
+        var configuration = try ServiceConfiguration().gatewayConfiguration()
+        configuration.shardCount = 2
+        let old = OperatingSystemVersion(majorVersion: 5, minorVersion: 10, patchVersion: 0)
+        let new = OperatingSystemVersion(majorVersion: 6, minorVersion: 1, patchVersion: 0)
+        #expect(StartupChecks.lockedMemory(configuration, kernel: new, limit: 64 << 10).isEmpty)
+        #expect(StartupChecks.lockedMemory(configuration, kernel: old, limit: .max).isEmpty)
+        let findings = StartupChecks.lockedMemory(configuration, kernel: old, limit: 64 << 10)
+        #expect(findings.first?.severity == .warning)
+        #expect(
+            findings.first?.message.hasPrefix("RLIMIT_MEMLOCK is 64 KiB but Linux 5.10 charges ring memory") == true)
     }
 
     @Test func connectionsPerShardAboveTheLimitIsFatal() throws {

@@ -19,6 +19,7 @@ public enum StartupChecks {
         var findings: [StartupFinding] = []
         findings += ioUring()
         if let gateway {
+            findings += lockedMemory(gateway)
             findings += openFiles(configuration, gateway: gateway)
             findings += hugePages(gateway)
         }
@@ -56,6 +57,27 @@ public enum StartupChecks {
             }
             return [StartupFinding(severity: .fatal, message: "cannot create an io_uring: \(why)")]
         }
+    }
+
+    /// Before Linux 5.12 ring memory and registered buffers count against RLIMIT_MEMLOCK; since then
+    /// they are charged to the memory cgroup and the limit does not matter.
+    static func lockedMemory(
+        _ gateway: GatewayConfiguration,
+        kernel: OperatingSystemVersion = ProcessInfo.processInfo.operatingSystemVersion,
+        limit: UInt64 = ResourceLimits.lockedMemoryBytes
+    ) -> [StartupFinding] {
+        guard kernel.majorVersion < 5 || (kernel.majorVersion == 5 && kernel.minorVersion < 12) else { return [] }
+        // Per shard: two rings (SQ/CQ arrays, ~5 MiB at 4096/65536 entries) and the buffer rings.
+        let needed = UInt64(gateway.shardCount) * (6 << 20)
+        guard limit != UInt64.max, limit < needed else { return [] }
+        return [
+            StartupFinding(
+                severity: .warning,
+                message:
+                    "RLIMIT_MEMLOCK is \(limit >> 10) KiB but Linux \(kernel.majorVersion).\(kernel.minorVersion) charges "
+                    + "ring memory to it (about \(needed >> 20) MiB for \(gateway.shardCount) shards): raise it "
+                    + "(LimitMEMLOCK=infinity in the unit, ulimit -l unlimited by hand) or ring setup will fail")
+        ]
     }
 
     /// Each client is a direct descriptor and one ring's file table is capped by RLIMIT_NOFILE.
