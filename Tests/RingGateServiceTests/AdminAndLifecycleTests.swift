@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import RingGateRuntime
+import TestSupport
 import Testing
 
 @testable import RingGateService
@@ -135,6 +136,12 @@ import Testing
                 "register.listen on \(holder.address): port \(holder.address.port) is already in use") == true)
     }
 
+    @Test func procStatusFieldsAreRead() {
+        let fields = ProcessFigures.keyedKilobytes("Name:\tringgate\nVmRSS:\t   12345 kB\nRssAnon:\t    678 kB\n")
+        #expect(fields == ["VmRSS": 12_345, "RssAnon": 678])
+        #expect(ProcessFigures.memory().rssBytes > 1 << 20)  // this test process, read from /proc/self/status
+    }
+
     @Test func lockedMemoryMattersOnlyBefore5_12() throws {
         var configuration = try ServiceConfiguration().gatewayConfiguration()
         configuration.shardCount = 2
@@ -182,13 +189,17 @@ final class NotifyReceiver {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// The next datagram, or nil after `timeoutSeconds`.
+    /// The next datagram, or nil after `timeoutSeconds` (a signal, e.g. SIGCHLD, does not cut the wait).
     func receive(timeoutSeconds: Int = 5) -> String? {
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let deadline = monotonicSeconds() + Double(timeoutSeconds)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+        while monotonicSeconds() < deadline {
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 { return String(decoding: buffer[..<count], as: UTF8.self) }
+        }
+        return nil
     }
 
     func close() {

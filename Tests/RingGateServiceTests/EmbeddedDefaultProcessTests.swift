@@ -48,7 +48,9 @@ import Testing
         let logText = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
         let ready = systemd.receive(timeoutSeconds: 30)
-        try #require(ready?.hasPrefix("READY=1") == true, "no READY=1; log:\n\(logText())")
+        try #require(
+            ready?.hasPrefix("READY=1") == true,
+            "no READY=1 (running: \(process.isRunning)); log:\n\(logText())")
 
         // Both shards have the demo worker before any client connects.
         let admin = SocketAddress("127.0.0.1:\(adminPort)")!
@@ -69,7 +71,9 @@ import Testing
         #expect(try nextText(alice, containing: #""type":"say""#).contains(#""name":"alice""#))
 
         // The admin endpoint and `ringgate status` see the two clients and the message.
-        let shards = try #require(try status(admin)["shards"] as? [[String: Any]])
+        let document = try status(admin)
+        #expect(((document["memory"] as? [String: Any])?["rss_bytes"] as? Int ?? 0) > 1 << 20)
+        let shards = try #require(document["shards"] as? [[String: Any]])
         #expect(shards.count == 2)
         #expect(shards.compactMap { $0["connections"] as? Int }.reduce(0, +) == 2)
         #expect(shards.compactMap { $0["messages_in"] as? Int }.reduce(0, +) >= 1)
@@ -85,10 +89,17 @@ import Testing
         #expect(table.contains("shard") && table.contains("total"), "status table:\n\(table)")
         #expect(table.split(separator: "\n").contains { $0.hasPrefix("total") && $0.contains("      2") })
 
-        // Queue 40 messages for bob, who is not reading; alice reads all of hers, so bob's copies were
-        // queued at the same moment. Then SIGTERM: bob must get all 40, then close 1001.
+        // Queue 40 messages for Bob, who is not reading, then SIGTERM: Bob must get all 40, then close 1001.
+        // Alice and Bob may be on different shards, each told by the worker separately: wait until both
+        // shards queued their 40 (the counter counts queued messages), so all 80 were queued at SIGTERM.
+        func messagesOut() throws -> Int {
+            let shards = try #require(try status(admin)["shards"] as? [[String: Any]])
+            return shards.compactMap { $0["messages_out"] as? Int }.reduce(0, +)
+        }
+        let queuedBefore = try messagesOut()
         for index in 0..<40 { try alice.send(text: #"{"type":"say","text":"m\#(index)"}"#) }
         _ = try nextText(alice, containing: #""text":"m39""#)
+        try #require(poll(seconds: 10) { ((try? messagesOut()) ?? 0) >= queuedBefore + 80 })
         kill(process.processIdentifier, SIGTERM)
         var said: [String] = []
         var closeCode: UInt16?

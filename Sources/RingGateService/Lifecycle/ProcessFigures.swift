@@ -15,7 +15,9 @@ enum ProcessFigures {
         var fields: [String: UInt64] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let number = line[line.index(after: colon)...].split(separator: " ").first.flatMap { UInt64($0) }
+            let number = line[line.index(after: colon)...].split(whereSeparator: \.isWhitespace).first.flatMap {
+                UInt64($0)
+            }
             if let number { fields[String(line[..<colon])] = number }
         }
         return fields
