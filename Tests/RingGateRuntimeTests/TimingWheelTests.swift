@@ -57,4 +57,19 @@ struct CompletionTagTests {
         wheel.advance(to: 1_000_010) { fired.append($0) }
         #expect(fired == [7])
     }
+
+    @Test func aBurstsSlotStorageIsReleasedOnceFired() {
+        var wheel = TimingWheel(tickNanoseconds: 100, slotCount: 8)
+        for payload in 0..<1_000 as Range<UInt64> { wheel.schedule(payload, afterNanoseconds: 100) }
+        #expect(wheel.takeReleasedBytes() == 0)
+        var fired = 0
+        wheel.advance(to: 1) { _ in fired += 1 }
+        #expect(fired == 1_000 && wheel.count == 0)
+        #expect(wheel.takeReleasedBytes() >= 1_000 * 16)
+        #expect(wheel.takeReleasedBytes() == 0)
+        // A slot holding few entries keeps its storage (no churn for steady traffic).
+        for payload in 0..<10 as Range<UInt64> { wheel.schedule(payload, afterNanoseconds: 100) }
+        wheel.advance(to: 2) { _ in }
+        #expect(wheel.takeReleasedBytes() == 0)
+    }
 }

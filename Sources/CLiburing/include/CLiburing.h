@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <liburing.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <poll.h>
 #include <sys/eventfd.h>

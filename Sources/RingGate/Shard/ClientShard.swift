@@ -86,6 +86,9 @@ public final class ClientShard: ShardHandler {
     /// Loop turns completed.
     var turns: UInt64 = 0
     var turnLatency = TurnLatencyHistogram()
+    /// Heap bytes freed (timer storage after a burst) since the last `malloc_trim`.
+    var releasedHeapBytes = 0
+    static let heapTrimThreshold = 256 << 10
     var completionOverflowTurns: UInt64 = 0
     public private(set) var isFinished = false
 
@@ -140,6 +143,13 @@ public final class ClientShard: ShardHandler {
         // Collected first, handled after: a handler may schedule on the wheel it was fired from.
         var fired: [CompletionTag] = []
         wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
+        releasedHeapBytes += wheel.takeReleasedBytes()
+        if releasedHeapBytes >= Self.heapTrimThreshold {
+            // glibc keeps freed heap mapped; after a connect burst's timers are gone, give it back so an
+            // idle shard's memory returns to its idle level.
+            releasedHeapBytes = 0
+            Heap.returnFreedMemory()
+        }
         for tag in fired {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)

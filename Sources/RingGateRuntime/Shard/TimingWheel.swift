@@ -17,6 +17,11 @@ public struct TimingWheel: Sendable {
     public private(set) var currentTick: UInt64 = 0
     /// Entries scheduled and not yet fired.
     public private(set) var count = 0
+    /// Bytes of slot storage given back since the owner last took this figure (see `takeReleasedBytes`).
+    private var releasedBytes = 0
+    /// A slot emptied by `advance` keeps at most this many entries of capacity: a burst of connects
+    /// (one handshake timeout each) must not leave its peak behind for the wheel's lifetime.
+    static let retainedCapacity = 64
 
     /// `startTick` is the clock's tick now (CLOCK_MONOTONIC / tick): entries scheduled before the
     /// first `advance` are then due relative to the real time, not to tick 0.
@@ -53,7 +58,18 @@ public struct TimingWheel: Sendable {
                 return true
             }
             count -= due.count
+            if slots[index].isEmpty && slots[index].capacity > Self.retainedCapacity {
+                releasedBytes += slots[index].capacity * MemoryLayout<Entry>.stride
+                slots[index] = []
+            }
             for payload in due { fire(payload) }
         }
+    }
+
+    /// Bytes of slot storage freed since the last call; the shard returns freed heap to the kernel
+    /// once enough has accumulated.
+    public mutating func takeReleasedBytes() -> Int {
+        defer { releasedBytes = 0 }
+        return releasedBytes
     }
 }
