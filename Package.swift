@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RingGate", targets: ["RingGate"]),
         .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
         .library(name: "RingGateWorkerKit", targets: ["RingGateWorkerKit"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
         .executable(name: "FuzzWebSocketDecoder", targets: ["FuzzWebSocketDecoder"]),
         .executable(name: "FuzzWebSocketHandshake", targets: ["FuzzWebSocketHandshake"]),
         .executable(name: "FuzzTextDecoder", targets: ["FuzzTextDecoder"]),
@@ -31,6 +32,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C shims: only what Swift cannot call directly.
@@ -67,6 +69,23 @@ let package = Package(
             ],
             swiftSettings: warningSettings
         ),
+
+        // Benchmarks: `swift run -c release Benchmarks` (see Benchmarks/README.md). The load generator is
+        // its own module on CLiburing; the report module (proc parsing, JSON, Markdown, SVG) has unit tests.
+        .target(
+            name: "LoadGenerator",
+            dependencies: ["CLiburing", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Benchmarks/LoadGenerator", swiftSettings: warningSettings),
+        .target(name: "BenchmarkReport", path: "Benchmarks/BenchmarkReport", swiftSettings: warningSettings),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/Benchmarks", swiftSettings: warningSettings),
+        .testTarget(name: "BenchmarkReportTests", dependencies: ["BenchmarkReport", "LoadGenerator"]),
 
         .target(
             name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs"],
