@@ -52,9 +52,26 @@ public struct ProcessCPU: Equatable, Sendable {
         ProcText.read("/proc/\(pid)/stat").flatMap(ProcessCPU.init(stat:))
     }
 
-    /// Total CPU seconds of several processes (a gateway made of many processes, like PHP's).
+    /// Total CPU seconds of several processes (a gateway made of many processes, like PHP's). Uses the
+    /// nanosecond run times of /proc/PID/task/*/schedstat where present (clock ticks are 10 ms, too coarse
+    /// for short windows), else /proc/PID/stat.
     public static func seconds(pids: [Int32]) -> Double {
-        pids.compactMap { read(pid: $0)?.seconds }.reduce(0, +)
+        pids.map { pid in preciseSeconds(pid: pid) ?? read(pid: pid)?.seconds ?? 0 }.reduce(0, +)
+    }
+
+    /// Sum of the first schedstat field (time on CPU, ns) over the process's threads.
+    static func preciseSeconds(pid: Int32) -> Double? {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else {
+            return nil
+        }
+        var nanoseconds = 0
+        for thread in threads {
+            guard let text = ProcText.read("/proc/\(pid)/task/\(thread)/schedstat"),
+                let first = text.split(separator: " ").first, let value = Int(first)
+            else { continue }
+            nanoseconds += value
+        }
+        return nanoseconds > 0 ? Double(nanoseconds) / 1e9 : nil
     }
 }
 

@@ -47,7 +47,7 @@ struct SuiteCommand: ParsableCommand {
 
     func run() throws {
         try runScenarios(options: options) { settings in
-            try IdleScenario(connections: idleConnections, holdSeconds: 10).run(settings: settings)
+            try IdleScenario(connections: idleConnections, holdSeconds: 15).run(settings: settings)
             try EchoScenario.standard.run(settings: settings)
             try BroadcastScenario(clients: broadcastClients).run(settings: settings)
             try ChurnScenario().run(settings: settings)
@@ -60,7 +60,7 @@ struct IdleCommand: ParsableCommand {
         commandName: "idle", abstract: "Hold N WebSocket connections, verified by echo; memory per connection.")
     @OptionGroup var options: RunOptions
     @Option(help: "Connections.") var connections = 100_000
-    @Option(help: "Seconds to hold them before the final echo check.") var hold: Double = 10
+    @Option(help: "Seconds to hold them before the final echo check.") var hold: Double = 15
 
     func run() throws {
         try runScenarios(options: options) { settings in

@@ -38,7 +38,8 @@ struct BroadcastScenario {
 
     private func runRingGate(clients: Int, detailed: Bool, settings: RunSettings) throws {
         let shards = ServerUnderTest.shards(for: clients, gatewayCPUs: settings.gatewayCPUs.count)
-        let server = try ServerUnderTest.ringgateGateway(settings: settings, shards: shards, echoWorker: false)
+        // A worker must be connected: like PHP's Gateway, RingGate closes clients that no worker can be told about.
+        let server = try ServerUnderTest.ringgateGateway(settings: settings, shards: shards, echoWorker: true)
         defer { server.stop() }
         let fleet = try connectFleet(server: server, clients: clients, settings: settings)
         defer { fleet.stop() }
