@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "RingGateCodecs", targets: ["RingGateCodecs"]),
         .library(name: "RingGateWorkerKit", targets: ["RingGateWorkerKit"]),
         .library(name: "RingGateDemo", targets: ["RingGateDemo"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
         .executable(name: "FuzzWebSocketDecoder", targets: ["FuzzWebSocketDecoder"]),
         .executable(name: "FuzzWebSocketHandshake", targets: ["FuzzWebSocketHandshake"]),
         .executable(name: "FuzzTextDecoder", targets: ["FuzzTextDecoder"]),
@@ -38,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Only the benchmarks' SwiftNIO baseline server uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C shims: only what Swift cannot call directly.
@@ -103,6 +105,22 @@ let package = Package(
             path: "Benchmarks/NIOBaseline",
             swiftSettings: warningSettings
         ),
+        // Benchmarks: `swift run -c release Benchmarks` (see Benchmarks/README.md). The load generator is
+        // its own module on CLiburing; the report module (proc parsing, JSON, Markdown, SVG) has unit tests.
+        .target(
+            name: "LoadGenerator",
+            dependencies: ["CLiburing", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Benchmarks/LoadGenerator", swiftSettings: warningSettings),
+        .target(name: "BenchmarkReport", path: "Benchmarks/BenchmarkReport", swiftSettings: warningSettings),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/Benchmarks", swiftSettings: warningSettings),
+        .testTarget(name: "BenchmarkReportTests", dependencies: ["BenchmarkReport", "LoadGenerator"]),
 
         .target(
             name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs"],

@@ -1,0 +1,239 @@
+import Foundation
+
+/// report.md, the terminal table and the SVG charts of one run.
+public struct ReportFiles {
+    public var results: BenchmarkResults
+
+    public init(results: BenchmarkResults) { self.results = results }
+
+    public func write(to folder: URL) throws {
+        for (name, svg) in charts() {
+            try svg.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try markdown().write(to: folder.appendingPathComponent("report.md"), atomically: true, encoding: .utf8)
+    }
+
+    // MARK: Tables
+
+    /// The final table printed on the terminal (plain text, one section per scenario).
+    public func table() -> String {
+        var lines: [String] = []
+        for section in sections() {
+            lines.append("")
+            lines.append(section.title)
+            let widths = section.header.indices.map { column in
+                ([section.header[column]] + section.rows.map { $0[column] }).map(\.count).max() ?? 0
+            }
+            let format = { (cells: [String]) in
+                zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            }
+            lines.append(format(section.header))
+            lines += section.rows.map(format)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    struct Section {
+        var title: String
+        var header: [String]
+        var rows: [[String]]
+    }
+
+    func sections() -> [Section] {
+        var sections: [Section] = []
+        if !results.idle.isEmpty {
+            sections.append(
+                Section(
+                    title: "Idle connections",
+                    header: [
+                        "server", "established", "failures", "verified (start/end)", "time", "connects/s",
+                        "RssAnon B/conn", "RSS B/conn", "HugetlbPages", "kernel B/conn",
+                    ],
+                    rows: results.idle.map { r in
+                        [
+                            r.server, "\(r.established)/\(r.requested)", "\(r.connectFailures + r.handshakeFailures)",
+                            "\(r.verifiedAtEstablish)/\(r.verifiedAtEnd)", f("%.1f s", r.establishSeconds),
+                            f("%.0f", r.connectsPerSecond), f("%.0f", r.bytesPerConnection),
+                            f("%.0f", r.rssBytesPerConnection),
+                            "\(r.memoryAfter.hugetlbKB) kB", f("%.0f", r.kernelBytesPerConnection),
+                        ]
+                    }))
+        }
+        if !results.echo.isEmpty {
+            sections.append(
+                Section(
+                    title: "Echo (64-byte messages unless stated)",
+                    header: [
+                        "mode", "server", "conns×in flight", "msgs/s", "msgs/gateway CPU-s", "ns CPU/msg",
+                        "gateway CPU",
+                        "p50 µs", "p99 µs", "p999 µs", "vs NIO",
+                    ],
+                    rows: results.echo.map { r in
+                        [
+                            r.mode, r.server, "\(r.connections)×\(r.inFlight)", f("%.0f", r.messagesPerSecond),
+                            f("%.0f", r.messagesPerCPUSecond), f("%.0f", r.cpuNanosecondsPerMessage),
+                            f("%.0f%%", r.gatewayCPUPercent) + (r.saturated ? "" : " (not saturated)"),
+                            f("%.0f", r.latencyMicroseconds.p50), f("%.0f", r.latencyMicroseconds.p99),
+                            f("%.0f", r.latencyMicroseconds.p999), nioRatio(r).map { f("%.2f×", $0) } ?? "",
+                        ]
+                    }))
+        }
+        if !results.broadcast.isEmpty {
+            sections.append(
+                Section(
+                    title: "Broadcast (send to last receipt, per round)",
+                    header: [
+                        "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
+                        "µs gateway CPU/delivery", "missing",
+                    ],
+                    rows: results.broadcast.map { r in
+                        [
+                            r.kind, r.server, "\(r.clients)", "\(r.recipients)", "\(r.messageSize)",
+                            f("%.2f", r.completionMilliseconds.p50), f("%.2f", r.completionMilliseconds.max),
+                            f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery), "\(r.missing)",
+                        ]
+                    }))
+        }
+        if !results.churn.isEmpty {
+            sections.append(
+                Section(
+                    title: "Churn (open + handshake + close)",
+                    header: ["server", "concurrency", "per second", "completed", "failed", "RssAnon before → after"],
+                    rows: results.churn.map { r in
+                        [
+                            r.server, "\(r.concurrency)", f("%.0f", r.perSecond), "\(r.completed)", "\(r.failed)",
+                            "\(r.memoryBefore.rssAnonKB) → \(r.memoryAfter.rssAnonKB) kB",
+                        ]
+                    }))
+        }
+        return sections
+    }
+
+    /// RingGate's messages per gateway CPU-second over NIO's at the same point.
+    func nioRatio(_ result: EchoResult) -> Double? {
+        guard result.server == "RingGate",
+            let nio = results.echo.first(where: {
+                $0.server == "NIO" && $0.mode == result.mode && $0.connections == result.connections
+                    && $0.inFlight == result.inFlight
+            }), nio.messagesPerCPUSecond > 0
+        else { return nil }
+        return result.messagesPerCPUSecond / nio.messagesPerCPUSecond
+    }
+
+    func f(_ format: String, _ value: Double) -> String { String(format: format, value) }
+
+    // MARK: Markdown
+
+    public func markdown() -> String {
+        var text = "# RingGate benchmark report\n\n"
+        text +=
+            "Commit `\(results.commit)`, \(results.date), \(results.machine.cpus) CPUs (\(results.machine.cpuModel)), "
+        text += "Linux \(results.machine.kernel), \(results.machine.memoryKB / 1024) MiB.\n\n"
+        for section in sections() {
+            text += "## \(section.title)\n\n"
+            text += "| " + section.header.joined(separator: " | ") + " |\n"
+            text += "|" + String(repeating: " --- |", count: section.header.count) + "\n"
+            for row in section.rows { text += "| " + row.joined(separator: " | ") + " |\n" }
+            text += "\n"
+        }
+        let chartNames = charts().map(\.name)
+        if !chartNames.isEmpty {
+            text += "## Charts\n\n"
+            for name in chartNames { text += "![\(name)](\(name))\n\n" }
+        }
+        if !results.notes.isEmpty {
+            text += "## Notes\n\n" + results.notes.map { "- \($0)\n" }.joined() + "\n"
+        }
+        text += "## Configuration\n\n| option | value |\n| --- | --- |\n"
+        for key in results.configuration.keys.sorted() {
+            text += "| \(key) | `\(results.configuration[key]!)` |\n"
+        }
+        return text
+    }
+
+    // MARK: Charts
+
+    public func charts() -> [(name: String, svg: String)] {
+        var charts: [(String, String)] = []
+        let counts = Array(Set(results.echo.map(\.connections))).sorted()
+        let echoSeries = Array(Set(results.echo.map { "\($0.server) \($0.mode)" })).sorted()
+        if !results.echo.isEmpty {
+            let single = results.echo.filter { $0.inFlight == 1 }
+            let series = { (value: (EchoResult) -> Double) in
+                echoSeries.map { name in
+                    SVGChart.Series(
+                        name: name,
+                        values: counts.map { count in
+                            single.first { "\($0.server) \($0.mode)" == name && $0.connections == count }.map(value)
+                        })
+                }.filter { $0.values.contains { $0 != nil } }
+            }
+            charts.append(
+                (
+                    "echo-throughput.svg",
+                    SVGChart.lines(
+                        title: "Echo: messages per gateway CPU-second", xLabels: counts.map { "\($0) conns" },
+                        yLabel: "messages / CPU-second", series: series(\.messagesPerCPUSecond))
+                ))
+            charts.append(
+                (
+                    "echo-rate.svg",
+                    SVGChart.lines(
+                        title: "Echo: messages per second", xLabels: counts.map { "\($0) conns" },
+                        yLabel: "messages / s",
+                        series: series(\.messagesPerSecond))
+                ))
+            charts.append(
+                (
+                    "echo-cpu-per-message.svg",
+                    SVGChart.lines(
+                        title: "Echo: gateway CPU per message", xLabels: counts.map { "\($0) conns" },
+                        yLabel: "ns of gateway CPU / message", series: series(\.cpuNanosecondsPerMessage))
+                ))
+            charts.append(
+                (
+                    "echo-latency.svg",
+                    SVGChart.bars(
+                        title: "Echo latency percentiles",
+                        rowLabels: results.echo.map { "\($0.server) \($0.mode) \($0.connections)×\($0.inFlight)" },
+                        seriesNames: ["p50", "p99", "p99.9"],
+                        values: results.echo.map {
+                            [$0.latencyMicroseconds.p50, $0.latencyMicroseconds.p99, $0.latencyMicroseconds.p999]
+                        }, unit: "µs", logScale: true)
+                ))
+        }
+        if !results.idle.isEmpty {
+            charts.append(
+                (
+                    "memory-per-connection.svg",
+                    SVGChart.bars(
+                        title: "Memory per idle WebSocket connection",
+                        rowLabels: results.idle.map { "\($0.server) (\($0.established) conns)" },
+                        seriesNames: ["user space (RssAnon)", "RSS", "kernel (slab + TCP)"],
+                        values: results.idle.map {
+                            [$0.bytesPerConnection, $0.rssBytesPerConnection, $0.kernelBytesPerConnection]
+                        }, unit: "bytes per connection", logScale: true)
+                ))
+        }
+        let all = results.broadcast.filter { $0.kind == "sendToAll" }
+        if !all.isEmpty {
+            let clientCounts = Array(Set(all.map(\.clients))).sorted()
+            let servers = Array(Set(all.map(\.server))).sorted()
+            charts.append(
+                (
+                    "broadcast.svg",
+                    SVGChart.lines(
+                        title: "sendToAll: send to last receipt (median round)", xLabels: clientCounts.map { "\($0)" },
+                        yLabel: "ms",
+                        series: servers.map { server in
+                            SVGChart.Series(
+                                name: server,
+                                values: clientCounts.map { count in
+                                    all.first { $0.server == server && $0.clients == count }?.completionMilliseconds.p50
+                                })
+                        })
+                ))
+        }
+        return charts
+    }
+}

@@ -1,0 +1,228 @@
+import BenchmarkReport
+import Foundation
+import Glibc
+import LoadGenerator
+import RingGateWorkerKit
+
+/// `broadcast`: N connected clients; a GatewayClient on the gateway's inner ports (what a worker uses)
+/// sends S-byte messages with sendToAll, then sendToGroup (K members) and sendToUid, one round at a time;
+/// each round is timed from the send to the last client's receipt (CLOCK_MONOTONIC in every process).
+struct BroadcastScenario {
+    var clients: Int
+    var clientSteps: [Int] { [1_000, 10_000, clients].filter { $0 <= clients }.uniqued() }
+    var messageSize = 64
+    var rounds = 10
+    var groupSize = 1_000
+    /// The NIO baseline holds ordinary descriptors: one process stays under RLIMIT_NOFILE.
+    var nioLimit = 18_000
+
+    func run(settings: RunSettings) throws {
+        for count in clientSteps {
+            try runRingGate(clients: count, detailed: count == clients, settings: settings)
+            if count <= nioLimit, let nio = try ServerUnderTest.nio(settings: settings, framing: .websocket) {
+                defer { nio.stop() }
+                try measureNIO(server: nio, clients: count, settings: settings)
+            }
+        }
+        if let external = try ServerUnderTest.external(settings: settings) {
+            let count = min(clients, 900)
+            let fleet = try connectFleet(server: external, clients: count, settings: settings)
+            defer { fleet.stop() }
+            let client = try GatewayClient(
+                configuration: .init(registerAddresses: [], gatewayAddresses: external.innerAddresses))
+            defer { try? waitFor { await client.shutdown() } }
+            try measureGatewayClient(
+                server: external, fleet: fleet, client: client, clients: count, detailed: false, settings: settings)
+        }
+    }
+
+    private func runRingGate(clients: Int, detailed: Bool, settings: RunSettings) throws {
+        let shards = ServerUnderTest.shards(for: clients, gatewayCPUs: settings.gatewayCPUs.count)
+        // A worker must be connected: like PHP's Gateway, RingGate closes clients that no worker can be told about.
+        let server = try ServerUnderTest.ringgateGateway(settings: settings, shards: shards, echoWorker: true)
+        defer { server.stop() }
+        let fleet = try connectFleet(server: server, clients: clients, settings: settings)
+        defer { fleet.stop() }
+        let client = try GatewayClient(
+            configuration: .init(registerAddresses: [], gatewayAddresses: server.innerAddresses))
+        defer { try? waitFor { await client.shutdown() } }
+        try measureGatewayClient(
+            server: server, fleet: fleet, client: client, clients: clients, detailed: detailed, settings: settings)
+    }
+
+    private func connectFleet(server: ServerUnderTest, clients: Int, settings: RunSettings) throws -> GeneratorFleet {
+        let fleet = try GeneratorFleet(
+            target: .init(host: server.host, port: server.ports[.websocket]!, framing: .websocket),
+            connections: clients,
+            settings: settings, verifyOnEstablish: false, progress: settings.progress)
+        let start = Date()
+        fleet.broadcast("connect")
+        let connected = try fleet.awaitReplies("connected", timeout: 600) { latest in
+            let established = latest.compactMap { $0?["established"] }.reduce(0, +)
+            settings.progress.update(
+                String(
+                    format: "broadcast %@: %d of %d clients connected (%.0f s)", server.name, established, clients,
+                    Date().timeIntervalSince(start)))
+        }
+        settings.progress.clear()
+        let established = connected.map { $0["established"] }.reduce(0, +)
+        guard established == clients else {
+            fleet.stop()
+            throw BenchmarkFailure("broadcast \(server.name): \(established) of \(clients) clients connected")
+        }
+        return fleet
+    }
+
+    private func measureGatewayClient(
+        server: ServerUnderTest, fleet: GeneratorFleet, client: GatewayClient, clients: Int, detailed: Bool,
+        settings: RunSettings
+    ) throws {
+        let gateway = client.gateway
+        // The gateway must know every client before the first round (and the inner links must be up).
+        let deadline = Date().addingTimeInterval(30)
+        while try waitFor({ try await gateway.getAllClientIdCount() }) < clients {
+            guard Date() < deadline else { throw BenchmarkFailure("broadcast: the gateway never saw all clients") }
+            usleep(100_000)
+        }
+        var round = 0
+        try measureRounds(
+            kind: "sendToAll", server: server, fleet: fleet, clients: clients, recipients: clients,
+            firstRound: &round, settings: settings
+        ) { payload in gateway.sendToAll(payload) }
+        guard detailed else { return }
+        let ids = try waitFor { try await gateway.getAllClientIdList() }
+        let members = Array(ids.prefix(groupSize))
+        for id in members { gateway.joinGroup(id, "bench") }
+        if let first = ids.first { gateway.bindUid(first, "bench-uid") }
+        try waitFor { try await gateway.flush() }
+        try measureRounds(
+            kind: "sendToGroup", server: server, fleet: fleet, clients: clients,
+            recipients: members.count, firstRound: &round, settings: settings
+        ) { payload in
+            gateway.sendToGroup("bench", payload)
+        }
+        try measureRounds(
+            kind: "sendToUid", server: server, fleet: fleet, clients: clients, recipients: 1,
+            firstRound: &round, settings: settings
+        ) { payload in gateway.sendToUid("bench-uid", payload) }
+    }
+
+    private func measureNIO(server: ServerUnderTest, clients: Int, settings: RunSettings) throws {
+        let fleet = try connectFleet(server: server, clients: clients, settings: settings)
+        defer { fleet.stop() }
+        guard let controlPort = server.controlPort else { return }
+        let control = try ControlConnection(port: controlPort)
+        let deadline = Date().addingTimeInterval(30)
+        while (try control.request("count").split(separator: " ").last.flatMap { Int($0) } ?? 0) < clients {
+            guard Date() < deadline else { throw BenchmarkFailure("broadcast: NIO never counted all clients") }
+            usleep(100_000)
+        }
+        var round = 0
+        try measureRounds(
+            kind: "sendToAll", server: server, fleet: fleet, clients: clients, recipients: clients,
+            firstRound: &round, settings: settings
+        ) { _ in _ = try? control.request("broadcast \(messageSize)") }
+    }
+
+    /// Sends `rounds` messages one after the other, each after the previous one reached every recipient.
+    private func measureRounds(
+        kind: String, server: ServerUnderTest, fleet: GeneratorFleet, clients: Int, recipients: Int,
+        firstRound: inout Int, settings: RunSettings, send: (String) -> Void
+    ) throws {
+        _ = try fleet.ask("reset", expecting: "ok", timeout: 10)
+        var result = BroadcastResult()
+        result.server = server.name
+        result.kind = kind
+        result.clients = clients
+        result.recipients = recipients
+        result.messageSize = messageSize
+        result.rounds = rounds
+        var completions: [Double] = []
+        let cpuStart = server.cpuSeconds
+        for index in 1...rounds {
+            // NIO sends its own payload: its rounds are counted in arrival order from 1 after a reset.
+            let round = server.controlPort == nil ? firstRound + index : index
+            let payload = String(format: "%08d", round) + String(repeating: "x", count: max(0, messageSize - 8))
+            let sent = monotonicNanoseconds()
+            send(payload)
+            let deadline = Date().addingTimeInterval(15)
+            var delivered = 0
+            var last: UInt64 = 0
+            while true {
+                let replies = try fleet.ask("rounds", expecting: "rounds", timeout: 10)
+                delivered = replies.map { $0["r\(round)"] }.reduce(0, +)
+                last = UInt64(replies.map { $0["t\(round)"] }.max() ?? 0)
+                if delivered >= recipients || Date() > deadline { break }
+                usleep(recipients > 1000 ? 2_000 : 500)
+            }
+            result.deliveries += delivered
+            result.missing += max(0, recipients - delivered)
+            if last > sent { completions.append(Double(last - sent) / 1e6) }
+            settings.progress.update("broadcast \(server.name) \(kind) N=\(clients): round \(index) of \(rounds)")
+        }
+        firstRound += rounds
+        result.gatewayCPUSeconds = server.cpuSeconds - cpuStart
+        completions.sort()
+        result.deliverySeconds = completions.reduce(0, +) / 1000
+        if !completions.isEmpty {
+            result.completionMilliseconds = Percentiles(
+                p50: completions[completions.count / 2],
+                p99: completions[min(completions.count - 1, completions.count * 99 / 100)],
+                p999: completions.last!, max: completions.last!)
+        }
+        settings.progress.clear()
+        settings.results.broadcast.append(result)
+        settings.progress.note(
+            String(
+                format: "broadcast %@ %@ N=%d → %d recipients × %d rounds: send→last receipt p50 %.1f ms max %.1f ms, "
+                    + "%.0f deliveries/s, %.2f µs gateway CPU per delivery, %d missing",
+                server.name, kind, clients, recipients, rounds, result.completionMilliseconds.p50,
+                result.completionMilliseconds.max, result.deliveriesPerSecond, result.cpuMicrosecondsPerDelivery,
+                result.missing))
+    }
+}
+
+/// A line-based TCP connection to the NIO baseline's control port.
+final class ControlConnection {
+    private let fd: Int32
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else { throw BenchmarkFailure("cannot connect to the control port \(port)") }
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `line` and returns the reply line.
+    func request(_ line: String) throws -> String {
+        let bytes = Array((line + "\n").utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw BenchmarkFailure("control port write failed")
+        }
+        var reply: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1 {
+            if byte == 10 { return String(decoding: reply, as: UTF8.self) }
+            reply.append(byte)
+        }
+        throw BenchmarkFailure("control port closed or timed out")
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,85 @@
+import BenchmarkReport
+import Foundation
+import LoadGenerator
+
+/// `idle`: N WebSocket connections to one gateway process, each handshaked and checked by one echo right
+/// after it is established and again at the end of the hold; memory before and after.
+struct IdleScenario {
+    var connections: Int
+    var holdSeconds: Double
+
+    func run(settings: RunSettings) throws {
+        let shards = ServerUnderTest.shards(for: connections, gatewayCPUs: settings.gatewayCPUs.count)
+        settings.progress.note("idle: \(connections) WebSocket connections, ringgate echo with \(shards) shards")
+        let server = try ServerUnderTest.ringgateEcho(settings: settings, shards: shards)
+        defer { server.stop() }
+        let result = try measure(server: server, framing: .websocket, settings: settings)
+        settings.results.idle.append(result)
+        settings.progress.note(Self.summary(result))
+        if let external = try ServerUnderTest.external(settings: settings) {
+            let result = try measure(server: external, framing: .websocket, settings: settings)
+            settings.results.idle.append(result)
+            settings.progress.note(Self.summary(result))
+        }
+    }
+
+    func measure(server: ServerUnderTest, framing: StreamFraming, settings: RunSettings) throws -> IdleResult {
+        var result = IdleResult()
+        result.server = server.name
+        result.requested = connections
+        usleep(500_000)
+        result.memoryBefore = server.memory ?? ProcessMemory()
+        result.kernelBefore = KernelMemory.read()
+        let fleet = try GeneratorFleet(
+            target: .init(host: server.host, port: server.ports[framing]!, framing: framing), connections: connections,
+            settings: settings, progress: settings.progress)
+        defer { fleet.stop() }
+        let start = Date()
+        fleet.broadcast("connect")
+        let connected = try fleet.awaitReplies("connected", timeout: 600) { latest in
+            let established = latest.compactMap { $0?["established"] }.reduce(0, +)
+            let failed = latest.compactMap { $0?["failed"] }.reduce(0, +)
+            let seconds = Date().timeIntervalSince(start)
+            settings.progress.update(
+                String(
+                    format: "idle: %d of %d established (%.0f/s), %d failed", established, connections,
+                    Double(established) / max(seconds, 0.001), failed))
+        }
+        settings.progress.clear()
+        result.established = connected.map { $0["established"] }.reduce(0, +)
+        result.connectFailures = connected.map { $0["connect_failures"] }.reduce(0, +)
+        result.handshakeFailures = connected.map { $0["handshake_failures"] }.reduce(0, +)
+        result.verifiedAtEstablish = connected.map { $0["verified"] }.reduce(0, +)
+        result.establishSeconds = Double(connected.map { $0["elapsed_ns"] }.max() ?? 0) / 1e9
+        if let errno = connected.map({ $0["errno"] }).first(where: { $0 != 0 }) {
+            settings.results.notes.append(
+                "idle: first connect error: \(String(cString: strerror(Int32(errno)))) (errno \(errno))")
+        }
+        let holdStart = Date()
+        while Date().timeIntervalSince(holdStart) < holdSeconds {
+            settings.progress.update(
+                String(
+                    format: "idle: holding %d connections, %.0f s left", result.established,
+                    holdSeconds - Date().timeIntervalSince(holdStart)))
+            usleep(250_000)
+        }
+        settings.progress.clear()
+        result.holdSeconds = Date().timeIntervalSince(holdStart)
+        result.memoryAfter = server.memory ?? ProcessMemory()
+        result.kernelAfter = KernelMemory.read()
+        let verified = try fleet.ask("verify 30000", expecting: "verified", timeout: 60)
+        result.verifiedAtEnd = verified.map { $0["ok"] }.reduce(0, +)
+        return result
+    }
+
+    static func summary(_ result: IdleResult) -> String {
+        String(
+            format:
+                "idle %@: %d/%d established in %.1f s (%.0f/s), %d connect + %d handshake failures, "
+                + "verified %d then %d; RssAnon %d → %d kB = %.0f B/conn, HugetlbPages %d kB, kernel %.0f B/conn",
+            result.server, result.established, result.requested, result.establishSeconds, result.connectsPerSecond,
+            result.connectFailures, result.handshakeFailures, result.verifiedAtEstablish, result.verifiedAtEnd,
+            result.memoryBefore.rssAnonKB, result.memoryAfter.rssAnonKB, result.bytesPerConnection,
+            result.memoryAfter.hugetlbKB, result.kernelBytesPerConnection)
+    }
+}

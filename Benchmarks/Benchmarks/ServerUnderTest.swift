@@ -1,0 +1,188 @@
+import BenchmarkReport
+import Foundation
+import Glibc
+import LoadGenerator
+
+/// A server a scenario measures: RingGate (echo mode, or gateway + Register + Swift echo worker), the
+/// SwiftNIO baseline, a reference echo server, or an external gateway started by the user.
+final class ServerUnderTest {
+    let name: String
+    let host = "127.0.0.1"
+    /// Client ports by framing.
+    let ports: [StreamFraming: UInt16]
+    /// Processes whose CPU and memory count as "the gateway".
+    let gatewayPIDs: [Int32]
+    /// Cores the gateway may use (for the saturation check).
+    let cores: Int
+    /// Gateway inner addresses (RingGate gateway mode), for GatewayClient.
+    let innerAddresses: [String]
+    /// The NIO baseline's control port.
+    let controlPort: UInt16?
+    private let processes: [ChildProcess]
+
+    private init(
+        name: String, ports: [StreamFraming: UInt16], gatewayPIDs: [Int32], cores: Int, innerAddresses: [String] = [],
+        controlPort: UInt16? = nil, processes: [ChildProcess]
+    ) {
+        self.name = name
+        self.ports = ports
+        self.gatewayPIDs = gatewayPIDs
+        self.cores = cores
+        self.innerAddresses = innerAddresses
+        self.controlPort = controlPort
+        self.processes = processes
+    }
+
+    var cpuSeconds: Double { ProcessCPU.seconds(pids: gatewayPIDs) }
+    var memory: ProcessMemory? { gatewayPIDs.first.flatMap { ProcessMemory.read(pid: $0) } }
+
+    func stop() {
+        for process in processes.reversed() { process.stop() }
+    }
+
+    /// Shards needed so that `connections` fit tables of `perShard` with 10% slack for SO_REUSEPORT's
+    /// uneven spread; at least one per gateway CPU.
+    static func shards(for connections: Int, gatewayCPUs: Int, perShard: Int = 19_000) -> Int {
+        max(gatewayCPUs, (connections * 11 / 10 + perShard - 1) / perShard)
+    }
+
+    /// `ringgate echo` with a tcp:// and a websocket:// listener.
+    static func ringgateEcho(settings: RunSettings, shards: Int) throws -> ServerUnderTest {
+        let tcp = settings.port()
+        let websocket = settings.port()
+        let process = try ChildProcess(
+            name: "ringgate echo",
+            arguments: [
+                settings.ringgatePath, "echo", "tcp://127.0.0.1:\(tcp)", "websocket://127.0.0.1:\(websocket)",
+                "--shards", "\(shards)", "--log-level", "warning",
+            ], logPath: settings.logPath("ringgate-echo"), cpus: settings.gatewayCPUs)
+        let server = ServerUnderTest(
+            name: "RingGate", ports: [.tcp: tcp, .websocket: websocket], gatewayPIDs: [process.pid],
+            cores: min(shards, settings.gatewayCPUs.count), processes: [process])
+        try server.waitUntilListening(settings: settings)
+        return server
+    }
+
+    /// Register, `ringgate gateway` and, with `echoWorker`, `ringgate echo-worker` connected to every shard.
+    static func ringgateGateway(settings: RunSettings, shards: Int, echoWorker: Bool) throws -> ServerUnderTest {
+        let register = settings.port()
+        let client = settings.port()
+        var startPort = settings.port()
+        // Shard i takes startPort + i: find a run of free ports.
+        while !(1..<UInt16(shards)).allSatisfy({ settings.isFreePort(startPort + $0) }) { startPort = settings.port() }
+        for _ in 1..<max(shards, 1) { _ = settings.port() }
+        let inner = (0..<shards).map { "127.0.0.1:\(startPort + UInt16($0))" }
+        var processes: [ChildProcess] = []
+        do {
+            processes.append(
+                try ChildProcess(
+                    name: "ringgate register",
+                    arguments: [settings.ringgatePath, "register", "--listen", "127.0.0.1:\(register)"],
+                    logPath: settings.logPath("ringgate-register"), cpus: settings.generatorCPUs))
+            let gateway = try ChildProcess(
+                name: "ringgate gateway",
+                arguments: [
+                    settings.ringgatePath, "gateway", "websocket://127.0.0.1:\(client)", "--shards", "\(shards)",
+                    "--start-port", "\(startPort)", "--register-address", "127.0.0.1:\(register)",
+                    "--websocket-frame-type", "mirror", "--log-level", "warning",
+                ], logPath: settings.logPath("ringgate-gateway"), cpus: settings.gatewayCPUs)
+            processes.append(gateway)
+            let server = ServerUnderTest(
+                name: "RingGate", ports: [.websocket: client], gatewayPIDs: [gateway.pid],
+                cores: min(shards, settings.gatewayCPUs.count), innerAddresses: inner, processes: processes)
+            try server.waitUntilListening(settings: settings)
+            if echoWorker {
+                let worker = try ChildProcess(
+                    name: "ringgate echo-worker",
+                    arguments: [settings.ringgatePath, "echo-worker", "--log-level", "warning"]
+                        + inner.flatMap { ["--gateway-address", $0] },
+                    logPath: settings.logPath("ringgate-echo-worker"), cpus: settings.generatorCPUs)
+                usleep(1_000_000)  // the worker connects to every shard; its first echo check confirms it
+                return ServerUnderTest(
+                    name: "RingGate", ports: [.websocket: client], gatewayPIDs: [gateway.pid],
+                    cores: server.cores, innerAddresses: inner, processes: processes + [worker])
+            }
+            return server
+        } catch {
+            processes.reversed().forEach { $0.stop() }
+            throw error
+        }
+    }
+
+    /// The SwiftNIO baseline (`NIOBaseline --listen --framing [--threads] --control`).
+    static func nio(settings: RunSettings, framing: StreamFraming) throws -> ServerUnderTest? {
+        guard let path = settings.nioPath else { return nil }
+        let port = settings.port()
+        let control = settings.port()
+        let process = try ChildProcess(
+            name: "NIOBaseline",
+            arguments: [
+                path, "--listen", "127.0.0.1:\(port)", "--framing", framing.rawValue, "--threads",
+                "\(settings.gatewayCPUs.count)", "--control", "127.0.0.1:\(control)",
+            ], logPath: settings.logPath("nio-baseline"), cpus: settings.gatewayCPUs)
+        let server = ServerUnderTest(
+            name: "NIO", ports: [framing: port], gatewayPIDs: [process.pid], cores: settings.gatewayCPUs.count,
+            controlPort: control, processes: [process])
+        try server.waitUntilListening(settings: settings)
+        return server
+    }
+
+    /// A reference raw echo server given as NAME=COMMAND with {PORT}.
+    static func reference(_ specification: String, settings: RunSettings) throws -> ServerUnderTest {
+        guard let equals = specification.firstIndex(of: "=") else {
+            throw BenchmarkFailure("--reference wants NAME=COMMAND, got '\(specification)'")
+        }
+        let port = settings.port()
+        let command = specification[specification.index(after: equals)...].replacingOccurrences(
+            of: "{PORT}", with: "\(port)")
+        let process = try ChildProcess(
+            name: String(specification[..<equals]), arguments: ["/bin/sh", "-c", "exec " + command],
+            logPath: settings.logPath("reference"), cpus: settings.gatewayCPUs)
+        let server = ServerUnderTest(
+            name: String(specification[..<equals]), ports: [.tcp: port], gatewayPIDs: [process.pid],
+            cores: settings.gatewayCPUs.count, processes: [process])
+        try server.waitUntilListening(settings: settings)
+        return server
+    }
+
+    /// The user's external gateway (nothing to start or stop).
+    static func external(settings: RunSettings) throws -> ServerUnderTest? {
+        guard let address = settings.options.externalGateway else { return nil }
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]), parts[0] == "127.0.0.1" else {
+            throw BenchmarkFailure("--external-gateway must be 127.0.0.1:PORT (loopback only), got \(address)")
+        }
+        return ServerUnderTest(
+            name: settings.options.externalName, ports: [.websocket: port], gatewayPIDs: settings.options.externalPid,
+            cores: 1, innerAddresses: settings.options.externalInner, processes: [])
+    }
+
+    /// Waits until every client port accepts a TCP connection (10 s), or fails with the log's path.
+    func waitUntilListening(settings: RunSettings) throws {
+        let deadline = Date().addingTimeInterval(10)
+        for port in ports.values {
+            while !Self.accepts(port: port) {
+                guard Date() < deadline, processes.allSatisfy(\.isRunning) else {
+                    stop()
+                    throw BenchmarkFailure(
+                        "\(name) did not listen on 127.0.0.1:\(port); see \(settings.resultsFolder.path)")
+                }
+                usleep(50_000)
+            }
+        }
+    }
+
+    private static func accepts(port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
