@@ -20,6 +20,20 @@ struct SendQueuePoolTests {
         #expect(pool.liveCount == 1)
     }
 
+    @Test func idleStorageIsReleasedOnlyWhenNothingIsQueued() {
+        var pool = SendQueuePool()
+        var queues = [SendQueuePool.Ends](repeating: .empty, count: 2_000)
+        for index in queues.indices { pool.append(Chunk(id: UInt32(index)), range: 0..<1, to: &queues[index]) }
+        #expect(pool.releaseStorageIfIdle() == 0)  // everything still queued
+        for index in queues.indices.dropLast() { _ = pool.popHead(&queues[index]) }
+        #expect(pool.releaseStorageIfIdle() == 0)  // one node left
+        _ = pool.popHead(&queues[queues.count - 1])
+        #expect(pool.releaseStorageIfIdle() >= 2_000 * 16)
+        var ends = SendQueuePool.Ends.empty
+        pool.append(Chunk(id: 9), range: 0..<3, to: &ends)
+        #expect(pool.head(of: ends)?.chunk == Chunk(id: 9) && pool.liveCount == 1)
+    }
+
     @Test func prependPutsTheHandshakeResponseFirst() {
         var pool = SendQueuePool()
         var ends = SendQueuePool.Ends.empty

@@ -30,6 +30,17 @@ struct SendQueuePool {
     /// Nodes allocated and not free (for metrics and leak checks).
     private(set) var liveCount = 0
 
+    /// Drops the node storage once nothing is queued anywhere and it holds more than `keeping` nodes: a
+    /// burst (every client answered at once) must not leave its peak in an idle shard. Returns the bytes
+    /// given back.
+    mutating func releaseStorageIfIdle(keeping: Int = 1_024) -> Int {
+        guard liveCount == 0, nodes.count > keeping else { return 0 }
+        let released = nodes.capacity * MemoryLayout<Node>.stride
+        nodes = []
+        freeList = Self.none
+        return released
+    }
+
     mutating func append(_ chunk: Chunk, range: Range<Int>, to ends: inout Ends) {
         let node = Node(chunk: chunk, start: UInt32(range.lowerBound), end: UInt32(range.upperBound), next: Self.none)
         let index: UInt32
