@@ -183,7 +183,9 @@ public final class ClientShard: ShardHandler {
         upstream?.turnFinished(on: self)
         if !receivesToRearm.isEmpty {
             let pending = receivesToRearm
-            receivesToRearm.removeAll(keepingCapacity: true)
+            // Keep a small list's storage; a burst's (every client starved at once) goes back.
+            if receivesToRearm.capacity > 1_024 { releasedHeapBytes += receivesToRearm.capacity * 8 }
+            receivesToRearm.removeAll(keepingCapacity: receivesToRearm.capacity <= 1_024)
             for client in pending where lifecycle(of: client)?.isOpen == true {
                 perform(.armReceive, slot: client.slot)
             }
