@@ -10,18 +10,7 @@ struct EchoWorkerCommand: ParsableCommand {
         abstract: "Run a Swift BusinessWorker that echoes every client message (conformance, benchmarks)."
     )
 
-    @OptionGroup var cluster: ClusterOptions
-
-    @Option(
-        name: .customLong("gateway-address"),
-        help: "Gateway inner address ip:port to connect to directly, instead of asking a Register (repeatable).")
-    var gatewayAddresses: [String] = []
-
-    @Option(help: "Worker processes to emulate (one thread and one connection per gateway each).")
-    var count: Int = 1
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @OptionGroup var options: WorkerOptions
 
     struct Echo: BusinessWorkerHandler {
         func onMessage(_ context: inout WorkerContext, message: [UInt8]) {
@@ -32,8 +21,8 @@ struct EchoWorkerCommand: ParsableCommand {
     func run() throws {
         SignalWaiter.blockTerminationSignals()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "ringgate-echo-worker")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = options.makeLogger(label: "ringgate-echo-worker")
+        let (cluster, gatewayAddresses, count) = (options.cluster, options.gatewayAddresses, options.count)
         guard !cluster.registerAddresses.isEmpty || !gatewayAddresses.isEmpty else {
             throw ValidationError("give --register-address or --gateway-address")
         }

@@ -10,37 +10,22 @@ struct WorkerDemoCommand: ParsableCommand {
         abstract: "Run the demo chat's Swift BusinessWorkers (the page is served by 'ringgate gateway --demo-page')."
     )
 
-    @OptionGroup var cluster: ClusterOptions
-
-    @Option(
-        name: .customLong("gateway-address"),
-        help: "Gateway inner address ip:port to connect to directly, instead of asking a Register (repeatable).")
-    var gatewayAddresses: [String] = []
-
-    @Option(help: "Worker processes to emulate (one thread and one connection per gateway each).")
-    var count: Int = 1
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @OptionGroup var options: WorkerOptions
 
     /// GatewayWorker's demo Register address, which the embedded default also uses.
     static let defaultRegisterAddress = "127.0.0.1:1238"
 
-    func validate() throws {
-        guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024") }
-    }
-
     func run() throws {
         SignalWaiter.blockTerminationSignals()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "ringgate-worker-demo")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = options.makeLogger(label: "ringgate-worker-demo")
+        let (cluster, gatewayAddresses) = (options.cluster, options.gatewayAddresses)
         let registerAddresses =
             cluster.registerAddresses.isEmpty && gatewayAddresses.isEmpty
             ? [Self.defaultRegisterAddress] : cluster.registerAddresses
         let workers = try DemoChat.startWorkers(
             registerAddresses: registerAddresses, gatewayAddresses: gatewayAddresses.isEmpty ? nil : gatewayAddresses,
-            secretKey: cluster.secretKey, count: count, logger: logger)
+            secretKey: cluster.secretKey, count: options.count, logger: logger)
         logger.info(
             "demo chat workers running",
             metadata: [

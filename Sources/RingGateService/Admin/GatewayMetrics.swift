@@ -27,53 +27,44 @@ enum GatewayMetrics {
             for report in reports { out.sample(name, [("shard", "\(report.index)")], value(report)) }
         }
         func upstream(_ report: ShardReport) -> UpstreamCounters { report.counters.upstream ?? UpstreamCounters() }
+        /// A family with a second label: one sample per shard and per `(value, figure)`.
+        func byLabel(
+            _ name: String, _ help: String, label: String, _ figures: [(String, (ShardReport) -> UInt64)]
+        ) {
+            out.family(name, .counter, help: help)
+            for report in reports {
+                for (value, figure) in figures {
+                    out.sample(name, [("shard", "\(report.index)"), (label, value)], figure(report))
+                }
+            }
+        }
 
         perShard("ringgate_connections", .gauge, "Client connections open.") { Double($0.counters.liveConnections) }
         perShard("ringgate_accepts_total", .counter, "Client connections accepted.") { Double($0.counters.accepted) }
         perShard("ringgate_accept_errors_total", .counter, "Failed accepts.") { Double($0.counters.acceptErrors) }
-        out.family("ringgate_closes_total", .counter, help: "Client connections closed, by reason.")
-        for report in reports {
-            for reason in ShardCounters.CloseReason.allCases {
-                out.sample(
-                    "ringgate_closes_total", [("shard", "\(report.index)"), ("reason", reason.rawValue)],
-                    report.counters.closes[reason, default: 0])
-            }
-        }
-        out.family("ringgate_messages_total", .counter, help: "Client messages, by direction.")
-        for report in reports {
-            out.sample(
-                "ringgate_messages_total", [("shard", "\(report.index)"), ("direction", "in")],
-                report.counters.messagesIn)
-            out.sample(
-                "ringgate_messages_total", [("shard", "\(report.index)"), ("direction", "out")],
-                report.counters.messagesOut)
-        }
-        out.family("ringgate_bytes_total", .counter, help: "Client payload bytes, by direction.")
-        for report in reports {
-            out.sample(
-                "ringgate_bytes_total", [("shard", "\(report.index)"), ("direction", "in")], report.counters.bytesIn)
-            out.sample(
-                "ringgate_bytes_total", [("shard", "\(report.index)"), ("direction", "out")], report.counters.bytesOut)
-        }
+        byLabel(
+            "ringgate_closes_total", "Client connections closed, by reason.", label: "reason",
+            ShardCounters.CloseReason.allCases.map { reason in
+                (reason.rawValue, { $0.counters.closes[reason, default: 0] })
+            })
+        byLabel(
+            "ringgate_messages_total", "Client messages, by direction.", label: "direction",
+            [("in", { $0.counters.messagesIn }), ("out", { $0.counters.messagesOut })])
+        byLabel(
+            "ringgate_bytes_total", "Client payload bytes, by direction.", label: "direction",
+            [("in", { $0.counters.bytesIn }), ("out", { $0.counters.bytesOut })])
         perShard("ringgate_send_queue_drops_total", .counter, "Messages dropped: the client's send queue was full.") {
             Double($0.counters.sendQueueDrops)
         }
-        out.family("ringgate_bad_input_total", .counter, help: "Client connections closed for bad input, by kind.")
-        for report in reports {
-            for kind in ProtocolError.Kind.allCases {
-                out.sample(
-                    "ringgate_bad_input_total", [("shard", "\(report.index)"), ("kind", kind.rawValue)],
-                    report.counters.badInput[kind, default: 0])
-            }
-        }
-        out.family(
-            "ringgate_http_responses_total", .counter, help: "Plain HTTP requests answered on WebSocket listeners.")
-        for report in reports {
-            let shard = ("shard", "\(report.index)")
-            out.sample("ringgate_http_responses_total", [shard, ("code", "200")], report.counters.httpPagesServed)
-            out.sample("ringgate_http_responses_total", [shard, ("code", "404")], report.counters.httpNotFound)
-            out.sample("ringgate_http_responses_total", [shard, ("code", "405")], report.counters.httpMethodNotAllowed)
-        }
+        byLabel(
+            "ringgate_bad_input_total", "Client connections closed for bad input, by kind.", label: "kind",
+            ProtocolError.Kind.allCases.map { kind in (kind.rawValue, { $0.counters.badInput[kind, default: 0] }) })
+        byLabel(
+            "ringgate_http_responses_total", "Plain HTTP requests answered on WebSocket listeners.", label: "code",
+            [
+                ("200", { $0.counters.httpPagesServed }), ("404", { $0.counters.httpNotFound }),
+                ("405", { $0.counters.httpMethodNotAllowed }),
+            ])
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }
@@ -98,29 +89,21 @@ enum GatewayMetrics {
         perShard("ringgate_events_forwarded_total", .counter, "Client events written to workers.") {
             Double(upstream($0).eventsForwarded)
         }
-        out.family(
-            "ringgate_events_dropped_total", .counter, help: "Client events not delivered to a worker, by reason.")
-        for report in reports {
-            let counters = upstream(report)
-            let shard = ("shard", "\(report.index)")
-            out.sample("ringgate_events_dropped_total", [shard, ("reason", "no_worker")], counters.eventsWithoutWorker)
-            out.sample(
-                "ringgate_events_dropped_total", [shard, ("reason", "worker_busy")], counters.eventsDroppedWorkerBusy)
-            out.sample("ringgate_events_dropped_total", [shard, ("reason", "too_large")], counters.eventsTooLarge)
-        }
-        out.family("ringgate_worker_bad_input_total", .counter, help: "Bad input from workers, by kind.")
-        for report in reports {
-            let counters = upstream(report)
-            let shard = ("shard", "\(report.index)")
-            out.sample(
-                "ringgate_worker_bad_input_total", [shard, ("kind", "malformed_packet")], counters.malformedPackets)
-            out.sample(
-                "ringgate_worker_bad_input_total", [shard, ("kind", "unknown_command")], counters.unknownCommands)
-            out.sample(
-                "ringgate_worker_bad_input_total", [shard, ("kind", "auth_failure")], counters.authenticationFailures)
-            out.sample(
-                "ringgate_worker_bad_input_total", [shard, ("kind", "unauthorised")], counters.unauthorisedRequests)
-        }
+        byLabel(
+            "ringgate_events_dropped_total", "Client events not delivered to a worker, by reason.", label: "reason",
+            [
+                ("no_worker", { upstream($0).eventsWithoutWorker }),
+                ("worker_busy", { upstream($0).eventsDroppedWorkerBusy }),
+                ("too_large", { upstream($0).eventsTooLarge }),
+            ])
+        byLabel(
+            "ringgate_worker_bad_input_total", "Bad input from workers, by kind.", label: "kind",
+            [
+                ("malformed_packet", { upstream($0).malformedPackets }),
+                ("unknown_command", { upstream($0).unknownCommands }),
+                ("auth_failure", { upstream($0).authenticationFailures }),
+                ("unauthorised", { upstream($0).unauthorisedRequests }),
+            ])
         perShard("ringgate_register_connected", .gauge, "Register links connected.") {
             Double(upstream($0).registerConnected)
         }
