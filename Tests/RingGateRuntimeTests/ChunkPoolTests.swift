@@ -20,6 +20,30 @@ struct ChunkPoolTests {
         #expect(pool.liveCount == 0 && pool.slabBytesInUse == 0)
     }
 
+    /// Free blocks are threaded through the slab itself: a burst of chunks released and allocated again
+    /// reuses the same blocks (no slab growth), and the records' storage goes once nothing is alive.
+    @Test func aBurstReusesItsBlocksAndGivesBackItsRecords() throws {
+        let pool = try makePool()
+        let burst = (0..<3_000).map { _ in pool.allocate(capacity: 200) }
+        let bytes = pool.slabBytesInUse
+        #expect(bytes == 3_000 * 256)
+        #expect(pool.releaseStorageIfIdle() == 0)  // chunks alive
+        for chunk in burst { pool.release(chunk) }
+        #expect(pool.releaseStorageIfIdle() >= 3_000 * 32)
+        let again = (0..<3_000).map { _ in pool.allocate(capacity: 200) }
+        #expect(pool.slabBytesInUse == bytes && pool.slabExhaustedCount == 0 && pool.heapBytesInUse == 0)
+        // Every block is handed out once: writing a distinct byte into each reads back intact.
+        for (index, chunk) in again.enumerated() {
+            pool.withMutableBytes(chunk) { $0[0] = UInt8(truncatingIfNeeded: index) }
+            pool.setLength(1, of: chunk)
+        }
+        for (index, chunk) in again.enumerated() {
+            pool.withBytes(chunk) { #expect($0[0] == UInt8(truncatingIfNeeded: index)) }
+            pool.release(chunk)
+        }
+        #expect(pool.liveCount == 0)
+    }
+
     @Test func appendGrowsThroughTheClassesIntoTheHeap() throws {
         let pool = try makePool()
         var chunk = pool.allocate(capacity: 10)

@@ -143,7 +143,8 @@ public final class ClientShard: ShardHandler {
         // Collected first, handled after: a handler may schedule on the wheel it was fired from.
         var fired: [CompletionTag] = []
         wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
-        releasedHeapBytes += wheel.takeReleasedBytes() + sendQueues.releaseStorageIfIdle()
+        releasedHeapBytes +=
+            wheel.takeReleasedBytes() + sendQueues.releaseStorageIfIdle() + io.chunks.releaseStorageIfIdle()
         if releasedHeapBytes >= Self.heapTrimThreshold {
             // glibc keeps freed heap mapped; once a burst's timers and send nodes are gone, give it back so
             // an idle shard's memory returns to its idle level.

@@ -36,7 +36,9 @@ public final class ChunkPool {
     private let slab: HugePageSlab
     private var records: ContiguousArray<Record> = []
     private var freeIDs: [UInt32] = []
-    private var freeBlocks: [[UnsafeMutableRawPointer]] = Array(repeating: [], count: ChunkPool.classSizes.count)
+    /// Free slab blocks per class, as intrusive lists: a free block's first word points to the next, so
+    /// free memory costs no bookkeeping outside the slab.
+    private var freeBlocks: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: ChunkPool.classSizes.count)
 
     /// Chunks alive now.
     public private(set) var liveCount = 0
@@ -74,7 +76,7 @@ public final class ChunkPool {
     private func takeBlock(capacity: Int) -> (UnsafeMutableRawPointer, Int, UInt8) {
         if let index = Self.classSizes.firstIndex(where: { $0 >= capacity }) {
             let size = Self.classSizes[index]
-            if let block = freeBlocks[index].popLast() ?? carveBlocks(classIndex: index) {
+            if let block = popFreeBlock(classIndex: index) ?? carveBlocks(classIndex: index) {
                 slabBytesInUse += size
                 return (block, size, UInt8(index))
             }
@@ -91,8 +93,30 @@ public final class ChunkPool {
         let size = Self.classSizes[classIndex]
         let count = max(1, 65536 / size)
         guard let run = slab.carve(byteCount: size * count, alignment: 64) else { return nil }
-        for block in 1..<count { freeBlocks[classIndex].append(run + block * size) }
+        for block in (1..<count).reversed() { pushFreeBlock(run + block * size, classIndex: classIndex) }
         return run
+    }
+
+    private func pushFreeBlock(_ block: UnsafeMutableRawPointer, classIndex: Int) {
+        block.storeBytes(of: freeBlocks[classIndex], as: UnsafeMutableRawPointer?.self)
+        freeBlocks[classIndex] = block
+    }
+
+    private func popFreeBlock(classIndex: Int) -> UnsafeMutableRawPointer? {
+        guard let block = freeBlocks[classIndex] else { return nil }
+        freeBlocks[classIndex] = block.load(as: UnsafeMutableRawPointer?.self)
+        return block
+    }
+
+    /// Drops the chunk records' storage when no chunk is alive and it holds more than `keeping`
+    /// records, so a burst (every client answered at once) does not leave its peak resident. Returns
+    /// the bytes given back.
+    public func releaseStorageIfIdle(keeping: Int = 1_024) -> Int {
+        guard liveCount == 0, records.count > keeping else { return 0 }
+        let released = records.capacity * MemoryLayout<Record>.stride + freeIDs.capacity * 4
+        records = []
+        freeIDs = []
+        return released
     }
 
     public func retain(_ chunk: Chunk) {
@@ -111,7 +135,7 @@ public final class ChunkPool {
             free(record.base)
             heapBytesInUse -= record.capacity
         } else {
-            freeBlocks[Int(record.sizeClass)].append(record.base!)
+            pushFreeBlock(record.base!, classIndex: Int(record.sizeClass))
             slabBytesInUse -= record.capacity
         }
         records[index].base = nil
