@@ -66,6 +66,22 @@ import Testing
         expectEveryChunking(hex("82 ff 7f ff ff ff ff ff ff ff") + rfcMask, error: .tooLarge)
     }
 
+    /// The running message length is 32 bits in the connection record: however high the configured
+    /// limit, a message announcing 4 GiB or more (here across two frames) is too large.
+    @Test func messagesAreCappedBelow4GiBWhateverTheLimit() {
+        var options = WebSocketDecoder.Options.rfc6455
+        options.maxMessageLength = Int.max
+        expectEveryChunking(hex("82 ff 00 00 00 01 00 00 00 00") + rfcMask, options: options, error: .tooLarge)
+        // Just below the cap is accepted: a first fragment announcing 0xFFFF_FFF0 bytes starts a message.
+        let first = hex("02 ff 00 00 00 00 ff ff ff f0") + rfcMask
+        var decoder = WebSocketDecoder()
+        var bytes = first
+        var span = bytes.mutableSpan
+        #expect((try? decoder.decode(&span, from: 0, options: options)) != nil)
+        _ = consume span
+        #expect(decoder.isMessageInProgress)
+    }
+
     @Test func unmaskedFrames() {
         let wire = clientFrame(0x1, Array("x".utf8), mask: nil)
         expectEveryChunking(wire, error: .unmasked)

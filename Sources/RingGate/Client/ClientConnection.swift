@@ -4,8 +4,8 @@ import RingGateRuntime
 /// One client's record in its shard's flat table: a fixed-size value, no references, no per-connection
 /// task. The table index is the connection's direct-descriptor index.
 ///
-/// 64 bytes: fields are declared largest-alignment-last so that the 25-byte decoder state starts at
-/// offset 32 (see `ListenerConfigurationTests.clientConnectionRecordIsOneCacheLine`).
+/// 56 bytes: fields are declared largest-alignment-last so that the 21-byte decoder state starts at
+/// offset 32 and ends within 56 (see `ListenerConfigurationTests.clientConnectionRecordIs56Bytes`).
 struct ClientConnection {
     private static let noChunk = UInt32.max
     private static let holdsOutputFlag: UInt8 = 1

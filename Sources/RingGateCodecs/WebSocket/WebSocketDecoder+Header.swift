@@ -105,11 +105,12 @@ extension WebSocketDecoder {
     private mutating func lengthKnown(headerLength: UInt64, options: Options) throws(ProtocolError) {
         let isMasked = frameBits & FrameBits.masked != 0
         if !frameOpcode.isControl {
-            let limit = UInt64(clamping: options.maxMessageLength)
-            var used = messageLength  // <= limit: every earlier frame passed this check
+            // Capped at UInt32.max so the running total fits the record's 32 bits.
+            let limit = min(UInt64(clamping: options.maxMessageLength), UInt64(UInt32.max))
+            var used = UInt64(messageLength)  // <= limit: every earlier frame passed this check
             if options.limitIncludesFrameHeaders { used &+= headerLength &+ (isMasked ? 4 : 0) }
             guard used <= limit && frameRemaining <= limit &- used else { throw .webSocketMessageTooLarge }
-            messageLength &+= frameRemaining
+            messageLength = UInt32(UInt64(messageLength) + frameRemaining)  // <= limit, checked above
         }
         stage = isMasked ? Stage.maskKey : Stage.payload
     }

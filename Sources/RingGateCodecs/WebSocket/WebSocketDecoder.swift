@@ -22,13 +22,15 @@
 /// After `decode` throws, the connection must be closed (with the error's close code); the decoder
 /// is not meant to be used again.
 public struct WebSocketDecoder: Equatable, Sendable {
-    // Layout: 8 + 8 + 4 + 4 × 1 = 24 bytes (see `WebSocketDecoderTests.layoutIsSmall`).
+    // Layout: 8 + 4 + 4 + 4 × 1 = 20 bytes (see `WebSocketDecoderTests.layoutIsSmall`), so that the
+    // connection record holding it is 56 bytes.
 
     /// Payload bytes still to come in the current frame; while the header is read, the extended
     /// length accumulated so far.
     var frameRemaining: UInt64 = 0
-    /// Payload bytes announced so far for the data message in progress (all its frames' lengths).
-    var messageLength: UInt64 = 0
+    /// Payload bytes announced so far for the data message in progress (all its frames' lengths);
+    /// never above the message limit, which is capped at `UInt32.max` (4 GiB − 1).
+    var messageLength: UInt32 = 0
     /// Masking key, rotated so its top byte applies to the next payload byte (the mask phase).
     var maskKey: UInt32 = 0
     /// Where in the frame the next byte goes (`Stage`).
