@@ -53,6 +53,7 @@ public final class GatewayServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         precondition(configuration.shardCount > 0, "at least one shard")
+        Heap.keepLargeBlocksMapped()
         // Shard 0 binds first so a port-0 listener learns its port; the others bind the same port with
         // SO_REUSEPORT and the kernel spreads connections over them.
         var sockets: [[ListeningSocket]] = Array(repeating: [], count: configuration.shardCount)
