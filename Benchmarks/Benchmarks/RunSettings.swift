@@ -107,27 +107,11 @@ final class RunSettings {
         while true {
             let candidate = nextPort
             nextPort &+= 1
-            if Self.isFree(port: candidate) { return candidate }
+            if LoopbackPort.isFree(candidate) { return candidate }
         }
     }
 
     func logPath(_ name: String) -> String { resultsFolder.appendingPathComponent("\(name).log").path }
-
-    func isFreePort(_ port: UInt16) -> Bool { Self.isFree(port: port) }
-
-    private static func isFree(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 
     static func cpuList(_ text: String, cpus: Int) -> [Int]? {
         let list = text.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 0 && $0 < cpus }

@@ -69,7 +69,7 @@ final class ServerUnderTest {
         let client = settings.port()
         var startPort = settings.port()
         // Shard i takes startPort + i: find a run of free ports.
-        while !(1..<UInt16(shards)).allSatisfy({ settings.isFreePort(startPort + $0) }) { startPort = settings.port() }
+        while !(1..<UInt16(shards)).allSatisfy({ LoopbackPort.isFree(startPort + $0) }) { startPort = settings.port() }
         for _ in 1..<max(shards, 1) { _ = settings.port() }
         let inner = (0..<shards).map { "127.0.0.1:\(startPort + UInt16($0))" }
         var processes: [ChildProcess] = []
@@ -161,27 +161,13 @@ final class ServerUnderTest {
     func waitUntilListening(settings: RunSettings) throws {
         let deadline = Date().addingTimeInterval(10)
         for port in ports.values {
-            while !Self.accepts(port: port) {
+            while !LoopbackPort.accepts(port) {
                 guard Date() < deadline, processes.allSatisfy(\.isRunning) else {
                     stop()
                     throw BenchmarkFailure(
                         "\(name) did not listen on 127.0.0.1:\(port); see \(settings.resultsFolder.path)")
                 }
                 usleep(50_000)
-            }
-        }
-    }
-
-    private static func accepts(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
     }

@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import Glibc
 import RingGateRuntime
-import RingGateService
 
 /// `ringgate start --daemon`: the same command runs again in a new session with its output in a log
 /// file; this process waits until the child serves (its admin endpoint answers /health), prints its
 /// pid and exits. Spawned rather than forked: a forked Swift process with threads is not safe.
 enum Daemon {
-    static func detach(logFile: String, arguments: [String]) throws {
-        let configuration = try StartCommand.parse(Array(arguments.dropFirst(2))).source.load()
+    /// Without an admin endpoint there is nothing to ask: the child counts as serving once it has
+    /// stayed up for `settleSeconds`.
+    static let settleSeconds = 2.0
+
+    static func detach(logFile: String, arguments: [String], admin: SocketAddress?) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -29,20 +31,18 @@ enum Daemon {
         guard result == 0 else {
             throw ValidationError("cannot start the daemon: \(String(cString: strerror(result)))")
         }
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        let started = Date()
+        while Date().timeIntervalSince(started) < 30 {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw ValidationError("the daemon exited at once (status \(status)); see \(logFile)")
             }
-            if let admin = configuration.admin.listen {
+            if let admin {
                 if let (code, _) = try? AdminClient.get("/health", from: admin, timeoutSeconds: 2), code == 200 {
                     print("RingGate running in the background, pid \(pid), log \(logFile)")
                     return
                 }
-            } else if Date().addingTimeInterval(28) < deadline {
-                continue
-            } else {
+            } else if Date().timeIntervalSince(started) >= settleSeconds {
                 print("RingGate started in the background, pid \(pid), log \(logFile) (admin endpoint off)")
                 return
             }

@@ -28,11 +28,13 @@ struct StartCommand: ParsableCommand {
     var logFile: String = "ringgate.log"
 
     func run() throws {
+        let configuration = try source.load()
         if daemon {
-            try Daemon.detach(logFile: logFile, arguments: CommandLine.arguments.filter { $0 != "--daemon" })
+            try Daemon.detach(
+                logFile: logFile, arguments: CommandLine.arguments.filter { $0 != "--daemon" },
+                admin: configuration.admin.listen)
             return
         }
-        let configuration = try source.load()
         SignalWaiter.blockTerminationSignals()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "ringgate")

@@ -15,13 +15,12 @@ final class Watchdog: Sendable {
             let interval = SystemdNotifier.watchdogInterval(environment: ProcessInfo.processInfo.environment)
         else { return nil }
         let watchdog = Watchdog()
-        let period = interval / 2
-        let seconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
+        let seconds = (interval / 2).seconds
         logger.info("systemd watchdog on", metadata: ["ping_every_seconds": "\(seconds)"])
         watchdog.thread.withLock {
             $0 = ShardThread(name: "ringgate-watchdog", cpu: nil) {
                 while !watchdog.stopped.load(ordering: .relaxed) {
-                    if service.shardsAnswer(timeoutSeconds: max(0.1, seconds / 2)) {
+                    if service.figures.shardsAnswer(timeoutSeconds: max(0.1, seconds / 2)) {
                         notifier.notify("WATCHDOG=1")
                     } else {
                         logger.error("a shard did not answer: withholding the watchdog ping")

@@ -364,7 +364,11 @@ public final class ClientShard: ShardHandler {
         cancelAccepts()
         upstream?.beginLeaving(on: self)
         wheel.schedule(CompletionTag(kind: .drainDeadline).rawValue, afterNanoseconds: drainNanoseconds)
-        let goingAway = WebSocketClose.frame(code: 1001)
+        // One close frame for every WebSocket client, queued by reference like a broadcast.
+        let frame = WebSocketClose.frame(code: 1001)
+        let goingAway = io.chunks.allocate(capacity: frame.count)
+        io.chunks.write(frame.span, to: goingAway, at: 0)
+        defer { io.chunks.release(goingAway) }
         for slot in connections.indices {
             guard let lifecycle = connections[slot].lifecycle else { continue }
             let client = ClientID(slot: UInt32(slot), generation: connections[slot].generation)
@@ -377,7 +381,7 @@ public final class ClientShard: ShardHandler {
                 close(client, reason: .shutdown, graceful: false)
                 continue
             case .webSocket:
-                sendRaw(goingAway.span, to: client)
+                enqueue(goingAway, range: 0..<frame.count, to: client)
             case .text, .lengthField, .raw:
                 break
             }

@@ -18,10 +18,7 @@ public final class ServiceFigures: Sendable {
 
     func markShuttingDown() { shuttingDown.store(true, ordering: .relaxed) }
 
-    var uptimeSeconds: Double {
-        let elapsed = ContinuousClock.now - startedAt
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
 
     func respond(to request: AdminServer.Request) -> AdminServer.Response {
         switch request.path {
@@ -35,13 +32,18 @@ public final class ServiceFigures: Sendable {
             return AdminServer.Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics().utf8))
         case "/health":
-            let answering = gateway.map { $0.reports(timeoutSeconds: 2).count == $0.configuration.shardCount } ?? true
-            return answering
+            return shardsAnswer(timeoutSeconds: 2)
                 ? AdminServer.Response(status: 200, text: "ok\n")
                 : AdminServer.Response(status: 503, text: "a shard is not answering\n")
         default:
             return AdminServer.Response(status: 404, text: "not found: try /status, /metrics or /health\n")
         }
+    }
+
+    /// Whether every shard answers a report request within `timeoutSeconds` (`/health`, the watchdog).
+    public func shardsAnswer(timeoutSeconds: Double) -> Bool {
+        guard let gateway else { return true }
+        return gateway.reports(timeoutSeconds: timeoutSeconds).count == gateway.configuration.shardCount
     }
 
     public func status() -> StatusDocument {
@@ -70,6 +72,11 @@ public final class ServiceFigures: Sendable {
             reports: gateway?.reports() ?? [], register: register?.snapshot, memory: ProcessFigures.memory(),
             uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed))
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 public enum RingGateVersion {

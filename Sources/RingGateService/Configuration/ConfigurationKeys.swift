@@ -8,7 +8,7 @@ public struct ConfigurationKey: Sendable {
 
     /// The environment variable that overrides it: `gateway.lan_ip` → `RINGGATE_GATEWAY_LAN_IP`.
     public var environmentName: String {
-        "RINGGATE_" + path.uppercased().map { $0 == "." ? "_" : $0 }.reduce(into: "") { $0.append($1) }
+        "RINGGATE_" + String(path.uppercased().map { $0 == "." ? "_" : $0 })
     }
 
     init(
@@ -47,7 +47,7 @@ extension ConfigurationKey {
             configuration.register.listen = try value.address()
         },
         ConfigurationKey("register.secret_key") { configuration, value throws(ConfigurationProblem) in
-            configuration.register.secretKey = try value.string()
+            configuration.register.secretKey = try value.scalar()
         },
 
         ConfigurationKey("gateway.enabled") { configuration, value throws(ConfigurationProblem) in
@@ -78,7 +78,7 @@ extension ConfigurationKey {
             configuration.gateway.registerAddresses = try value.addresses()
         },
         ConfigurationKey("gateway.secret_key") { configuration, value throws(ConfigurationProblem) in
-            configuration.gateway.secretKey = try value.string()
+            configuration.gateway.secretKey = try value.scalar()
         },
         ConfigurationKey("gateway.ping_interval") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.pingInterval = try value.number(in: 0...86_400)
@@ -87,7 +87,7 @@ extension ConfigurationKey {
             configuration.gateway.pingNotResponseLimit = try value.integer(in: 0...1_000_000)
         },
         ConfigurationKey("gateway.ping_data") { configuration, value throws(ConfigurationProblem) in
-            configuration.gateway.pingData = try value.string()
+            configuration.gateway.pingData = try value.scalar()
         },
         ConfigurationKey("gateway.router") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.router = try value.choice(
@@ -110,7 +110,7 @@ extension ConfigurationKey {
                 ServiceConfiguration.Gateway.HugePages.self, allowed: ServiceConfiguration.Gateway.HugePages.allCases)
         },
         ConfigurationKey("gateway.hugetlbfs") { configuration, value throws(ConfigurationProblem) in
-            let path = try value.string()
+            let path = try value.scalar()
             guard path.isEmpty || path.hasPrefix("/") else {
                 throw ConfigurationProblem("'\(path)' must be an absolute path to a hugetlbfs mount (or empty)")
             }
@@ -147,7 +147,7 @@ extension ConfigurationKey {
             configuration.workerDemo.registerAddresses = try value.addresses()
         },
         ConfigurationKey("worker_demo.secret_key") { configuration, value throws(ConfigurationProblem) in
-            configuration.workerDemo.secretKey = try value.string()
+            configuration.workerDemo.secretKey = try value.scalar()
         },
     ]
 
@@ -157,5 +157,5 @@ extension ConfigurationKey {
 
     /// The top-level sections (`admin`, `gateway`, …).
     static let sections: Set<String> = Set(
-        all.compactMap { $0.path.split(separator: ".").count > 1 ? String($0.path.split(separator: ".")[0]) : nil })
+        all.compactMap { key in key.path.firstIndex(of: ".").map { String(key.path[..<$0]) } })
 }

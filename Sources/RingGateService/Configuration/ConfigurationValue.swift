@@ -22,8 +22,6 @@ public enum ConfigurationValue: Sendable, Equatable {
         return text
     }
 
-    func string() throws(ConfigurationProblem) -> String { try scalar() }
-
     func bool() throws(ConfigurationProblem) -> Bool {
         switch try scalar().lowercased() {
         case "true", "yes", "on", "1": return true

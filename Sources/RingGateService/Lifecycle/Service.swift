@@ -124,11 +124,6 @@ public final class Service: Sendable {
         logger.warning("the demo worker did not register with every shard within 10 s; starting anyway")
     }
 
-    /// Whether every shard answers within `timeoutSeconds` (the watchdog's liveness test).
-    public func shardsAnswer(timeoutSeconds: Double) -> Bool {
-        guard let gateway = figures.gateway else { return true }
-        return gateway.reports(timeoutSeconds: timeoutSeconds).count == gateway.configuration.shardCount
-    }
 }
 
 /// A service part failed to start.
