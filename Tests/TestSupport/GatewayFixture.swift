@@ -116,6 +116,7 @@ extension GatewayServer {
             total.messagesIn += counters.messagesIn
             total.messagesOut += counters.messagesOut
             total.sendQueueDrops += counters.sendQueueDrops
+            total.heldMessagesDiscarded += counters.heldMessagesDiscarded
             total.receiveBufferExhaustions += counters.receiveBufferExhaustions
             total.httpPagesServed += counters.httpPagesServed
             total.httpNotFound += counters.httpNotFound

@@ -39,12 +39,18 @@ extension ClientShard {
     }
 
     /// Sends raw bytes, bypassing the framing (a handshake rejection, or FLAG_NOT_CALL_ENCODE).
+    /// `bypassHold`: the answer to a request head that did not become a WebSocket (400, 426, a page);
+    /// what workers queued for the client while its handshake was pending is discarded first, as the PHP
+    /// Gateway does, so nothing precedes the status line.
     @discardableResult
     func sendRaw(_ bytes: Span<UInt8>, to client: ClientID, bypassHold: Bool = false) -> Bool {
         guard lifecycle(of: client)?.acceptsOutput == true else { return false }
+        if bypassHold && connections[Int(client.slot)].holdsOutput {
+            counters.heldMessagesDiscarded &+= UInt64(discardQueue(client.slot))
+            connections[Int(client.slot)].holdsOutput = false
+        }
         let chunk = io.chunks.allocate(capacity: bytes.count)
         io.chunks.write(bytes, to: chunk, at: 0)
-        if bypassHold { connections[Int(client.slot)].holdsOutput = false }
         defer { io.chunks.release(chunk) }
         return enqueue(chunk, range: 0..<bytes.count, to: client)
     }
@@ -124,8 +130,9 @@ extension ClientShard {
         }
     }
 
-    /// Releases every queued chunk the kernel does not hold.
-    func discardQueue(_ slot: UInt32) {
+    /// Releases every queued chunk the kernel does not hold; returns how many queued messages went.
+    @discardableResult
+    func discardQueue(_ slot: UInt32) -> Int {
         let inFlight = connections[Int(slot)].lifecycle?.sendInFlight ?? false
         var ends = connections[Int(slot)].queue
         var keep = SendQueuePool.Ends.empty
@@ -134,7 +141,12 @@ extension ClientShard {
             let chunk = sendQueues.popHead(&ends)
             sendQueues.append(chunk, range: Int(head.start)..<Int(head.end), to: &keep)
         }
-        while !ends.isEmpty { io.chunks.release(sendQueues.popHead(&ends)) }
+        var discarded = 0
+        while !ends.isEmpty {
+            io.chunks.release(sendQueues.popHead(&ends))
+            discarded += 1
+        }
         connections[Int(slot)].queue = keep
+        return discarded
     }
 }

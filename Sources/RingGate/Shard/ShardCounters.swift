@@ -37,6 +37,9 @@ public struct ShardCounters: Sendable, Equatable {
     public var bytesOut: UInt64 = 0
     /// Messages dropped because the client's send queue was at its limit (workerman "send buffer full").
     public var sendQueueDrops: UInt64 = 0
+    /// Messages workers queued for a WebSocket client whose handshake then failed: discarded unsent, as
+    /// the PHP Gateway does (the 400 is all the client receives).
+    public var heldMessagesDiscarded: UInt64 = 0
     public var badInput: [ProtocolError.Kind: UInt64] = [:]
     /// Multishot receives that ended with -ENOBUFS (buffer ring ran dry) and were re-armed.
     public var receiveBufferExhaustions: UInt64 = 0

@@ -56,6 +56,10 @@ enum GatewayMetrics {
         perShard("ringgate_send_queue_drops_total", .counter, "Messages dropped: the client's send queue was full.") {
             Double($0.counters.sendQueueDrops)
         }
+        perShard(
+            "ringgate_held_messages_discarded_total", .counter,
+            "Messages queued for a WebSocket client whose handshake then failed, discarded unsent."
+        ) { Double($0.counters.heldMessagesDiscarded) }
         byLabel(
             "ringgate_bad_input_total", "Client connections closed for bad input, by kind.", label: "kind",
             ProtocolError.Kind.allCases.map { kind in (kind.rawValue, { $0.counters.badInput[kind, default: 0] }) })
