@@ -144,10 +144,15 @@ extension ShardGateway {
             // A restarted worker: the new connection replaces the old one (GatewayWorker ≥ 3.1.18).
             counters.workerReplacements += 1
             inner[Int(replaced.slot)].worker = nil
-            logger.info("worker reconnected; closing its previous connection", metadata: ["worker": "\(key)"])
+            notices.notice(
+                "worker reconnected; closing its previous connection", peer: innerPeer(id.slot), level: .info,
+                metadata: ["worker": "\(key)"], now: ShardLoop.now())
             closeInner(replaced.slot, graceful: true)
         } else {
-            logger.info("worker connected", metadata: ["worker": "\(key)"])
+            // Throttled: one link can register thousands of keys in a burst.
+            notices.notice(
+                "worker connected", peer: innerPeer(id.slot), level: .info, metadata: ["worker": "\(key)"],
+                now: ShardLoop.now())
         }
     }
 

@@ -5,7 +5,9 @@ import RingGateRuntime
 extension ShardGateway {
     func clientConnected(_ client: ClientID, on shard: ClientShard) {
         guard let connectionID = table.connect(clientID: client) else {
-            logger.error("every connection id is in use; closing client", metadata: ["shard": "\(index)"])
+            notices.notice(
+                "every connection id is in use; closing client", peer: shard.peerDescription(client.slot),
+                level: .error, metadata: ["shard": "\(index)"], now: ShardLoop.now())
             shard.close(client, reason: .connectionIDsExhausted, graceful: false)
             return
         }

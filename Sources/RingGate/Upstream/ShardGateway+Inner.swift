@@ -54,17 +54,35 @@ extension ShardGateway {
         let lookingUp = io.requestPeerName(fileIndex: slot, family: innerAddress.family, tag: tag)
         inner[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: lookingUp)
         if !lookingUp { performInner(.armReceive, slot: slot) }
+        pendingLinks.append(inner[Int(slot)].id(slot: slot))
         if counters.innerOpen >= configuration.innerConnectionLimit { evictOldestPending(sparing: slot) }
     }
 
+    /// Whether `id` is still a link that never authenticated or completed a packet and is not closing.
+    private func isPending(_ id: InnerID) -> Bool {
+        let slot = Int(id.slot)
+        guard slot < inner.count, inner[slot].generation == id.generation, !inner[slot].established,
+            let lifecycle = inner[slot].lifecycle
+        else { return false }
+        return lifecycle.isOpen || lifecycle.phase == .resolvingPeer
+    }
+
     /// The table is full: closes the oldest link that never authenticated or completed a packet, so
-    /// idle or half-open sockets cannot lock workers out. Authenticated links are never evicted.
+    /// idle or half-open sockets cannot lock workers out. Authenticated links are never evicted. The
+    /// oldest is the first still-pending entry of `pendingLinks` (accept order): O(1) amortised.
     private func evictOldestPending(sparing newest: UInt32) {
-        var oldest: Int?
-        for index in inner.indices where index != Int(newest) && !inner[index].established {
-            guard let lifecycle = inner[index].lifecycle, lifecycle.isOpen || lifecycle.phase == .resolvingPeer
-            else { continue }
-            if oldest.map({ inner[index].acceptedAt < inner[$0].acceptedAt }) ?? true { oldest = index }
+        var oldest: UInt32?
+        while pendingHead < pendingLinks.count {
+            let id = pendingLinks[pendingHead]
+            guard isPending(id) else {
+                pendingHead += 1
+                continue
+            }
+            if id.slot != newest {
+                oldest = id.slot
+                pendingHead += 1
+            }
+            break
         }
         guard let oldest else {
             notices.notice(
@@ -74,9 +92,17 @@ extension ShardGateway {
         }
         counters.innerEvictions += 1
         notices.notice(
-            "inner connection table full; closing the oldest unauthenticated link", peer: innerPeer(UInt32(oldest)),
+            "inner connection table full; closing the oldest unauthenticated link", peer: innerPeer(oldest),
             now: ShardLoop.now())
-        closeInner(UInt32(oldest), graceful: false)
+        closeInner(oldest, graceful: false)
+    }
+
+    /// Drops entries of `pendingLinks` that authenticated, closed or were evicted (maintenance tick), so
+    /// the list holds at most the links accepted since the last tick plus the still-pending ones.
+    private func trimPendingLinks() {
+        let live = pendingLinks[pendingHead...].filter(isPending)
+        pendingLinks = Array(live)
+        pendingHead = 0
     }
 
     /// Whether a completion still belongs to the connection in its slot; counts and drops it if not (a
@@ -287,7 +313,9 @@ extension ShardGateway {
         if workers.remove(worker, connection: inner[Int(slot)].id(slot: slot)) {
             counters.workersRegistered = workers.liveCount
             counters.workerKeys = workers.keyCount
-            logger.info("worker disconnected", metadata: ["worker": "\(key)"])
+            notices.notice(
+                "worker disconnected", peer: innerPeer(slot), level: .info, metadata: ["worker": "\(key)"],
+                now: ShardLoop.now())
         }
     }
 
@@ -369,6 +397,7 @@ extension ShardGateway {
                 closeInner(slot, graceful: false)
             }
         }
+        trimPendingLinks()
         counters.workerKeys = workers.keyCount
         notices.flush(now: now)
     }

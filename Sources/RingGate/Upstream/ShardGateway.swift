@@ -48,6 +48,10 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     var inner: ContiguousArray<InnerConnection> = []
     /// Connection id of each client slot (valid while the client is in the table).
     var connectionIDs: [UInt32] = []
+    /// Inner links in accept order that may not have authenticated yet (stale entries skipped), and the
+    /// first entry not yet looked at: the eviction order when the inner table is full.
+    var pendingLinks: [InnerID] = []
+    var pendingHead = 0
     /// Inner connections with output to send at the end of the turn.
     var flushList: [UInt32] = []
     var registerLinks: [RegisterLink]
