@@ -226,6 +226,21 @@ import Testing
         }
     }
 
+    @Test func theSecretIsComparedByteForByteNotAsUnicodeText() throws {
+        try withWorkerGateway(
+            listeners: ["text://127.0.0.1:0"], shards: 1, configure: { $0.upstream?.secretKey = "caf\u{E9}" }
+        ) { server in
+            // "cafe" + combining acute is canonically equivalent to "café" (Swift's == says equal), but it
+            // is another byte string, and PHP's !== refuses it.
+            let lookalike = try TestWorker(addresses: server.innerAddresses, secretKey: "cafe\u{301}")
+            #expect(lookalike.links[0].waitForClose())
+            #expect(server.totalUpstream().authenticationFailures == 1)
+            let worker = try TestWorker(addresses: server.innerAddresses, secretKey: "caf\u{E9}")
+            #expect(server.waitForUpstream { $0.workersRegistered == 1 })
+            _ = worker
+        }
+    }
+
     @Test func shutdownEndsWhileAWorkerHasStoppedReading() throws {
         var configuration = try testWorkerGatewayConfiguration(listeners: ["text://127.0.0.1:0"], shards: 1)
         configuration.upstream?.innerCloseTimeoutNanoseconds = 1_000_000_000
