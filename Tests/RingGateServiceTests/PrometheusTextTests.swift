@@ -53,7 +53,10 @@ import Testing
     @Test func gatewayPageIsWellFormed() throws {
         var report = ShardReport.empty(index: 0)
         report.counters.closes[.peerClosed] = 2
-        report.counters.upstream = UpstreamCounters()
+        var upstream = UpstreamCounters()
+        upstream.queryRepliesTooLarge = 3
+        upstream.multicastRepeatsCollapsed = 4
+        report.counters.upstream = upstream
         let page = GatewayMetrics.render(
             reports: [report], register: RegisterServer.Snapshot(),
             memory: StatusDocument.ProcessMemory(rssBytes: 1, rssAnonBytes: 2, hugetlbBytes: 3), uptimeSeconds: 1,
@@ -74,6 +77,8 @@ import Testing
         #expect(page.contains("ringgate_closes_total{shard=\"0\",reason=\"peer_closed\"} 2\n"))
         #expect(page.contains("ringgate_loop_turn_seconds_bucket{shard=\"0\",le=\"+Inf\"} 0\n"))
         #expect(page.contains("ringgate_register_service_gateways 0\n"))
+        #expect(page.contains("ringgate_inner_closes_total{shard=\"0\",reason=\"reply_too_large\"} 3\n"))
+        #expect(page.contains("ringgate_multicast_repeats_collapsed_total{shard=\"0\"} 4\n"))
     }
 }
 

@@ -91,7 +91,8 @@ struct GatewaySessionAndSelectTests {
         let table = Self.selectTable()
         for condition in ["null", "[]", "{}", "0", "\"0\"", "false"] {
             let reply = table.selectReply(F.bytes(#"{"fields":["uid"],"where":"# + condition + "}"))
-            #expect(reply.starts(with: F.bytes(#"a:4:{i:1;a:1:{s:3:"uid";s:1:"u";}i:2;"#)), "where \(condition)")
+            #expect(
+                reply?.starts(with: F.bytes(#"a:4:{i:1;a:1:{s:3:"uid";s:1:"u";}i:2;"#)) == true, "where \(condition)")
         }
         #expect(table.selectReply(F.bytes(#"{"fields":[]}"#)) == F.bytes("a:0:{}"))
         #expect(table.selectReply(F.bytes(#"{"where":{"uid":["u"]}}"#)) == F.bytes("a:2:{i:3;a:0:{}i:1;a:0:{}}"))

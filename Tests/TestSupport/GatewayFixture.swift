@@ -96,6 +96,17 @@ extension GatewayServer {
             total.heartbeatPings += shard.heartbeatPings
             total.registerConnects += shard.registerConnects
             total.registerConnected += shard.registerConnected
+            total.queryReplies += shard.queryReplies
+            total.workerKeys += shard.workerKeys
+            total.workerKeysRefused += shard.workerKeysRefused
+            total.innerHandshakeTimeouts += shard.innerHandshakeTimeouts
+            total.innerEvictions += shard.innerEvictions
+            total.innerCloseTimeouts += shard.innerCloseTimeouts
+            total.innerAcceptFailures += shard.innerAcceptFailures
+            total.queryRepliesTooLarge += shard.queryRepliesTooLarge
+            total.queryReplyBacklogCloses += shard.queryReplyBacklogCloses
+            total.multicastRepeatsCollapsed += shard.multicastRepeatsCollapsed
+            total.innerSlotMismatches += shard.innerSlotMismatches
         }
     }
 

@@ -42,6 +42,20 @@ public struct UpstreamConfiguration: Sendable {
     public var keepaliveNanoseconds: UInt64 = 25_000_000_000
     /// Delay before reconnecting to a Register after a close or failed connect (1 s in PHP).
     public var registerRetryNanoseconds: UInt64 = 1_000_000_000
+    /// Inner connections (workers, GatewayClient) one shard holds at once: the size of its upstream
+    /// ring's file table. When it is full, the oldest link that never authenticated makes room.
+    public var innerConnectionLimit = 4_096
+    /// Worker keys one shard knows at once (live, or kept for clients still bound to them); past it a
+    /// CMD_WORKER_CONNECT is refused and its link closed. At most 65,535.
+    public var workerKeyLimit = 4_096
+    /// Largest query reply payload; a reply that would exceed it is abandoned and its link closed.
+    public var queryReplyLimit = 10_240_000
+    /// Largest packet a link may send before it authenticated (only when `secretKey` is set).
+    public var unauthenticatedPacketLimit = 65_536
+    /// Time a new inner link has to authenticate (when `secretKey` is set) and to complete a packet.
+    public var innerHandshakeTimeoutNanoseconds: UInt64 = 10_000_000_000
+    /// Time a graceful inner close may spend flushing to a peer that does not read before it is cut.
+    public var innerCloseTimeoutNanoseconds: UInt64 = 3_000_000_000
     /// Receive buffers of each shard's upstream ring.
     public var receiveBufferCount = 64
     public var receiveBufferSize = 65_536

@@ -28,9 +28,10 @@ struct SelectQuery {
     init?(extData: [UInt8]) {
         guard let json = JSONParser.parse(extData), !json.isPHPFalsy else { return nil }
         var fields: [(key: PHPKey, field: Field)] = []
+        var seen = Set<PHPKey>()  // a set, not a scan: 300,000 fields must not cost 300,000² comparisons
         for name in json["fields"]?.containerValues ?? [] {
             guard let key = PHPKey(json: name) else { continue }  // PHP throws on an array as a key
-            if fields.contains(where: { $0.key == key }) { continue }
+            guard seen.insert(key).inserted else { continue }
             let field: Field =
                 switch key {
                 case .string(let text) where text == Array("uid".utf8): .uid
@@ -71,17 +72,20 @@ struct SelectQuery {
         return result
     }
 
-    /// The reply payload for `table`.
-    func reply(in table: GatewayClientTable) -> [UInt8] {
+    /// The reply payload for `table`; nil as soon as it passes `limit` bytes (clients × fields can be
+    /// far larger than the request).
+    func reply(in table: GatewayClientTable, limit: Int = .max) -> [UInt8]? {
         let selected = matches(in: table)
         var writer = PHPSerializedWriter()
         writer.beginArray(count: selected.count)
         for id in selected {
             writer.writeInt(Int64(id))
             writer.beginArray(count: fields.count)
+            let record = table[id]
             for (key, field) in fields {
                 writer.writeKey(key)
-                Self.write(field, of: table[id], to: &writer)
+                Self.write(field, of: record, to: &writer)
+                if writer.bytes.count > limit { return nil }
             }
             writer.endArray()
         }
@@ -110,9 +114,9 @@ struct SelectQuery {
 }
 
 extension GatewayClientTable {
-    /// CMD_SELECT (25) reply payload; `a:0:{}` for invalid or falsy JSON.
-    func selectReply(_ extData: [UInt8]) -> [UInt8] {
+    /// CMD_SELECT (25) reply payload; `a:0:{}` for invalid or falsy JSON; nil past `limit` bytes.
+    func selectReply(_ extData: [UInt8], limit: Int = .max) -> [UInt8]? {
         guard let query = SelectQuery(extData: extData) else { return Array("a:0:{}".utf8) }
-        return query.reply(in: self)
+        return query.reply(in: self, limit: limit)
     }
 }

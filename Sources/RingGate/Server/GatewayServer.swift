@@ -167,7 +167,9 @@ public final class GatewayServer: Sendable {
         index: Int, upstream: UpstreamConfiguration, io: ShardIO, innerSocket: ListeningSocket, logger: Logger
     ) throws -> ShardGateway {
         let ring = try Ring(entries: 1024, completionEntries: 16384, pollable: true)
-        try ring.registerFileTable(count: 1024)
+        // Inner links plus one slot per Register link (they share the table).
+        try ring.registerFileTable(
+            count: UInt32(clamping: upstream.innerConnectionLimit + upstream.registerAddresses.count))
         let buffers = try BufferRing(
             ring: ring, slab: io.slab, groupID: 1, bufferCount: upstream.receiveBufferCount,
             bufferSize: upstream.receiveBufferSize)

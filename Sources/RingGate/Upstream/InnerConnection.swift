@@ -14,6 +14,12 @@ struct InnerConnection {
     var peer = SocketAddress.ipv4(address: 0, port: 0)
     /// Authorised by the secret (or no secret is configured, spec §5.1).
     var authorised = false
+    /// Authorised and completed a packet: no longer subject to the handshake deadline or eviction.
+    var established = false
+    /// When the link was accepted (handshake deadline, oldest-first eviction).
+    var acceptedAt: UInt64 = 0
+    /// When a graceful close began (0: none); the flush is cut after `innerCloseTimeout`.
+    var closeStartedAt: UInt64 = 0
     /// The worker key this connection registered, if it is a worker connection.
     var worker: WorkerSlot?
     var assembler: GatewayPacketAssembler

@@ -23,8 +23,9 @@ extension ShardGateway {
                 layout = next
             } catch {
                 counters.malformedPackets += 1
-                logger.notice(
-                    "closing inner connection: \(error)", metadata: ["peer": "\(innerPeer(id.slot))"])
+                notices.notice(
+                    "closing inner connection: malformed packet", peer: innerPeer(id.slot),
+                    metadata: ["reason": "\(error)"], now: ShardLoop.now())
                 closeInner(id.slot, graceful: false)
                 return
             }
@@ -32,6 +33,12 @@ extension ShardGateway {
                 execute(layout.header, extData: extData, body: body, from: id, on: shard)
             }
             assembler.consume(layout)
+            if inner[slot].generation == id.generation && inner[slot].authorised && !inner[slot].established {
+                // Authorised and a packet completed: the handshake deadline and eviction no longer apply,
+                // and the packet limit is the full one (it was small while the secret was unchecked).
+                inner[slot].established = true
+                assembler.maxPackageLength = configuration.maxPackageLength
+            }
         }
     }
 
@@ -41,8 +48,9 @@ extension ShardGateway {
         let command = header.command
         guard inner[Int(id.slot)].authorised || command == .workerConnect || command == .gatewayClientConnect else {
             counters.unauthorisedRequests += 1
-            logger.notice(
-                "Unauthorized request from \(innerPeer(id.slot))", metadata: ["cmd": "\(command.rawValue)"])
+            notices.notice(
+                "Unauthorized request; closing inner connection", peer: innerPeer(id.slot),
+                metadata: ["cmd": "\(command.rawValue)"], now: ShardLoop.now())
             closeInner(id.slot, graceful: true)
             return
         }
@@ -63,21 +71,34 @@ extension ShardGateway {
         case .workerConnect, .gatewayClientConnect:
             authenticate(command, header: header, body: body, from: id)
         default:
-            let effect = table.execute(command, connectionID: header.connectionID, extData: [UInt8](copying: extData))
+            let effect = table.execute(
+                command, connectionID: header.connectionID, extData: [UInt8](copying: extData),
+                replyLimit: configuration.queryReplyLimit)
             switch effect {
             case .reply(let payload):
                 appendReply(payload, to: id)
+            case .replyTooLarge:
+                // Abandoned as soon as it passed the limit; closing tells a GatewayClient it failed
+                // (it would otherwise wait for a reply that never comes).
+                counters.queryRepliesTooLarge += 1
+                notices.notice(
+                    "query reply over the reply limit; closing inner connection", peer: innerPeer(id.slot),
+                    metadata: ["cmd": "\(command.rawValue)", "limit": "\(configuration.queryReplyLimit)"],
+                    now: ShardLoop.now())
+                closeInner(id.slot, graceful: false)
             case .sessionFallback(let failure):
                 counters.sessionMergeFallbacks += 1
-                logger.notice(
-                    "session update could not merge; the session was replaced",
-                    metadata: ["reason": "\(failure)", "connection_id": "\(header.connectionID)"])
+                notices.notice(
+                    "session update could not merge; the session was replaced", peer: innerPeer(id.slot),
+                    metadata: ["reason": "\(failure)", "connection_id": "\(header.connectionID)"],
+                    now: ShardLoop.now())
             case .done, .send:
                 break
             case .notTableCommand:
                 counters.unknownCommands += 1
-                logger.notice(
-                    "unknown command from \(innerPeer(id.slot)); ignored", metadata: ["cmd": "\(command.rawValue)"])
+                notices.notice(
+                    "unknown command from an inner connection; ignored", peer: innerPeer(id.slot),
+                    metadata: ["cmd": "\(command.rawValue)"], now: ShardLoop.now())
             }
         }
     }
@@ -85,14 +106,18 @@ extension ShardGateway {
     // MARK: Authorisation
 
     /// CMD_WORKER_CONNECT / CMD_GATEWAY_CLIENT_CONNECT (spec §4.3): the JSON is in the body; its
-    /// `secret_key` must equal ours as a string, even when ours is empty. Re-checked every time.
+    /// `secret_key` must equal ours byte for byte (constant time), even when ours is empty. Re-checked
+    /// every time.
     private func authenticate(_ command: GatewayCommand, header: GatewayHeader, body: Span<UInt8>, from id: InnerID) {
         let json = Self.decodeJSONBody(body, flags: header.flags)
-        guard let json, json["secret_key"]?.stringValue == configuration.secretKey else {
+        // A missing or non-string secret_key never matches (PHP: null !== "").
+        guard let json, let offered = json["secret_key"]?.stringValue,
+            SecretKeyComparison.matches(offered, secret: configuration.secretKey)
+        else {
             counters.authenticationFailures += 1
-            logger.notice(
-                "closing inner connection: wrong secret_key",
-                metadata: ["peer": "\(innerPeer(id.slot))", "cmd": "\(command.rawValue)"])
+            notices.notice(
+                "closing inner connection: wrong secret_key", peer: innerPeer(id.slot),
+                metadata: ["cmd": "\(command.rawValue)"], now: ShardLoop.now())
             closeInner(id.slot, graceful: false)
             return
         }
@@ -103,18 +128,31 @@ extension ShardGateway {
         if let previous = inner[Int(id.slot)].worker, workers.key(of: previous) != key {
             workers.remove(previous, connection: id)
         }
-        let registration = workers.register(key: key, connection: id)
+        guard let registration = workers.register(key: key, connection: id) else {
+            counters.workerKeysRefused += 1
+            notices.notice(
+                "worker key table full; registration refused and link closed", peer: innerPeer(id.slot),
+                level: .warning, metadata: ["limit": "\(workers.capacity)"], now: ShardLoop.now())
+            closeInner(id.slot, graceful: false)
+            return
+        }
         inner[Int(id.slot)].worker = registration.slot
         counters.workerRegistrations += 1
         counters.workersRegistered = workers.liveCount
+        counters.workerKeys = workers.keyCount
         if let replaced = registration.replaced {
             // A restarted worker: the new connection replaces the old one (GatewayWorker ≥ 3.1.18).
             counters.workerReplacements += 1
             inner[Int(replaced.slot)].worker = nil
-            logger.info("worker reconnected; closing its previous connection", metadata: ["worker": "\(key)"])
+            notices.notice(
+                "worker reconnected; closing its previous connection", peer: innerPeer(id.slot), level: .info,
+                metadata: ["worker": "\(key)"], now: ShardLoop.now())
             closeInner(replaced.slot, graceful: true)
         } else {
-            logger.info("worker connected", metadata: ["worker": "\(key)"])
+            // Throttled: one link can register thousands of keys in a burst.
+            notices.notice(
+                "worker connected", peer: innerPeer(id.slot), level: .info, metadata: ["worker": "\(key)"],
+                now: ShardLoop.now())
         }
     }
 
@@ -149,7 +187,8 @@ extension ShardGateway {
             break
         case .dropped(let failure):
             counters.sendBodyDrops += 1
-            logger.notice("send body dropped: \(failure)")
+            notices.notice(
+                "send body dropped", peer: "worker", metadata: ["reason": "\(failure)"], now: ShardLoop.now())
         }
     }
 
@@ -169,6 +208,7 @@ extension ShardGateway {
                 command, connectionID: header.connectionID, extData: [UInt8](copying: extData))
         else { return }
         if targets.excludeListDeviation { counters.excludeListDeviations += 1 }
+        if targets.repeatsCollapsed { counters.multicastRepeatsCollapsed += 1 }
         guard !targets.connectionIDs.isEmpty else { return }
         let raw = header.flags.contains(.notCallEncode)
         withSendBody(body, flags: header.flags) { message in

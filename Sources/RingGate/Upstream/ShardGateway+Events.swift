@@ -5,7 +5,9 @@ import RingGateRuntime
 extension ShardGateway {
     func clientConnected(_ client: ClientID, on shard: ClientShard) {
         guard let connectionID = table.connect(clientID: client) else {
-            logger.error("every connection id is in use; closing client", metadata: ["shard": "\(index)"])
+            notices.notice(
+                "every connection id is in use; closing client", peer: shard.peerDescription(client.slot),
+                level: .error, metadata: ["shard": "\(index)"], now: ShardLoop.now())
             shard.close(client, reason: .connectionIDsExhausted, graceful: false)
             return
         }
@@ -60,9 +62,9 @@ extension ShardGateway {
             counters.eventsWithoutWorker += 1
             guard !closing else { return }
             if pastStartup {
-                logger.notice(
-                    "no worker registered; closing client",
-                    metadata: ["peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)"])
+                notices.notice(
+                    "no worker registered; closing client", peer: shard.peerDescription(client.slot),
+                    metadata: ["cmd": "\(command.rawValue)"], now: ShardLoop.now())
             }
             shard.close(client, reason: .noWorker, graceful: false)
             return
@@ -84,18 +86,15 @@ extension ShardGateway {
             counters.eventsForwarded &+= 1
         case .workerBusy:
             counters.eventsDroppedWorkerBusy += 1
-            logger.notice(
-                "worker send queue full; client event dropped",
-                metadata: ["peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)"])
+            notices.notice(
+                "worker send queue full; client event dropped", peer: shard.peerDescription(client.slot),
+                metadata: ["cmd": "\(command.rawValue)"], now: ShardLoop.now())
         case .tooLarge:
             // Session + message beyond the GatewayProtocol packet limit (10 MiB): no worker would accept it.
             counters.eventsTooLarge += 1
-            logger.notice(
-                "client event larger than the worker packet limit; dropped",
-                metadata: [
-                    "peer": "\(shard.peerDescription(client.slot))", "cmd": "\(command.rawValue)",
-                    "bytes": "\(body.count)",
-                ])
+            notices.notice(
+                "client event larger than the worker packet limit; dropped", peer: shard.peerDescription(client.slot),
+                metadata: ["cmd": "\(command.rawValue)", "bytes": "\(body.count)"], now: ShardLoop.now())
         case nil:
             break
         }
@@ -112,7 +111,10 @@ extension ShardGateway {
     private func route(_ connectionID: UInt32, bound: WorkerSlot?) -> InnerID? {
         if let bound, let connection = workers.connection(of: bound) { return connection }
         guard let chosen = workers.choose(configuration.router, using: &random) else { return nil }
-        if bound != nil { counters.rebinds += 1 }
+        if let bound {
+            counters.rebinds += 1
+            workers.release(bound)  // the dead key is forgotten once no client is bound to it
+        }
         table.setWorker(chosen, for: connectionID)
         return workers.connection(of: chosen)
     }

@@ -29,8 +29,9 @@ extension ShardGateway {
         }
         for connectionID in silent {
             guard let client = table.clientID(of: connectionID) else { continue }
-            logger.info(
-                "closing silent client (heartbeat)", metadata: ["peer": "\(shard.peerDescription(client.slot))"])
+            notices.notice(
+                "closing silent client (heartbeat)", peer: shard.peerDescription(client.slot), level: .info,
+                now: ShardLoop.now())
             shard.close(client, reason: .heartbeatTimeout, graceful: false)
         }
         if !due.isEmpty {

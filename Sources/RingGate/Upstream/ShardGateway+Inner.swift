@@ -17,20 +17,32 @@ extension ShardGateway {
         }
         guard completion.result >= 0 else {
             if completion.result != -ECANCELED {
-                logger.warning(
-                    "inner accept failed", metadata: ["address": "\(innerAddress)", "errno": "\(-completion.result)"])
+                counters.innerAcceptFailures += 1
+                notices.notice(
+                    "inner accept failed", peer: "\(innerAddress)", level: .warning,
+                    metadata: ["errno": "\(-completion.result)"], now: ShardLoop.now())
             }
             return
         }
         let slot = UInt32(completion.result)
         while inner.count <= Int(slot) {
-            inner.append(InnerConnection(maxPackageLength: configuration.maxPackageLength))
+            inner.append(InnerConnection(maxPackageLength: 0))
         }
-        precondition(inner[Int(slot)].lifecycle == nil, "upstream file index \(slot) still in use")
+        if inner[Int(slot)].lifecycle != nil {
+            // The kernel reused a file index whose close completion is still in this batch: the old
+            // connection is gone, so it is settled here and its late completions are ignored.
+            counters.innerSlotMismatches += 1
+            settleClosed(slot)
+        }
         let generation = inner[Int(slot)].generation
-        inner[Int(slot)] = InnerConnection(maxPackageLength: configuration.maxPackageLength)
+        let secured = !configuration.secretKey.isEmpty
+        inner[Int(slot)] = InnerConnection(
+            maxPackageLength: secured
+                ? min(configuration.unauthenticatedPacketLimit, configuration.maxPackageLength)
+                : configuration.maxPackageLength)
         inner[Int(slot)].generation = generation
-        inner[Int(slot)].authorised = configuration.secretKey.isEmpty
+        inner[Int(slot)].authorised = !secured
+        inner[Int(slot)].acceptedAt = ShardLoop.now()
         counters.innerAccepted += 1
         counters.innerOpen += 1
         if stopping {
@@ -42,18 +54,84 @@ extension ShardGateway {
         let lookingUp = io.requestPeerName(fileIndex: slot, family: innerAddress.family, tag: tag)
         inner[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: lookingUp)
         if !lookingUp { performInner(.armReceive, slot: slot) }
+        pendingLinks.append(inner[Int(slot)].id(slot: slot))
+        if counters.innerOpen >= configuration.innerConnectionLimit { evictOldestPending(sparing: slot) }
+    }
+
+    /// Whether `id` is still a link that never authenticated or completed a packet and is not closing.
+    private func isPending(_ id: InnerID) -> Bool {
+        let slot = Int(id.slot)
+        guard slot < inner.count, inner[slot].generation == id.generation, !inner[slot].established,
+            let lifecycle = inner[slot].lifecycle
+        else { return false }
+        return lifecycle.isOpen || lifecycle.phase == .resolvingPeer
+    }
+
+    /// The table is full: closes the oldest link that never authenticated or completed a packet, so
+    /// idle or half-open sockets cannot lock workers out. Authenticated links are never evicted. The
+    /// oldest is the first still-pending entry of `pendingLinks` (accept order): O(1) amortised.
+    private func evictOldestPending(sparing newest: UInt32) {
+        var oldest: UInt32?
+        while pendingHead < pendingLinks.count {
+            let id = pendingLinks[pendingHead]
+            guard isPending(id) else {
+                pendingHead += 1
+                continue
+            }
+            if id.slot != newest {
+                oldest = id.slot
+                pendingHead += 1
+            }
+            break
+        }
+        guard let oldest else {
+            notices.notice(
+                "inner connection table full of authenticated links", peer: "\(innerAddress)", level: .warning,
+                metadata: ["limit": "\(configuration.innerConnectionLimit)"], now: ShardLoop.now())
+            return
+        }
+        counters.innerEvictions += 1
+        notices.notice(
+            "inner connection table full; closing the oldest unauthenticated link", peer: innerPeer(oldest),
+            now: ShardLoop.now())
+        closeInner(oldest, graceful: false)
+    }
+
+    /// Drops entries of `pendingLinks` that authenticated, closed or were evicted (maintenance tick), so
+    /// the list holds at most the links accepted since the last tick plus the still-pending ones.
+    private func trimPendingLinks() {
+        let live = pendingLinks[pendingHead...].filter(isPending)
+        pendingLinks = Array(live)
+        pendingHead = 0
+    }
+
+    /// Whether a completion still belongs to the connection in its slot; counts and drops it if not (a
+    /// late completion of a closed connection whose slot was settled or reused).
+    private func isCurrent(_ tag: CompletionTag) -> Bool {
+        let slot = Int(tag.slot)
+        guard slot < inner.count, inner[slot].generation == tag.generation, inner[slot].lifecycle != nil else {
+            counters.innerSlotMismatches += 1
+            return false
+        }
+        return true
     }
 
     func innerPeerNameCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
+        guard isCurrent(completion.tag) else { return }
         if let address = io.peerName(completing: completion) { inner[Int(slot)].peer = address }
-        let action = inner[Int(slot)].lifecycle!.peerResolved()
+        guard var lifecycle = inner[Int(slot)].lifecycle else { return }
+        let action = lifecycle.peerResolved()
+        inner[Int(slot)].lifecycle = lifecycle
         performInner(action, slot: slot)
     }
 
     func innerReceiveCompleted(_ completion: Completion, on shard: ClientShard) {
         let slot = completion.tag.slot
-        guard var lifecycle = inner[Int(slot)].lifecycle else { preconditionFailure("inner receive for a free slot") }
+        guard isCurrent(completion.tag), var lifecycle = inner[Int(slot)].lifecycle else {
+            io.discardReceivedBuffer(completion)
+            return
+        }
         let action = lifecycle.receiveCompleted(
             result: completion.result, hasMore: completion.hasMore, noBuffers: completion.result == -ENOBUFS)
         inner[Int(slot)].lifecycle = lifecycle
@@ -106,17 +184,33 @@ extension ShardGateway {
         return true
     }
 
-    /// Appends a query reply (`u32 length ‖ payload`, spec §2.4) to the connection's output.
+    /// Appends a query reply (`u32 length ‖ payload`, spec §2.4) to the connection's output. A reader
+    /// whose earlier replies are still unsent past `workerSendQueueLimit` is closed instead: a reply
+    /// cannot be dropped without desynchronising the peer, and buffering it would grow without bound.
     func appendReply(_ payload: [UInt8], to id: InnerID) {
         let slot = Int(id.slot)
-        guard inner[slot].generation == id.generation, inner[slot].lifecycle?.acceptsOutput == true else { return }
-        var framed: [UInt8] = []
-        framed.reserveCapacity(payload.count + GatewayReply.prefixByteCount)
-        GatewayQueryReply.append(payload, to: &framed)
-        var chunk = inner[slot].pending ?? io.chunks.allocate(capacity: max(16384, framed.count))
-        chunk = io.chunks.append(framed.span, to: chunk)
+        guard slot < inner.count, inner[slot].generation == id.generation,
+            inner[slot].lifecycle?.acceptsOutput == true
+        else { return }
+        let framedCount = payload.count + GatewayReply.prefixByteCount
+        if inner[slot].queuedBytes > 0 && inner[slot].queuedBytes + framedCount > configuration.workerSendQueueLimit {
+            counters.queryReplyBacklogCloses += 1
+            notices.notice(
+                "closing inner connection: query replies left unread past the send queue limit",
+                peer: innerPeer(id.slot), metadata: ["queued": "\(inner[slot].queuedBytes)"], now: ShardLoop.now())
+            closeInner(id.slot, graceful: false)
+            return
+        }
+        // `u32 BE length ‖ payload` written straight into the chunk (no framed copy of a large reply).
+        let length = UInt32(truncatingIfNeeded: payload.count)
+        let prefix = [
+            UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF),
+        ]
+        var chunk = inner[slot].pending ?? io.chunks.allocate(capacity: max(16384, framedCount))
+        chunk = io.chunks.append(prefix.span, to: chunk)
+        chunk = io.chunks.append(payload.span, to: chunk)
         inner[slot].pending = chunk
-        inner[slot].queuedBytes += framed.count
+        inner[slot].queuedBytes += framedCount
         counters.queryReplies += 1
         scheduleFlush(id.slot)
     }
@@ -138,7 +232,7 @@ extension ShardGateway {
             inner[Int(slot)].pending = nil
             inner[Int(slot)].sendOffset = 0
         }
-        let chunk = inner[Int(slot)].sending!
+        guard let chunk = inner[Int(slot)].sending else { return }
         lifecycle.sendSubmitted()
         inner[Int(slot)].lifecycle = lifecycle
         io.send(
@@ -148,7 +242,7 @@ extension ShardGateway {
 
     func innerSendCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard var lifecycle = inner[Int(slot)].lifecycle else { preconditionFailure("inner send for a free slot") }
+        guard isCurrent(completion.tag), var lifecycle = inner[Int(slot)].lifecycle else { return }
         let action = lifecycle.sendCompleted(result: completion.result)
         inner[Int(slot)].lifecycle = lifecycle
         switch action {
@@ -162,7 +256,9 @@ extension ShardGateway {
             }
             if inner[Int(slot)].sending == nil && inner[Int(slot)].pending == nil {
                 if lifecycle.phase == .draining {
-                    performInner(inner[Int(slot)].lifecycle!.queueDrained(), slot: slot)
+                    let action = lifecycle.queueDrained()
+                    inner[Int(slot)].lifecycle = lifecycle
+                    performInner(action, slot: slot)
                 }
             } else {
                 flushInner(slot)
@@ -198,21 +294,28 @@ extension ShardGateway {
             lifecycle.drain()
             inner[Int(slot)].lifecycle = lifecycle
             if inner[Int(slot)].pending != nil || inner[Int(slot)].sending != nil {
+                // Bounded: a peer that stopped reading is cut after `innerCloseTimeout` (maintenance tick).
+                if inner[Int(slot)].closeStartedAt == 0 { inner[Int(slot)].closeStartedAt = ShardLoop.now() }
                 flushInner(slot)
                 return
             }
         }
         releaseOutput(slot)
-        let action = inner[Int(slot)].lifecycle!.abort()
+        let action = lifecycle.abort()
+        inner[Int(slot)].lifecycle = lifecycle
         performInner(action, slot: slot)
     }
 
     private func unregisterWorker(_ slot: UInt32) {
         guard let worker = inner[Int(slot)].worker else { return }
         inner[Int(slot)].worker = nil
+        let key = workers.key(of: worker)
         if workers.remove(worker, connection: inner[Int(slot)].id(slot: slot)) {
             counters.workersRegistered = workers.liveCount
-            logger.info("worker disconnected", metadata: ["worker": "\(workers.key(of: worker))"])
+            counters.workerKeys = workers.keyCount
+            notices.notice(
+                "worker disconnected", peer: innerPeer(slot), level: .info, metadata: ["worker": "\(key)"],
+                now: ShardLoop.now())
         }
     }
 
@@ -222,7 +325,7 @@ extension ShardGateway {
         case .none:
             break
         case .armReceive:
-            inner[Int(slot)].lifecycle!.receiveSubmitted()
+            inner[Int(slot)].lifecycle?.receiveSubmitted()
             io.ring.receiveMultishot(
                 fileIndex: slot, bufferGroup: io.receiveBuffers.groupID,
                 tag: CompletionTag(kind: .innerReceive, generation: generation, slot: slot))
@@ -240,20 +343,63 @@ extension ShardGateway {
 
     func innerShutdownCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        performInner(inner[Int(slot)].lifecycle!.shutdownCompleted(result: completion.result), slot: slot)
+        guard isCurrent(completion.tag), var lifecycle = inner[Int(slot)].lifecycle else { return }
+        let action = lifecycle.shutdownCompleted(result: completion.result)
+        inner[Int(slot)].lifecycle = lifecycle
+        performInner(action, slot: slot)
     }
 
     func innerCancelCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        performInner(inner[Int(slot)].lifecycle!.cancelCompleted(), slot: slot)
+        guard isCurrent(completion.tag), var lifecycle = inner[Int(slot)].lifecycle else { return }
+        let action = lifecycle.cancelCompleted()
+        inner[Int(slot)].lifecycle = lifecycle
+        performInner(action, slot: slot)
     }
 
     func innerCloseCompleted(_ completion: Completion) {
-        let slot = completion.tag.slot
+        guard isCurrent(completion.tag) else { return }
+        settleClosed(completion.tag.slot)
+    }
+
+    /// The slot's connection is closed in the kernel: free the slot under a new generation.
+    private func settleClosed(_ slot: UInt32) {
+        unregisterWorker(slot)
+        releaseOutput(slot)
         inner[Int(slot)].lifecycle = nil
         inner[Int(slot)].generation &+= 1
         inner[Int(slot)].assembler = GatewayPacketAssembler(maxPackageLength: 0)
         counters.innerOpen -= 1
+    }
+
+    // MARK: Deadlines
+
+    /// Once a second: links that did not authenticate / complete a packet in time and graceful closes
+    /// whose peer stopped reading are closed; throttled notices are written. O(inner table).
+    func innerMaintenance(now: UInt64) {
+        for index in inner.indices {
+            guard let lifecycle = inner[index].lifecycle else { continue }
+            let slot = UInt32(index)
+            if lifecycle.phase == .draining, inner[index].closeStartedAt != 0,
+                now &- inner[index].closeStartedAt >= configuration.innerCloseTimeoutNanoseconds
+            {
+                counters.innerCloseTimeouts += 1
+                notices.notice(
+                    "inner connection did not read its last output in time; closed", peer: innerPeer(slot),
+                    metadata: ["queued": "\(inner[index].queuedBytes)"], now: now)
+                closeInner(slot, graceful: false)
+            } else if !inner[index].established, lifecycle.isOpen || lifecycle.phase == .resolvingPeer,
+                now &- inner[index].acceptedAt >= configuration.innerHandshakeTimeoutNanoseconds
+            {
+                counters.innerHandshakeTimeouts += 1
+                notices.notice(
+                    "closing inner connection: no authentication or packet in time", peer: innerPeer(slot), now: now)
+                closeInner(slot, graceful: false)
+            }
+        }
+        trimPendingLinks()
+        counters.workerKeys = workers.keyCount
+        notices.flush(now: now)
     }
 
     /// The inner connection's peer as `ip:port`, for log lines.

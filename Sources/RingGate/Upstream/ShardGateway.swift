@@ -22,6 +22,7 @@ extension OperationKind {
     static let workerPingTimer = OperationKind(rawValue: OperationKind.firstUserKind + 41)
     static let registerRetryTimer = OperationKind(rawValue: OperationKind.firstUserKind + 42)
     static let registerPingTimer = OperationKind(rawValue: OperationKind.firstUserKind + 43)
+    static let innerMaintenanceTimer = OperationKind(rawValue: OperationKind.firstUserKind + 44)
 }
 
 /// One shard as a GatewayWorker gateway: the client table workers command, the workers it routes
@@ -43,15 +44,21 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     let innerListenerDescriptor: Int32
 
     var table = GatewayClientTable()
-    var workers = WorkerTable()
+    var workers: WorkerTable
     var inner: ContiguousArray<InnerConnection> = []
     /// Connection id of each client slot (valid while the client is in the table).
     var connectionIDs: [UInt32] = []
+    /// Inner links in accept order that may not have authenticated yet (stale entries skipped), and the
+    /// first entry not yet looked at: the eviction order when the inner table is full.
+    var pendingLinks: [InnerID] = []
+    var pendingHead = 0
     /// Inner connections with output to send at the end of the turn.
     var flushList: [UInt32] = []
     var registerLinks: [RegisterLink]
     var random = SystemRandomNumberGenerator()
     var counters = UpstreamCounters()
+    /// Log lines a worker link can trigger repeatedly, aggregated per interval.
+    var notices: ThrottledNotices
     let startedAt = ShardLoop.now()
     var stopping = false
     /// A graceful shutdown began: no new workers, no Register (inner connections still open).
@@ -73,7 +80,12 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         self.innerPort = innerListener.address.port
         self.innerListenerDescriptor = innerListener.descriptor
         self.registerLinks = configuration.registerAddresses.map { RegisterLink(address: $0) }
+        self.workers = WorkerTable(capacity: configuration.workerKeyLimit)
+        self.notices = ThrottledNotices(logger: logger)
     }
+
+    /// Period of the deadline checks on inner links and of the notices' flush.
+    static let maintenancePeriod: UInt64 = 1_000_000_000
 
     var isStopped: Bool {
         stopping && !acceptArmed && counters.innerOpen == 0 && registerLinks.allSatisfy(\.isIdle)
@@ -84,6 +96,7 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     func start(on shard: ClientShard) {
         armInnerAccept()
         for link in registerLinks.indices { connectRegister(link) }
+        shard.schedule(CompletionTag(kind: .innerMaintenanceTimer), afterNanoseconds: Self.maintenancePeriod)
         if configuration.pingIntervalNanoseconds > 0 {
             shard.schedule(CompletionTag(kind: .heartbeatTimer), afterNanoseconds: heartbeatPeriod)
         }
@@ -104,7 +117,9 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         case .innerAcceptCancel: break
         case .socket, .connect, .registerSend, .registerReceive, .registerClose, .registerShutdown:
             registerCompleted(completion, on: shard)
-        default: preconditionFailure("upstream completion of unknown kind \(completion.tag.kind.rawValue)")
+        default:
+            // Every kind submitted on this ring is listed above; a stray one is counted, never fatal.
+            counters.innerSlotMismatches += 1
         }
     }
 
@@ -120,6 +135,12 @@ final class ShardGateway: ClientApplication, ShardUpstream {
             shard.schedule(CompletionTag(kind: .workerPingTimer), afterNanoseconds: configuration.keepaliveNanoseconds)
         case .registerRetryTimer, .registerPingTimer:
             registerTimerFired(tag, on: shard)
+        case .innerMaintenanceTimer:
+            // Runs while stopping too: it is what cuts a graceful close to a worker that stopped reading.
+            innerMaintenance(now: ShardLoop.now())
+            if !isStopped {
+                shard.schedule(CompletionTag(kind: .innerMaintenanceTimer), afterNanoseconds: Self.maintenancePeriod)
+            }
         default:
             break
         }

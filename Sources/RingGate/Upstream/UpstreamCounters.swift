@@ -39,6 +39,28 @@ public struct UpstreamCounters: Sendable, Equatable {
     public var excludeListDeviations: UInt64 = 0
     /// Client heartbeat pings sent and clients closed for silence (spec §7.3).
     public var heartbeatPings: UInt64 = 0
+    /// CMD_WORKER_CONNECT refused because the shard knows `workerKeyLimit` keys already: link closed.
+    public var workerKeysRefused: UInt64 = 0
+    /// Worker keys known (live, or kept for clients still bound to them).
+    public var workerKeys: Int = 0
+    /// Inner links closed for not authenticating / completing a packet within the handshake time.
+    public var innerHandshakeTimeouts: UInt64 = 0
+    /// Inner links that never authenticated, closed to make room when the table was full.
+    public var innerEvictions: UInt64 = 0
+    /// Graceful inner closes cut after `innerCloseTimeout` (a peer that does not read).
+    public var innerCloseTimeouts: UInt64 = 0
+    /// Inner accepts the kernel failed (table full, out of descriptors, …).
+    public var innerAcceptFailures: UInt64 = 0
+    /// Query replies abandoned past `queryReplyLimit`, and links closed because replies piled up
+    /// unread past `workerSendQueueLimit`: the link is closed in both cases.
+    public var queryRepliesTooLarge: UInt64 = 0
+    public var queryReplyBacklogCloses: UInt64 = 0
+    /// Multicasts that listed a uid, group or connection more than once and delivered to it once
+    /// (deviation from PHP, which sends once per repeat).
+    public var multicastRepeatsCollapsed: UInt64 = 0
+    /// Completions and accepts that did not match the slot's current connection (late or reused
+    /// file index): ignored or reconciled instead of trapping.
+    public var innerSlotMismatches: UInt64 = 0
     /// Register: successful registrations, failed connects and lost connections.
     public var registerConnects: UInt64 = 0
     public var registerFailures: UInt64 = 0

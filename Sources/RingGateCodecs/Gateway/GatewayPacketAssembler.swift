@@ -29,8 +29,9 @@ public struct GatewayPacketAssembler: Sendable {
     /// Buffer capacity kept across packets; more is released when the buffer drains.
     public static let defaultRetainedCapacity = 65_536
 
-    /// Largest accepted `pack_len` (inclusive).
-    public let maxPackageLength: Int
+    /// Largest accepted `pack_len` (inclusive). May change between packets (a gateway raises it once
+    /// a link authenticated).
+    public var maxPackageLength: Int
     private var queue: GatewayByteQueue
 
     /// An empty assembler. `maxPackageLength` is inclusive: a packet of exactly that length is

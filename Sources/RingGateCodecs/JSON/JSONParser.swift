@@ -124,11 +124,14 @@ struct JSONParseState {
             // Deliver the value into the open containers, closing those that end here.
             while true {
                 skipWhitespace(input)
-                guard let top = open.popLast() else {
+                guard var top = open.popLast() else {
                     return position == input.count ? value : nil
                 }
                 switch top {
                 case .array(var elements):
+                    // Drop `top`'s reference first: appending to a shared array copies it, which made
+                    // a list of n items cost n² (a 100,000-item uid list froze a shard).
+                    top = .array([])
                     elements.append(value)
                     if consume(input, ",") {
                         open.append(.array(elements))
@@ -139,6 +142,7 @@ struct JSONParseState {
                         return nil
                     }
                 case .object(var members, let key):
+                    top = .array([])
                     members.append((key, value))
                     if consume(input, ",") {
                         skipWhitespace(input)

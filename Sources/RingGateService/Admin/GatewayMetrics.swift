@@ -108,6 +108,34 @@ enum GatewayMetrics {
                 ("auth_failure", { upstream($0).authenticationFailures }),
                 ("unauthorised", { upstream($0).unauthorisedRequests }),
             ])
+        perShard("ringgate_worker_keys", .gauge, "Worker keys known (live, or kept for clients bound to them).") {
+            Double(upstream($0).workerKeys)
+        }
+        byLabel(
+            "ringgate_inner_closes_total", "Inner connections closed by a gateway limit, by reason.", label: "reason",
+            [
+                ("worker_keys_full", { upstream($0).workerKeysRefused }),
+                ("handshake_timeout", { upstream($0).innerHandshakeTimeouts }),
+                ("evicted_unauthenticated", { upstream($0).innerEvictions }),
+                ("close_timeout", { upstream($0).innerCloseTimeouts }),
+                ("reply_too_large", { upstream($0).queryRepliesTooLarge }),
+                ("replies_unread", { upstream($0).queryReplyBacklogCloses }),
+            ])
+        perShard("ringgate_inner_accept_failures_total", .counter, "Inner accepts the kernel failed.") {
+            Double(upstream($0).innerAcceptFailures)
+        }
+        perShard(
+            "ringgate_multicast_repeats_collapsed_total", .counter,
+            "Multicasts listing a uid, group or connection twice, delivered once (deviation from PHP)."
+        ) {
+            Double(upstream($0).multicastRepeatsCollapsed)
+        }
+        perShard(
+            "ringgate_inner_slot_mismatches_total", .counter,
+            "Inner completions or accepts that did not match their slot's connection (ignored or reconciled)."
+        ) {
+            Double(upstream($0).innerSlotMismatches)
+        }
         perShard("ringgate_register_connected", .gauge, "Register links connected.") {
             Double(upstream($0).registerConnected)
         }

@@ -136,6 +136,24 @@ extension ConfigurationKey {
         ConfigurationKey("gateway.drain_seconds") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.drainSeconds = try value.number(in: 0...3_600)
         },
+        ConfigurationKey("gateway.inner_connections_per_shard") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.innerConnectionsPerShard = try value.integer(in: 64...65_536)
+        },
+        ConfigurationKey("gateway.worker_keys_per_shard") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.workerKeysPerShard = try value.integer(in: 1...65_535)
+        },
+        ConfigurationKey("gateway.query_reply_limit") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.queryReplyLimit = try value.integer(in: 1_024...(1 << 30))
+        },
+        ConfigurationKey("gateway.inner_auth_packet_limit") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.innerAuthPacketLimit = try value.integer(in: 1_024...(1 << 30))
+        },
+        ConfigurationKey("gateway.inner_handshake_seconds") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.innerHandshakeSeconds = try value.number(in: 1...3_600)
+        },
+        ConfigurationKey("gateway.inner_close_seconds") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.innerCloseSeconds = try value.number(in: 0.1...600)
+        },
 
         ConfigurationKey("worker_demo.enabled") { configuration, value throws(ConfigurationProblem) in
             configuration.workerDemo.enabled = try value.bool()

@@ -59,6 +59,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var webSocketFrameType = WebSocketListenerOptions.FrameType.text
         public var demoPage = true
         public var drainSeconds: Double = 10
+        public var innerConnectionsPerShard = 4_096
+        public var workerKeysPerShard = 4_096
+        public var queryReplyLimit = 10_240_000
+        public var innerAuthPacketLimit = 65_536
+        public var innerHandshakeSeconds: Double = 10
+        public var innerCloseSeconds: Double = 3
     }
 
     /// The built-in demo chat worker (Swift worker kit).

@@ -32,6 +32,12 @@ extension ServiceConfiguration {
         upstream.pingNotResponseLimit = gateway.pingNotResponseLimit
         upstream.pingData = Array(gateway.pingData.utf8)
         upstream.router = gateway.router
+        upstream.innerConnectionLimit = gateway.innerConnectionsPerShard
+        upstream.workerKeyLimit = gateway.workerKeysPerShard
+        upstream.queryReplyLimit = gateway.queryReplyLimit
+        upstream.unauthenticatedPacketLimit = gateway.innerAuthPacketLimit
+        upstream.innerHandshakeTimeoutNanoseconds = UInt64(gateway.innerHandshakeSeconds * 1e9)
+        upstream.innerCloseTimeoutNanoseconds = UInt64(gateway.innerCloseSeconds * 1e9)
         configuration.upstream = upstream
         return configuration
     }
