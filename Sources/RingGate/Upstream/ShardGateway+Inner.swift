@@ -367,7 +367,9 @@ extension ShardGateway {
         unregisterWorker(slot)
         releaseOutput(slot)
         inner[Int(slot)].lifecycle = nil
-        inner[Int(slot)].generation &+= 1
+        // Completion tags carry 24 bits of generation: wrap there, or after 2^24 reuses of a slot every
+        // completion would look stale.
+        inner[Int(slot)].generation = (inner[Int(slot)].generation &+ 1) & 0xFF_FFFF
         inner[Int(slot)].assembler = GatewayPacketAssembler(maxPackageLength: 0)
         counters.innerOpen -= 1
     }
