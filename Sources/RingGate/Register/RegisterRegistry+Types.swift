@@ -12,6 +12,9 @@ extension RegisterRegistry {
         /// about a hundred bytes (an address and a secret), so 64 KiB leaves room for any plausible
         /// secret while bounding what an unauthenticated peer can make the Register buffer.
         public var maxLineLength: Int
+        /// The longest line before the connection authenticated (a registration line is an event, an
+        /// address and the secret), so unauthenticated sockets hold little; a longer one closes.
+        public var maxUnauthenticatedLineLength: Int
         /// Registered gateway connections at most; one more `gateway_connect` closes its connection.
         /// Each gateway process registers once per Register, so a large cluster has a few hundred.
         public var maxGateways: Int
@@ -25,8 +28,10 @@ extension RegisterRegistry {
 
         public init(
             secretKey: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536,
-            maxGateways: Int = 1024, maxAddressLength: Int = 256, maxAddressChanges: Int = 16
+            maxGateways: Int = 1024, maxAddressLength: Int = 256, maxAddressChanges: Int = 16,
+            maxUnauthenticatedLineLength: Int = 8192
         ) {
+            self.maxUnauthenticatedLineLength = maxUnauthenticatedLineLength
             self.secretKey = secretKey
             self.authTimeout = authTimeout
             self.maxLineLength = maxLineLength

@@ -144,6 +144,14 @@ public struct RegisterRegistry {
             connections[id]?.decoder = decoder
             offset = step.nextOffset
             guard case .messageBytes(let range, let isMessageEnd) = step.event else { break }
+            // Before authentication a line is a registration of a few hundred bytes: 4,096 idle
+            // sockets must not each hold a 64 KiB partial line.
+            let unauthenticatedLimit = min(configuration.maxUnauthenticatedLineLength, configuration.maxLineLength)
+            if !connection.isAuthenticated, connection.partialLine.count + range.count > unauthenticatedLimit {
+                counters.oversizedLines += 1
+                actions.append(close(id, .lineTooLong(limit: unauthenticatedLimit)))
+                break
+            }
             if !isMessageEnd {
                 connections[id]?.partialLine.append(contentsOf: buffer[range])
                 continue

@@ -104,6 +104,16 @@ import Testing
         }
     }
 
+    /// An unauthenticated socket cannot park a 64 KiB partial line: past 8 KiB it is closed at once.
+    @Test func unauthenticatedPartialLineIsCapped() throws {
+        try Server.withRegister { server, port in
+            let client = try TestClient(port: port)
+            try client.send([UInt8](repeating: UInt8(ascii: " "), count: 9_000))
+            #expect(try client.receiveUntilClosed() == [])
+            #expect(Server.waitFor(server) { $0.registry.oversizedLines == 1 && $0.connections == 0 })
+        }
+    }
+
     // MARK: Helpers
 
     /// Three workers and one honest gateway; a second authenticated gateway connection sends `lines`

@@ -494,6 +494,18 @@ import Testing
         #expect(register.oldestUnauthenticated == id(2))
     }
 
+    /// Before authentication a line may be `maxUnauthenticatedLineLength` bytes, whole or partial.
+    @Test func unauthenticatedLinesAreShort() {
+        var register = RegisterRegistry(configuration: .init(maxUnauthenticatedLineLength: 64))
+        register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        #expect(register.receive(String(repeating: " ", count: 64), from: 1) == [])
+        #expect(register.receive(" ", from: 1) == [.close(id(1), reason: .lineTooLong(limit: 64))])
+        register.connectionOpened(id(2), peerIP: "127.0.0.1", now: t0)
+        _ = register.receive(Lines.phpWorkerConnect(), from: 2)
+        #expect(register.receive(String(repeating: " ", count: 100), from: 2) == [])  // authenticated: 64 KiB
+        #expect(register.counters.oversizedLines == 1)
+    }
+
     /// An id still open is refused (and counted), the open connection is kept.
     @Test func reusedConnectionIDIsRefused() {
         var register = registry()

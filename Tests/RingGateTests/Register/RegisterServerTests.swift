@@ -241,6 +241,7 @@ import Testing
     static func bulkyBroadcasts() -> RegisterServer.Configuration {
         var configuration = configuration()
         configuration.registry.maxAddressLength = 1 << 20
+        configuration.registry.maxUnauthenticatedLineLength = 1 << 20
         configuration.registry.maxAddressChanges = .max
         configuration.broadcastInterval = .zero
         return configuration
