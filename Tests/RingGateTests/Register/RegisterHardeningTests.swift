@@ -35,7 +35,7 @@ import Testing
     }
 
     /// 5,000 idle sockets against a table of 64: the oldest unauthenticated ones make room, so a gateway
-    /// and a worker still register, and later idle sockets never push them out.
+    /// and a worker still register, and 1,000 later idle sockets never push them out.
     @Test func idleSocketsDoNotLockOutGatewaysAndWorkers() throws {
         var configuration = Server.configuration()
         configuration.maxConnections = 64
@@ -52,8 +52,10 @@ import Testing
             #expect(Server.waitFor(server) { $0.gatewaysRegistered == 1 && $0.workersConnected == 1 })
             #expect(try worker.receive(exactly: one.count) == one)
 
-            for _ in 0..<5_000 { idle.append(try TestClient(port: port)) }
-            #expect(Server.waitFor(server, seconds: 20) { $0.connectionsAccepted + $0.connectionsRefused >= 10_002 })
+            // Fewer the second time: the test process shares its descriptors with the other suites.
+            idle.removeAll()
+            for _ in 0..<1_000 { idle.append(try TestClient(port: port)) }
+            #expect(Server.waitFor(server, seconds: 20) { $0.connectionsAccepted + $0.connectionsRefused >= 6_002 })
             let second = try TestClient(port: port)
             try second.send(Lines.phpGatewayConnect("127.0.0.2:2900"))
             let two = Lines.broadcast(["127.0.0.1:2900", "127.0.0.2:2900"])
