@@ -20,6 +20,12 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: "Longest accepted line in bytes; a longer one closes the connection.")
     var maxLineLength: Int = 65_536
 
+    @Option(help: "Most open connections; when full, the oldest unauthenticated one is closed for a newcomer.")
+    var maxConnections: Int = 4096
+
+    @Option(help: "Most registered gateway connections; one more gateway_connect closes its connection.")
+    var maxGateways: Int = 1024
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -28,6 +34,8 @@ struct RegisterCommand: ParsableCommand {
             throw ValidationError("--listen must be ip:port, e.g. 127.0.0.1:1236 or [::1]:1236")
         }
         guard maxLineLength > 0 else { throw ValidationError("--max-line-length must be positive") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard maxGateways > 0 else { throw ValidationError("--max-gateways must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -42,7 +50,9 @@ struct RegisterCommand: ParsableCommand {
         let server = RegisterServer(
             configuration: RegisterServer.Configuration(
                 listenAddress: address,
-                registry: RegisterRegistry.Configuration(secretKey: secretKey, maxLineLength: maxLineLength)),
+                registry: RegisterRegistry.Configuration(
+                    secretKey: secretKey, maxLineLength: maxLineLength, maxGateways: maxGateways),
+                maxConnections: maxConnections),
             logger: logger)
         try server.start()
         SignalWaiter.waitForTermination()

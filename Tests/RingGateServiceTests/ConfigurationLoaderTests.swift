@@ -45,6 +45,8 @@ import Testing
               enabled: true
               listen: 127.0.0.1:1300
               secret_key: s3cret
+              max_connections: 512
+              max_gateways: 64
             gateway:
               enabled: true
               listen: [ "websocket://0.0.0.0:9000", "text://127.0.0.1:9001" ]
@@ -79,6 +81,7 @@ import Testing
         #expect(configuration.admin.listen == SocketAddress("127.0.0.1:9999"))
         #expect(configuration.register.listen == SocketAddress("127.0.0.1:1300"))
         #expect(configuration.register.secretKey == "s3cret")
+        #expect(configuration.register.maxConnections == 512 && configuration.register.maxGateways == 64)
         let gateway = configuration.gateway
         #expect(gateway.listen == ["websocket://0.0.0.0:9000", "text://127.0.0.1:9001"])
         #expect(gateway.lanIP == "10.1.2.3" && gateway.startPort == 4000)

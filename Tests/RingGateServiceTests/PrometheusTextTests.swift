@@ -80,6 +80,23 @@ import Testing
         #expect(page.contains("ringgate_inner_closes_total{shard=\"0\",reason=\"reply_too_large\"} 3\n"))
         #expect(page.contains("ringgate_multicast_repeats_collapsed_total{shard=\"0\"} 4\n"))
     }
+
+    /// The Register's limit counters reach /metrics.
+    @Test func registerLimitCountersAreExported() {
+        var register = RegisterServer.Snapshot()
+        register.connectionsEvicted = 3
+        register.registry.oversizedAddresses = 2
+        register.registry.addressChangeLimitCloses = 4
+        register.registry.broadcastsSent = 9
+        let page = GatewayMetrics.render(
+            reports: [], register: register,
+            memory: StatusDocument.ProcessMemory(rssBytes: 1, rssAnonBytes: 2, hugetlbBytes: 3), uptimeSeconds: 1,
+            shuttingDown: false)
+        #expect(page.contains("ringgate_register_service_closed_total{reason=\"evicted_unauthenticated\"} 3\n"))
+        #expect(page.contains("ringgate_register_service_bad_input_total{kind=\"address_too_long\"} 2\n"))
+        #expect(page.contains("ringgate_register_service_bad_input_total{kind=\"too_many_address_changes\"} 4\n"))
+        #expect(page.contains("ringgate_register_service_broadcasts_total 9\n"))
+    }
 }
 
 extension ShardReport {

@@ -84,6 +84,29 @@ struct RegisterTests {
         }
     }
 
+    /// A hostile Register: a line past 1 MiB without its newline, or a list of more than 4,096
+    /// addresses, closes the link instead of being buffered (up to 10 MiB before) or connected to.
+    @Test func aHostileRegisterCannotExhaustTheWorker() async throws {
+        let register = try FakeListener()
+        try await withWorker(
+            testConfiguration(registers: [register.address]), handler: RecordingHandler(log: EventLog())
+        ) {
+            worker in
+            let first = try await register.accept()
+            _ = try await first.receiveLine()
+            try await first.send(utf8(#"{"event":"broadcast_addresses","addresses":[""#))
+            try await first.send([UInt8](repeating: UInt8(ascii: "1"), count: (1 << 20) + 1024))
+            try await first.expectClosed()
+
+            let second = try await register.accept()
+            _ = try await second.receiveLine()
+            let many = (1...5_000).map { #""127.0.0.1:\#($0)""# }.joined(separator: ",")
+            try await second.send(broadcast("[" + many + "]"))
+            try await second.expectClosed()
+            #expect(await worker.gatewayAddresses().isEmpty)
+        }
+    }
+
     @Test func anEmptyBroadcastKeepsExistingConnections() async throws {
         let register = try FakeListener()
         let gateway = try FakeListener()

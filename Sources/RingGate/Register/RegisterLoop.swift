@@ -39,6 +39,12 @@ final class RegisterLoop {
     private let poller: EventPoller
     private let publish: (RegisterServer.Snapshot) -> Void
     private var logger: Logger
+    /// Peer-triggered log lines (closes, refusals, overflows), at most one per message per interval.
+    private var notices: ThrottledNotices
+    /// The origin of the nanosecond clock `notices` reads.
+    private let started = ContinuousClock.now
+    /// When the last coalesced broadcast went out; the next one waits `broadcastInterval` after it.
+    private var lastBroadcast: ContinuousClock.Instant?
     private var registry: RegisterRegistry
     private var links: [UInt64: Link] = [:]
     private var nextID: UInt64 = 1
@@ -59,6 +65,7 @@ final class RegisterLoop {
         self.listener = listener
         self.poller = poller
         self.logger = logger
+        self.notices = ThrottledNotices(logger: logger)
         self.publish = publish
         self.registry = RegisterRegistry(configuration: configuration.registry)
     }
@@ -81,13 +88,14 @@ final class RegisterLoop {
             if let resume = acceptResumes, resume <= now { resumeAccepting() }
             for id in flushingCloses where links[id]?.flushDeadline.map({ $0 <= now }) ?? true {
                 snapshot.closeFlushTimeouts += 1
-                logger.warning(
+                notices.notice(
                     "register connection did not read before its close; closing it anyway",
-                    metadata: [
-                        "peer": "\(links[id]?.peer ?? "?")", "pending_bytes": "\(links[id]?.pendingByteCount ?? 0)",
-                    ])
+                    peer: links[id]?.peer ?? "?", level: .warning,
+                    metadata: ["pending_bytes": "\(links[id]?.pendingByteCount ?? 0)"], now: nanoseconds(now))
                 drop(id, why: "close flush timed out")
             }
+            broadcastIfDue(now: now)
+            notices.flush(now: nanoseconds(now))
             publishSnapshot()
         }
         for link in links.values { link.socket.close() }
@@ -127,26 +135,42 @@ final class RegisterLoop {
 
     private func admit(_ socket: StreamSocket) {
         let peer = socket.peer.map(\.description) ?? "?"
-        guard links.count < configuration.maxConnections else {
-            snapshot.connectionsRefused += 1
-            logger.warning(
-                "register connection refused: too many connections",
-                metadata: ["peer": "\(peer)", "max_connections": "\(configuration.maxConnections)"])
-            socket.close()
-            return
+        let now = ContinuousClock.now
+        if links.count >= configuration.maxConnections {
+            // Idle or slow unauthenticated sockets must not lock gateways and workers out: the oldest
+            // one makes room; authenticated peers are never evicted.
+            guard let victim = registry.oldestUnauthenticated, let evicted = links[victim.rawValue] else {
+                snapshot.connectionsRefused += 1
+                notices.notice(
+                    "register connection refused: too many authenticated connections", peer: peer, level: .warning,
+                    metadata: ["max_connections": "\(configuration.maxConnections)"], now: nanoseconds(now))
+                socket.close()
+                return
+            }
+            snapshot.connectionsEvicted += 1
+            notices.notice(
+                "register connection table full; closing the oldest unauthenticated connection",
+                peer: evicted.peer, metadata: ["max_connections": "\(configuration.maxConnections)"],
+                now: nanoseconds(now))
+            drop(victim.rawValue, why: "evicted for a new connection")
         }
         let id = nextID
         nextID += 1
+        guard registry.connectionOpened(.init(id), peerIP: Self.phpRemoteIP(socket.peer), now: now) else {
+            snapshot.connectionsRefused += 1  // unreachable: ids only grow
+            socket.close()
+            return
+        }
         do {
             try poller.add(socket, token: id, interest: .readable)
         } catch {
             logger.error("register cannot watch a connection", metadata: ["peer": "\(peer)", "error": "\(error)"])
             socket.close()
+            _ = registry.connectionClosed(.init(id))
             return
         }
         snapshot.connectionsAccepted += 1
         links[id] = Link(socket: socket, peer: peer)
-        registry.connectionOpened(.init(id), peerIP: Self.phpRemoteIP(socket.peer), now: .now)
         logger.debug("register connection accepted", metadata: ["peer": "\(peer)", "connection": "\(id)"])
     }
 
@@ -209,9 +233,9 @@ final class RegisterLoop {
         guard let pending = links[id].flatMap({ $0.closeRequested ? nil : $0.pendingByteCount }) else { return }
         if pending + bytes.count > configuration.maxPendingOutputByteCount {
             snapshot.outputOverflows += 1
-            logger.warning(
-                "register connection does not read; closing it",
-                metadata: ["peer": "\(links[id]?.peer ?? "?")", "pending_bytes": "\(pending + bytes.count)"])
+            notices.notice(
+                "register connection does not read; closing it", peer: links[id]?.peer ?? "?", level: .warning,
+                metadata: ["pending_bytes": "\(pending + bytes.count)"], now: nanoseconds(.now))
             drop(id, why: "output overflow")
             return
         }
@@ -228,12 +252,11 @@ final class RegisterLoop {
 
     private func requestClose(_ id: UInt64, reason: RegisterRegistry.CloseReason) {
         guard let link = links[id] else { return }
-        switch reason {
-        case .badRequest, .secretMismatch, .lineTooLong, .unknownEvent, .missingAddress:
-            logger.warning("register closes a connection", metadata: ["peer": "\(link.peer)", "reason": "\(reason)"])
-        case .authTimeout:
-            logger.notice("register closes a connection", metadata: ["peer": "\(link.peer)", "reason": "\(reason)"])
-        }
+        // Keyed by reason, so one flood of bad lines does not hide an auth failure.
+        notices.notice(
+            "register closes a connection: \(Self.logKey(reason))", peer: link.peer,
+            level: reason == .authTimeout ? .notice : .warning, metadata: ["reason": "\(reason)"],
+            now: nanoseconds(.now))
         links[id]?.closeRequested = true
         flush(id)
         if links[id] != nil {
@@ -298,12 +321,44 @@ final class RegisterLoop {
         perform(actions)
     }
 
+    /// The reason without its peer-chosen part (an unknown event's name), so notices aggregate.
+    private static func logKey(_ reason: RegisterRegistry.CloseReason) -> String {
+        switch reason {
+        case .unknownEvent: return "unknown event"
+        case .secretMismatch: return "secret key does not match"
+        default: return reason.description
+        }
+    }
+
+    // MARK: Broadcasts
+
+    /// Sends the coalesced list to the workers, at most once per `broadcastInterval`.
+    private func broadcastIfDue(now: ContinuousClock.Instant) {
+        guard registry.hasBroadcastPending, broadcastDue.map({ $0 <= now }) ?? true else { return }
+        let actions = registry.pendingBroadcast()
+        if !actions.isEmpty { lastBroadcast = now }
+        perform(actions)
+    }
+
+    /// When the next broadcast may go out; nil: at once.
+    private var broadcastDue: ContinuousClock.Instant? { lastBroadcast.map { $0 + configuration.broadcastInterval } }
+
     // MARK: Time and reporting
 
-    /// Until the next auth deadline or accept resumption, rounded up to whole milliseconds; -1: none.
+    /// Nanoseconds since the loop started, the clock of `notices`.
+    private func nanoseconds(_ instant: ContinuousClock.Instant) -> UInt64 {
+        let (seconds, attoseconds) = (instant - started).components
+        return UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
+    }
+
+    /// Until the next auth deadline, accept resumption, close-flush deadline, due broadcast or
+    /// notice aggregate, rounded up to whole milliseconds; -1: none.
     private func waitMilliseconds(now: ContinuousClock.Instant) -> Int32 {
         let flushDeadline = flushingCloses.compactMap { links[$0]?.flushDeadline }.min()
-        guard let next = [registry.nextDeadline, acceptResumes, flushDeadline].compactMap({ $0 }).min() else {
+        let broadcast = registry.hasBroadcastPending ? (broadcastDue ?? now) : nil
+        let noticeFlush = notices.pendingCount > 0 ? now + .seconds(1) : nil
+        let deadlines = [registry.nextDeadline, acceptResumes, flushDeadline, broadcast, noticeFlush]
+        guard let next = deadlines.compactMap({ $0 }).min() else {
             return -1
         }
         guard next > now else { return 0 }

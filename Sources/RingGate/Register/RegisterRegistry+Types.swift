@@ -4,7 +4,7 @@ extension RegisterRegistry {
         /// The cluster's secret (`secretKey` of the PHP Register). Compared byte for byte with every
         /// `gateway_connect` and `worker_connect`; a missing `secret_key` counts as `""`.
         public var secretKey: String
-        /// A connection that completes no line within this time is closed (PHP: 10 s, spec §6).
+        /// A connection that does not authenticate within this time is closed (PHP: 10 s, spec §6).
         public var authTimeout: Duration
         /// The longest accepted line in bytes, without its `"\n"`; a longer one closes the connection.
         ///
@@ -12,11 +12,32 @@ extension RegisterRegistry {
         /// about a hundred bytes (an address and a secret), so 64 KiB leaves room for any plausible
         /// secret while bounding what an unauthenticated peer can make the Register buffer.
         public var maxLineLength: Int
+        /// The longest line before the connection authenticated (a registration line is an event, an
+        /// address and the secret), so unauthenticated sockets hold little; a longer one closes.
+        public var maxUnauthenticatedLineLength: Int
+        /// Registered gateway connections at most; one more `gateway_connect` closes its connection.
+        /// Each gateway process registers once per Register, so a large cluster has a few hundred.
+        public var maxGateways: Int
+        /// The longest address in bytes; a longer one closes its connection. A real one is
+        /// `dotted-ip:port` (21 bytes at most); without a bound one line could make every broadcast
+        /// to every worker 64 KiB long.
+        public var maxAddressLength: Int
+        /// How often one connection may change its announced address (PHP gateways never do); one
+        /// more change closes it.
+        public var maxAddressChanges: Int
 
-        public init(secretKey: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536) {
+        public init(
+            secretKey: String = "", authTimeout: Duration = .seconds(10), maxLineLength: Int = 65_536,
+            maxGateways: Int = 1024, maxAddressLength: Int = 256, maxAddressChanges: Int = 16,
+            maxUnauthenticatedLineLength: Int = 8192
+        ) {
+            self.maxUnauthenticatedLineLength = maxUnauthenticatedLineLength
             self.secretKey = secretKey
             self.authTimeout = authTimeout
             self.maxLineLength = maxLineLength
+            self.maxGateways = maxGateways
+            self.maxAddressLength = maxAddressLength
+            self.maxAddressChanges = maxAddressChanges
         }
     }
 
@@ -50,7 +71,7 @@ extension RegisterRegistry {
 
     /// Why the Register closes a connection; one log line each.
     public enum CloseReason: Equatable, Sendable, CustomStringConvertible {
-        /// No complete line within `authTimeout` of connecting.
+        /// No correctly keyed `gateway_connect` / `worker_connect` within `authTimeout` of connecting.
         case authTimeout
         /// A line that is not a JSON object with a non-empty `event`; the "Bad request" line was sent.
         case badRequest
@@ -62,6 +83,12 @@ extension RegisterRegistry {
         case unknownEvent(String)
         /// A line reached `maxLineLength` bytes without its `"\n"`.
         case lineTooLong(limit: Int)
+        /// A `gateway_connect` address longer than `maxAddressLength` bytes.
+        case addressTooLong(limit: Int)
+        /// A new gateway while `maxGateways` were registered.
+        case tooManyGateways(limit: Int)
+        /// A gateway connection changed its address more than `maxAddressChanges` times.
+        case tooManyAddressChanges(limit: Int)
 
         public var description: String {
             switch self {
@@ -71,6 +98,9 @@ extension RegisterRegistry {
             case .secretMismatch(let event): return "\(event): secret key does not match"
             case .unknownEvent(let name): return "unknown event \(name)"
             case .lineTooLong(let limit): return "line longer than \(limit) bytes"
+            case .addressTooLong(let limit): return "gateway address longer than \(limit) bytes"
+            case .tooManyGateways(let limit): return "more than \(limit) gateways registered"
+            case .tooManyAddressChanges(let limit): return "gateway changed its address more than \(limit) times"
             }
         }
     }
@@ -93,6 +123,14 @@ extension RegisterRegistry {
         public var oversizedLines: UInt64 = 0
         /// `broadcast_addresses` lines queued, one per receiving worker connection.
         public var broadcastsSent: UInt64 = 0
+        /// Connections closed for a `gateway_connect` address over `maxAddressLength`.
+        public var oversizedAddresses: UInt64 = 0
+        /// Connections closed for registering while `maxGateways` were registered.
+        public var gatewayLimitRefusals: UInt64 = 0
+        /// Connections closed for changing their address more than `maxAddressChanges` times.
+        public var addressChangeLimitCloses: UInt64 = 0
+        /// `connectionOpened` with an id still open (a caller bug; the new connection is refused).
+        public var reusedConnectionIDs: UInt64 = 0
 
         public init() {}
     }

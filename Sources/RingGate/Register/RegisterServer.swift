@@ -18,7 +18,9 @@ public final class RegisterServer: Sendable {
         public var listenAddress: SocketAddress
         /// The Register's rules: secret, auth timeout, line limit.
         public var registry: RegisterRegistry.Configuration
-        /// Connections beyond this many are accepted and closed at once (counted, logged).
+        /// Open connections at most. A newcomer beyond it closes the oldest unauthenticated connection;
+        /// when every open one is an authenticated gateway or worker, the newcomer is closed at once
+        /// (counted, logged).
         public var maxConnections: Int
         /// Bytes queued for one connection that it has not read; past this the connection is closed
         /// (workerman's default `maxSendBufferSize` is 1 MiB). workerman would drop the message
@@ -30,6 +32,9 @@ public final class RegisterServer: Sendable {
         /// How long a connection being closed may take to read what was queued for it before it is
         /// closed anyway, so a peer that stops reading cannot hold its slot forever.
         public var closeFlushTimeout: Duration
+        /// The shortest time between two broadcasts of the gateway list: changes in between are
+        /// coalesced into one (workers only need the latest list).
+        public var broadcastInterval: Duration
 
         public init(
             listenAddress: SocketAddress = .ipv4(address: 0x7F00_0001, port: 1236),
@@ -37,7 +42,8 @@ public final class RegisterServer: Sendable {
             maxConnections: Int = 4096,
             maxPendingOutputByteCount: Int = 1 << 20,
             acceptPause: Duration = .seconds(1),
-            closeFlushTimeout: Duration = .seconds(5)
+            closeFlushTimeout: Duration = .seconds(5),
+            broadcastInterval: Duration = .milliseconds(50)
         ) {
             self.listenAddress = listenAddress
             self.registry = registry
@@ -45,6 +51,7 @@ public final class RegisterServer: Sendable {
             self.maxPendingOutputByteCount = maxPendingOutputByteCount
             self.acceptPause = acceptPause
             self.closeFlushTimeout = closeFlushTimeout
+            self.broadcastInterval = broadcastInterval
         }
     }
 
@@ -60,8 +67,10 @@ public final class RegisterServer: Sendable {
         public var workersConnected = 0
         /// Connections accepted since start.
         public var connectionsAccepted: UInt64 = 0
-        /// Connections closed at once because `maxConnections` were open.
+        /// Connections closed at once because `maxConnections` authenticated ones were open.
         public var connectionsRefused: UInt64 = 0
+        /// Unauthenticated connections closed to make room for a newcomer at `maxConnections`.
+        public var connectionsEvicted: UInt64 = 0
         /// Connections closed because they did not read what was sent to them.
         public var outputOverflows: UInt64 = 0
         /// Closes that gave up flushing after `closeFlushTimeout`.

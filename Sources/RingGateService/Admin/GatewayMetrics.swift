@@ -184,6 +184,32 @@ enum GatewayMetrics {
             out.family("ringgate_register_service_bad_input_total", .counter, help: "Built-in Register: bad input.")
             out.sample("ringgate_register_service_bad_input_total", [("kind", "bad_request")], register.badRequests)
             out.sample("ringgate_register_service_bad_input_total", [("kind", "auth_failure")], register.authFailures)
+            let registry = register.registry
+            for (kind, count) in [
+                ("auth_timeout", registry.authTimeouts), ("invalid_message", registry.invalidMessages),
+                ("line_too_long", registry.oversizedLines), ("address_too_long", registry.oversizedAddresses),
+                ("too_many_gateways", registry.gatewayLimitRefusals),
+                ("too_many_address_changes", registry.addressChangeLimitCloses),
+            ] {
+                out.sample("ringgate_register_service_bad_input_total", [("kind", kind)], count)
+            }
+            out.family(
+                "ringgate_register_service_closed_total", .counter,
+                help: "Built-in Register: connections closed by a limit.")
+            for (reason, count) in [
+                ("refused", register.connectionsRefused), ("evicted_unauthenticated", register.connectionsEvicted),
+                ("output_overflow", register.outputOverflows), ("close_flush_timeout", register.closeFlushTimeouts),
+            ] {
+                out.sample("ringgate_register_service_closed_total", [("reason", reason)], count)
+            }
+            out.family(
+                "ringgate_register_service_broadcasts_total", .counter,
+                help: "Built-in Register: broadcast_addresses lines queued to workers.")
+            out.sample("ringgate_register_service_broadcasts_total", registry.broadcastsSent)
+            out.family(
+                "ringgate_register_service_internal_errors_total", .counter,
+                help: "Built-in Register: caller bugs handled without crashing (reused connection ids).")
+            out.sample("ringgate_register_service_internal_errors_total", registry.reusedConnectionIDs)
         }
         return out.text
     }

@@ -49,6 +49,12 @@ extension ConfigurationKey {
         ConfigurationKey("register.secret_key") { configuration, value throws(ConfigurationProblem) in
             configuration.register.secretKey = try value.scalar()
         },
+        ConfigurationKey("register.max_connections") { configuration, value throws(ConfigurationProblem) in
+            configuration.register.maxConnections = try value.integer(in: 1...1_000_000)
+        },
+        ConfigurationKey("register.max_gateways") { configuration, value throws(ConfigurationProblem) in
+            configuration.register.maxGateways = try value.integer(in: 1...100_000)
+        },
 
         ConfigurationKey("gateway.enabled") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.enabled = try value.bool()

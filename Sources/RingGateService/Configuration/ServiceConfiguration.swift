@@ -25,6 +25,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var enabled = true
         public var listen = SocketAddress("127.0.0.1:1238")!
         public var secretKey = ""
+        /// Open connections at most; unauthenticated ones are evicted oldest first to admit newcomers.
+        public var maxConnections = 4096
+        /// Registered gateway connections at most (the length of the list workers are sent).
+        public var maxGateways = 1024
     }
 
     public struct Gateway: Sendable, Equatable {

@@ -40,7 +40,10 @@ public final class Service: Sendable {
                 let server = RegisterServer(
                     configuration: RegisterServer.Configuration(
                         listenAddress: configuration.register.listen,
-                        registry: RegisterRegistry.Configuration(secretKey: configuration.register.secretKey)),
+                        registry: RegisterRegistry.Configuration(
+                            secretKey: configuration.register.secretKey,
+                            maxGateways: configuration.register.maxGateways),
+                        maxConnections: configuration.register.maxConnections),
                     logger: logger)
                 do { _ = try server.start() } catch {
                     throw ServiceError("register.listen \(configuration.register.listen): \(error)")

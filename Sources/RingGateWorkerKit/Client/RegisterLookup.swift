@@ -6,6 +6,8 @@ final class RegisterLookup: LoopConnection {
     private let secretKey: String
     private var completion: ((Result<[String], GatewayKitError>) -> Void)?
     private var buffered: [UInt8] = []
+    /// Bytes of `buffered` already searched for the newline, so a long reply is scanned once.
+    private var scanned = 0
 
     private init(
         loop: EventLoop, endpoint: IPv4Endpoint, secretKey: String,
@@ -44,14 +46,20 @@ final class RegisterLookup: LoopConnection {
 
     override func didReceive(_ bytes: Span<UInt8>) {
         ByteCopy.append(bytes, to: &buffered)
-        guard let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) else {
+        guard let newline = buffered[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
+            scanned = buffered.count
             if buffered.count > RegisterLink.maxLineLength { close(.protocolError("Register line too long")) }
             return
         }
         let result: Result<[String], GatewayKitError>
         switch RegisterMessage.decode(line: Array(buffered[..<newline])) {
         case .message(.broadcastAddresses(let list)):
-            result = list.addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(list.addresses)
+            let addresses = list.addresses
+            if addresses.count > RegisterLink.maxAddresses {
+                result = .failure(.registerUnavailable(reason: "Register listed \(addresses.count) gateways"))
+            } else {
+                result = addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(addresses)
+            }
         case .message(let other):
             result = .failure(.registerUnavailable(reason: "unexpected reply \(other)"))
         case .unknownEvent(let event):

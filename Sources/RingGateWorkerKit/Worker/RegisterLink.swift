@@ -4,13 +4,19 @@ import RingGateCodecs
 /// `worker_connect` on connect, a `ping` every 25 s unless the address starts with `127.0.0.1`, and a
 /// `broadcast_addresses` line whenever the gateway list changes.
 final class RegisterLink: LoopConnection {
-    /// Longest line accepted (workerman Text's limit).
-    static let maxLineLength = 10_485_760
+    /// Longest line accepted. A real broadcast takes about 24 bytes per gateway, so 1 MiB is room for
+    /// 40,000; workerman Text's 10 MiB would let a hostile Register make every worker buffer that much.
+    static let maxLineLength = 1 << 20
+    /// Most addresses one broadcast may list. A longer list closes the link (it reconnects after the
+    /// usual delay) instead of making the worker open that many gateway connections.
+    static let maxAddresses = 4096
 
     let core: WorkerCore
     /// The address as configured (its `127.0.0.1` prefix decides about pings, like PHP's `strpos`).
     let address: String
     private var buffered: [UInt8] = []
+    /// Bytes of `buffered` already searched for a newline, so a long line is scanned once.
+    private var scanned = 0
 
     init(core: WorkerCore, endpoint: IPv4Endpoint, address: String) {
         self.core = core
@@ -28,17 +34,29 @@ final class RegisterLink: LoopConnection {
     override func didReceive(_ bytes: Span<UInt8>) {
         ByteCopy.append(bytes, to: &buffered)
         var start = 0
-        while phase == .open, let newline = buffered[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        while phase == .open, let newline = buffered[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
             let line = RegisterMessage.decode(line: Array(buffered[start..<newline]))
             start = newline + 1
+            if let count = Self.oversizedListCount(line) {
+                return close(.protocolError("Register listed \(count) gateways, more than \(Self.maxAddresses)"))
+            }
             core.registerSent(line, from: self)
         }
         buffered.removeSubrange(0..<min(start, buffered.count))
+        scanned = buffered.count
         if buffered.count > Self.maxLineLength { close(.protocolError("Register line longer than the limit")) }
     }
 
     override func didClose(_ reason: CloseReason) {
         core.registerLinkDidClose(self, reason: reason)
+    }
+
+    /// The address count of a broadcast listing more than `maxAddresses`; nil for anything else.
+    static func oversizedListCount(_ line: RegisterLine) -> Int? {
+        guard case .message(.broadcastAddresses(let list)) = line, list.addresses.count > maxAddresses else {
+            return nil
+        }
+        return list.addresses.count
     }
 
     private func schedulePing() {

@@ -54,7 +54,7 @@ import Testing
 
         // A gateway leaves: both workers are told.
         #expect(
-            register.connectionClosed(id(2))
+            register.closed(id(2))
                 == [
                     .gatewayUnregistered(id(2), address: "127.0.0.1:2900"),
                     .send(Lines.broadcast(["10.0.0.1:2900"]), to: id(1)),
@@ -88,7 +88,7 @@ import Testing
         // The duplicate leaves: the list is unchanged in content, yet PHP broadcasts it (as a list now).
         let list = Lines.broadcast(["127.0.0.1:2900", "10.0.0.1:2900", "10.0.0.2:2900"])
         #expect(
-            register.connectionClosed(id(4))
+            register.closed(id(4))
                 == [
                     .gatewayUnregistered(id(4), address: "127.0.0.1:2900"),
                     .send(list, to: id(1)), .send(list, to: id(6)),
@@ -102,8 +102,8 @@ import Testing
         #expect(register.addresses.isList)
     }
 
-    /// A connection registering again keeps its place (PHP assigns to the existing array key) and
-    /// every registration is broadcast, changed or not.
+    /// A connection registering again keeps its place (PHP assigns to the existing array key); a
+    /// repeat of the same address changes nothing and broadcasts nothing (PHP broadcasts it again).
     @Test func reRegistrationKeepsItsPlace() {
         var register = registry()
         register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
@@ -115,9 +115,8 @@ import Testing
         #expect(
             register.receive(Lines.phpGatewayConnect("c:3"), from: 2)
                 == [.gatewayRegistered(id(2), address: "c:3"), .send(Lines.broadcast(["c:3", "b:2"]), to: id(1))])
-        #expect(
-            register.receive(Lines.phpGatewayConnect("b:2"), from: 3)
-                == [.gatewayRegistered(id(3), address: "b:2"), .send(Lines.broadcast(["c:3", "b:2"]), to: id(1))])
+        #expect(register.receive(Lines.phpGatewayConnect("b:2"), from: 3) == [])
+        #expect(register.counters.gatewayRegistrations == 4)
         #expect(register.gatewayCount == 2)
     }
 
@@ -129,7 +128,7 @@ import Testing
         #expect(
             register.receive(Lines.phpGatewayConnect("a:1"), from: 1)
                 == [.gatewayRegistered(id(1), address: "a:1"), .send(Lines.broadcast(["a:1"]), to: id(1))])
-        #expect(register.connectionClosed(id(1)) == [.gatewayUnregistered(id(1), address: "a:1")])
+        #expect(register.closed(id(1)) == [.gatewayUnregistered(id(1), address: "a:1")])
         #expect(register.workerCount == 0)
         #expect(register.connectionCount == 0)
     }
@@ -150,7 +149,7 @@ import Testing
             register.receive(#"{"event":"nope"}"# + "\n", from: 3) == [.close(id(3), reason: .unknownEvent("nope"))])
         #expect(register.addresses == ["a:1"])
         #expect(
-            register.connectionClosed(id(3))
+            register.closed(id(3))
                 == [.gatewayUnregistered(id(3), address: "a:1"), .send(Lines.broadcast([]), to: id(1))])
         #expect(register.connectionClosed(id(2)) == [])
         #expect(register.connectionClosed(id(2)) == [])  // reported twice: ignored
@@ -348,8 +347,8 @@ import Testing
         #expect(register.counters.authTimeouts == 2)
     }
 
-    /// The first line of any kind cancels the timer for good: a ping, or a line that is refused anyway.
-    @Test func firstLineCancelsTheTimer() {
+    /// Only authentication cancels the timer: a ping does not (PHP's does), a refused line closes anyway.
+    @Test func onlyAuthenticationCancelsTheTimer() {
         var register = registry(secret: "sek")
         register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
         register.connectionOpened(id(2), peerIP: "127.0.0.1", now: t0)
@@ -357,9 +356,10 @@ import Testing
         #expect(register.receive(Lines.ping, from: 1) == [])
         #expect(register.receive("bad\n", from: 2).count == 2)
         _ = register.receive(Lines.phpWorkerConnect(secret: "sek"), from: 3)
-        #expect(register.nextDeadline == nil)
-        #expect(register.timeElapsed(now: t0 + .seconds(3600)) == [])
-        #expect(register.counters.authTimeouts == 0)
+        #expect(register.nextDeadline == t0 + .seconds(10))
+        #expect(register.timeElapsed(now: t0 + .seconds(3600)) == [.close(id(1), reason: .authTimeout)])
+        #expect(register.timeElapsed(now: t0 + .seconds(7200)) == [])
+        #expect(register.counters.authTimeouts == 1)
     }
 
     /// A custom timeout from the configuration.
@@ -384,12 +384,14 @@ import Testing
             register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
             let actions =
                 register.bytesReceived(wire[..<cut], from: id(1)) + register.bytesReceived(wire[cut...], from: id(1))
+                + register.pendingBroadcast()
             #expect(actions == expected, "split at \(cut)")
         }
         var register = registry()
         register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
         var actions: [Action] = []
         for byte in wire { actions += register.bytesReceived([byte][...], from: id(1)) }
+        actions += register.pendingBroadcast()
         #expect(actions == expected, "byte by byte")
     }
 
@@ -421,6 +423,99 @@ import Testing
         #expect(register.nextDeadline == nil)
     }
 
+    // MARK: Bounds (issue 11)
+
+    /// Changes between two broadcasts make one broadcast of the latest list; a change that is undone
+    /// before the broadcast makes none.
+    @Test func broadcastsAreCoalesced() {
+        var register = registry()
+        register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        _ = register.receive(Lines.phpWorkerConnect(), from: 1)
+        for raw: UInt64 in 2...4 {
+            register.connectionOpened(id(raw), peerIP: "127.0.0.1", now: t0)
+            #expect(
+                register.bytesReceived(Array(Lines.phpGatewayConnect("a:\(raw)").utf8)[...], from: id(raw)).count == 1)
+        }
+        #expect(register.hasBroadcastPending)
+        #expect(register.pendingBroadcast() == [.send(Lines.broadcast(["a:2", "a:3", "a:4"]), to: id(1))])
+        #expect(!register.hasBroadcastPending && register.pendingBroadcast() == [])
+        // Register and leave again before the next broadcast: the list bytes did not change.
+        register.connectionOpened(id(5), peerIP: "127.0.0.1", now: t0)
+        _ = register.bytesReceived(Array(Lines.phpGatewayConnect("b:5").utf8)[...], from: id(5))
+        _ = register.connectionClosed(id(5))
+        #expect(register.pendingBroadcast() == [])
+        #expect(register.counters.broadcastsSent == 2)
+    }
+
+    /// Addresses longer than `maxAddressLength` bytes and gateways beyond `maxGateways` are closed.
+    @Test func addressLengthAndGatewayCountAreBounded() {
+        var register = RegisterRegistry(configuration: .init(maxGateways: 2, maxAddressLength: 8))
+        register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        #expect(
+            register.receive(Lines.phpGatewayConnect("123456789"), from: 1)
+                == [.close(id(1), reason: .addressTooLong(limit: 8))])
+        for raw: UInt64 in 2...4 { register.connectionOpened(id(raw), peerIP: "127.0.0.1", now: t0) }
+        #expect(register.receive(Lines.phpGatewayConnect("12345678"), from: 2).count == 1)
+        #expect(register.receive(Lines.phpGatewayConnect("b:1"), from: 3).count == 1)
+        #expect(
+            register.receive(Lines.phpGatewayConnect("c:1"), from: 4) == [
+                .close(id(4), reason: .tooManyGateways(limit: 2))
+            ])
+        #expect(register.addresses.addresses == ["12345678", "b:1"])
+        #expect(register.counters.oversizedAddresses == 1 && register.counters.gatewayLimitRefusals == 1)
+    }
+
+    /// One connection may change its address `maxAddressChanges` times; one more closes it.
+    @Test func addressChangesAreBounded() {
+        var register = RegisterRegistry(configuration: .init(maxAddressChanges: 2))
+        register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        #expect(register.receive(Lines.phpGatewayConnect("a:1"), from: 1).count == 1)
+        #expect(register.receive(Lines.phpGatewayConnect("a:1"), from: 1) == [])  // not a change
+        #expect(register.receive(Lines.phpGatewayConnect("a:2"), from: 1).count == 1)
+        #expect(register.receive(Lines.phpGatewayConnect("a:3"), from: 1).count == 1)
+        #expect(
+            register.receive(Lines.phpGatewayConnect("a:4"), from: 1)
+                == [.close(id(1), reason: .tooManyAddressChanges(limit: 2))])
+        #expect(register.counters.addressChangeLimitCloses == 1)
+    }
+
+    /// The eviction candidate is the oldest connection that has not authenticated or is closing.
+    @Test func oldestUnauthenticatedIsTheEvictionCandidate() {
+        var register = registry(secret: "sek")
+        for raw: UInt64 in 1...4 { register.connectionOpened(id(raw), peerIP: "127.0.0.1", now: t0) }
+        _ = register.receive(Lines.phpWorkerConnect(secret: "sek"), from: 1)
+        _ = register.receive(Lines.phpGatewayConnect("a:1", secret: "sek"), from: 2)
+        _ = register.receive(Lines.ping, from: 3)
+        #expect(register.oldestUnauthenticated == id(3))
+        _ = register.receive(Lines.phpWorkerConnect(secret: "sek"), from: 3)
+        _ = register.receive(Lines.phpWorkerConnect(secret: "sek"), from: 4)
+        #expect(register.oldestUnauthenticated == nil)
+        _ = register.receive(#"{"event":"nope"}"# + "\n", from: 2)  // closing now: fair game
+        #expect(register.oldestUnauthenticated == id(2))
+    }
+
+    /// Before authentication a line may be `maxUnauthenticatedLineLength` bytes, whole or partial.
+    @Test func unauthenticatedLinesAreShort() {
+        var register = RegisterRegistry(configuration: .init(maxUnauthenticatedLineLength: 64))
+        register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        #expect(register.receive(String(repeating: " ", count: 64), from: 1) == [])
+        #expect(register.receive(" ", from: 1) == [.close(id(1), reason: .lineTooLong(limit: 64))])
+        register.connectionOpened(id(2), peerIP: "127.0.0.1", now: t0)
+        _ = register.receive(Lines.phpWorkerConnect(), from: 2)
+        #expect(register.receive(String(repeating: " ", count: 100), from: 2) == [])  // authenticated: 64 KiB
+        #expect(register.counters.oversizedLines == 1)
+    }
+
+    /// An id still open is refused (and counted), the open connection is kept.
+    @Test func reusedConnectionIDIsRefused() {
+        var register = registry()
+        let first = register.connectionOpened(id(1), peerIP: "127.0.0.1", now: t0)
+        _ = register.receive(Lines.phpWorkerConnect(), from: 1)
+        let again = register.connectionOpened(id(1), peerIP: "10.0.0.1", now: t0)
+        #expect(first && !again)
+        #expect(register.counters.reusedConnectionIDs == 1 && register.workerCount == 1)
+    }
+
     @Test func bytesForUnknownConnectionsAreIgnored() {
         var register = registry()
         #expect(register.receive(Lines.ping, from: 9) == [])
@@ -429,8 +524,14 @@ import Testing
 }
 
 extension RegisterRegistry {
-    /// Feeds `text` as bytes received on connection `raw`.
+    /// Feeds `text` as bytes received on connection `raw`, then takes the coalesced broadcast as the
+    /// server does at the end of its loop turn.
     mutating func receive(_ text: String, from raw: UInt64) -> [Action] {
-        bytesReceived(Array(text.utf8)[...], from: ConnectionID(raw))
+        bytesReceived(Array(text.utf8)[...], from: ConnectionID(raw)) + pendingBroadcast()
+    }
+
+    /// Reports the close, then takes the coalesced broadcast.
+    mutating func closed(_ id: ConnectionID) -> [Action] {
+        connectionClosed(id) + pendingBroadcast()
     }
 }

@@ -49,11 +49,11 @@ import Testing
             let two = Lines.broadcast(["127.0.0.1:2900", "10.0.0.1:2900"])
             #expect(try worker.receive(exactly: two.count) == two)
 
-            // A third connection repeats the first address: §10.2's object form once a fourth registers.
+            // A third connection repeats the first address: the list's bytes do not change, so no
+            // broadcast (PHP sends the same list again); §10.2's object form once a fourth registers.
             let third = try TestClient(port: port)
             try third.send(Lines.phpGatewayConnect("127.0.0.1:2900", secret: "sek"))
-            let same = two
-            #expect(try worker.receive(exactly: same.count) == same)
+            #expect(Self.waitFor(server) { $0.gatewaysRegistered == 3 })
             let fourth = try TestClient(port: port)
             try fourth.send(Lines.phpGatewayConnect("10.0.0.2:2900", secret: "sek"))
             #expect(try worker.receive(exactly: Lines.objectFormBroadcast.count) == Lines.objectFormBroadcast)
@@ -129,19 +129,18 @@ import Testing
         }
     }
 
-    /// A connection that sends no complete line is closed after the auth timeout; a ping keeps another.
+    /// A connection that does not authenticate is closed after the auth timeout; a worker stays.
     @Test func silentConnectionTimesOut() throws {
         try Self.withRegister(authTimeout: .milliseconds(200)) { server, port in
             let silent = try TestClient(port: port)
-            let pinging = try TestClient(port: port)
-            try pinging.send(Lines.ping)
+            let worker = try TestClient(port: port)
+            try worker.send(Lines.ping + Lines.phpWorkerConnect())
             try silent.send(#"{"event":"pi"#)
             #expect(try silent.receiveUntilClosed() == [])
             #expect(Self.waitFor(server) { $0.registry.authTimeouts == 1 && $0.connections == 1 })
             usleep(300_000)
             #expect(server.snapshot.connections == 1)
-            try pinging.send(Lines.phpWorkerConnect())
-            #expect(try pinging.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+            #expect(try worker.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
         }
     }
 
@@ -172,24 +171,29 @@ import Testing
         }
     }
 
+    /// At the limit a newcomer evicts the oldest unauthenticated connection; when every open one is
+    /// authenticated, the newcomer is refused.
     @Test func connectionsBeyondTheLimitAreRefused() throws {
         var configuration = Self.configuration()
         configuration.maxConnections = 1
         try Self.withRegister(configuration) { server, port in
-            let first = try TestClient(port: port)
-            try first.send(Lines.ping)
+            let idle = try TestClient(port: port)
+            try idle.send(Lines.ping)
             #expect(Self.waitFor(server) { $0.connections == 1 })
-            let second = try TestClient(port: port)
-            #expect(second.waitForClose())
-            #expect(Self.waitFor(server) { $0.connectionsRefused == 1 })
+            let first = try TestClient(port: port)
+            #expect(idle.waitForClose())
+            #expect(Self.waitFor(server) { $0.connectionsEvicted == 1 && $0.connections == 1 })
             try first.send(Lines.phpWorkerConnect())
             #expect(try first.receive(exactly: Lines.broadcast([]).count) == Lines.broadcast([]))
+            let second = try TestClient(port: port)
+            #expect(second.waitForClose())
+            #expect(Self.waitFor(server) { $0.connectionsRefused == 1 && $0.workersConnected == 1 })
         }
     }
 
     /// A worker that stops reading is closed once more than `maxPendingOutputByteCount` waits for it.
     @Test func stalledWorkerIsClosedWhenItsOutputOverflows() throws {
-        var configuration = Self.configuration()
+        var configuration = Self.bulkyBroadcasts()
         configuration.maxPendingOutputByteCount = 64 << 10
         try Self.withRegister(configuration) { server, port in
             let worker = try Self.stalledWorker(port: port)
@@ -203,7 +207,7 @@ import Testing
 
     /// A close that cannot flush (the peer stopped reading) gives up after `closeFlushTimeout`.
     @Test func closeGivesUpFlushingAStalledPeer() throws {
-        var configuration = Self.configuration()
+        var configuration = Self.bulkyBroadcasts()
         configuration.maxPendingOutputByteCount = 256 << 20
         configuration.closeFlushTimeout = .milliseconds(300)
         try Self.withRegister(configuration) { server, port in
@@ -232,15 +236,27 @@ import Testing
         return worker
     }
 
-    /// Re-registers a 16 KiB address over and over (each one a 16 KiB broadcast to every worker) until
-    /// `done` holds; at most 4 000 times, pacing itself on the Register.
+    /// A Register that lets one gateway connection change a 16 KiB address without limit and
+    /// broadcasts every change, so that output can pile up for a worker.
+    static func bulkyBroadcasts() -> RegisterServer.Configuration {
+        var configuration = configuration()
+        configuration.registry.maxAddressLength = 1 << 20
+        configuration.registry.maxUnauthenticatedLineLength = 1 << 20
+        configuration.registry.maxAddressChanges = .max
+        configuration.broadcastInterval = .zero
+        return configuration
+    }
+
+    /// Alternates a gateway's 16 KiB address over and over (each change a 16 KiB broadcast to every
+    /// worker, with `bulkyBroadcasts()`) until `done` holds; at most 4 000 times, pacing itself on the
+    /// Register.
     static func pumpRegistrations(
         through gateway: TestClient, server: RegisterServer, until done: (RegisterServer.Snapshot) -> Bool
     ) throws {
-        let line = Lines.phpGatewayConnect(String(repeating: "a", count: 16_384))
+        let lines = ["a", "b"].map { Lines.phpGatewayConnect(String(repeating: $0, count: 16_384)) }
         var sent: UInt64 = 0
         while !done(server.snapshot) && sent < 4_000 {
-            for _ in 0..<8 { try gateway.send(line) }
+            for index in 0..<8 { try gateway.send(lines[index % 2]) }
             sent += 8
             _ = waitFor(server, seconds: 1) { $0.registry.gatewayRegistrations == sent || done($0) }
         }
