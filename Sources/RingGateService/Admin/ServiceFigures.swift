@@ -6,8 +6,8 @@ import Synchronization
 /// Gathers the figures `/status` and `/metrics` show: the shards' reports (taken on their threads
 /// through their mailboxes), the built-in Register's snapshot and /proc.
 public final class ServiceFigures: Sendable {
-    let register: RegisterServer?
-    let gateway: GatewayServer?
+    public let register: RegisterServer?
+    public let gateway: GatewayServer?
     private let startedAt = ContinuousClock.now
     private let shuttingDown = Atomic<Bool>(false)
 

@@ -25,6 +25,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var enabled = true
         public var listen = SocketAddress("127.0.0.1:1238")!
         public var secretKey = ""
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
     }
 
     public struct Gateway: Sendable, Equatable {
@@ -40,6 +42,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var startPort: UInt16 = 2900
         public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
         public var secretKey = ""
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
         /// Seconds; 0: no heartbeat.
         public var pingInterval: Double = 0
         public var pingNotResponseLimit = 0
@@ -67,5 +71,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var count = 1
         public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
         public var secretKey = ""
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
     }
 }
