@@ -165,6 +165,20 @@ enum GatewayMetrics {
             out.family("ringgate_register_service_bad_input_total", .counter, help: "Built-in Register: bad input.")
             out.sample("ringgate_register_service_bad_input_total", [("kind", "bad_request")], register.badRequests)
             out.sample("ringgate_register_service_bad_input_total", [("kind", "auth_failure")], register.authFailures)
+            let registry = register.registry
+            out.sample("ringgate_register_service_bad_input_total", [("kind", "auth_timeout")], registry.authTimeouts)
+            out.sample(
+                "ringgate_register_service_bad_input_total", [("kind", "invalid_message")], registry.invalidMessages)
+            out.sample(
+                "ringgate_register_service_bad_input_total", [("kind", "oversized_line")], registry.oversizedLines)
+            out.family(
+                "ringgate_register_service_connections_refused_total", .counter,
+                help: "Built-in Register: connections closed at accept, the connection limit was reached.")
+            out.sample("ringgate_register_service_connections_refused_total", register.connectionsRefused)
+            out.family(
+                "ringgate_register_service_output_overflows_total", .counter,
+                help: "Built-in Register: connections closed because they did not read their output.")
+            out.sample("ringgate_register_service_output_overflows_total", register.outputOverflows)
         }
         return out.text
     }
