@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RingGateRuntime
 import TestSupport
 import Testing
 
@@ -72,5 +73,28 @@ import Testing
         gateway.signal(SIGTERM)
         #expect(gateway.exitStatus(within: Self.slack) == 0, "log:\n\(gateway.output)")
         #expect(!gateway.output.contains("exiting anyway"))
+    }
+
+    /// The real case behind a shard that cannot stop: a worker that stopped reading while clients pushed
+    /// MiBs at it (its graceful inner close never completes). Whether or not the shard itself learns to
+    /// give up, the process ends within the grace.
+    @Test func gatewayExitsZeroWhileAWorkerNeverReads() throws {
+        let ports = try freePorts(count: 2)
+        let startPort = try freeConsecutivePorts(count: 1)
+        let gateway = try RingGateProcess([
+            "gateway", "--shards", "1", "--no-huge-pages", "--start-port", "\(startPort)",
+            "--register-address", "127.0.0.1:\(ports[0])", "text://127.0.0.1:\(ports[1])",
+        ])
+        try #require(gateway.waitForOutput("gateway running", seconds: 30), "log:\n\(gateway.output)")
+        let worker = try TestWorker(addresses: [SocketAddress("127.0.0.1:\(startPort)")!])
+        usleep(300_000)  // the worker's registration reaches the shard before the clients
+        let line = Array(repeating: UInt8(ascii: "x"), count: 65_535) + [10]
+        let clients = try (0..<4).map { _ in try TestClient(port: ports[1]) }
+        for _ in 0..<64 {
+            for client in clients { try? client.send(line) }  // 16 MiB in all; the worker reads none of it
+        }
+        gateway.signal(SIGINT)
+        #expect(gateway.exitStatus(within: 3 + Self.slack) == 0, "log:\n\(gateway.output)")
+        withExtendedLifetime((worker, clients)) {}
     }
 }
