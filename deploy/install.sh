@@ -179,7 +179,7 @@ install_all() {
     cat <<EOF
 
 $($live && echo "Installed." || echo "Staged into $root.") Next steps:
-  edit $config_dir/ringgate.yaml (lan_ip, secret_key, register, demo off)  # then: ringgate check-config --config $config_dir/ringgate.yaml
+  edit $config_dir/ringgate.yaml (lan_ip, secret_key_file, register)  # then: ringgate check-config --config $config_dir/ringgate.yaml
   systemctl enable --now ringgate
   systemctl status ringgate        # "active (running)" only after READY=1: every listener is bound
   ringgate status                  # per-shard table from the admin endpoint (127.0.0.1:9180)

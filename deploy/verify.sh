@@ -109,8 +109,14 @@ done
 if [ "$(sysctl_value fs.nr_open)" -ge "$(unit_value LimitNOFILE)" ]; then ok "fs.nr_open >= LimitNOFILE"; else
     fail "fs.nr_open ($(sysctl_value fs.nr_open)) < LimitNOFILE ($(unit_value LimitNOFILE)): the unit would not start"
 fi
-if [ "$(unit_value TimeoutStopSec)" -gt "$(yaml_value drain_seconds)" ]; then ok "TimeoutStopSec > drain_seconds"; else
-    fail "TimeoutStopSec ($(unit_value TimeoutStopSec)) must exceed gateway.drain_seconds ($(yaml_value drain_seconds))"
+# ringgate exits at the latest drain_seconds + 3 s after SIGTERM (its shutdown guard); systemd must not kill it first.
+if [ "$(unit_value TimeoutStopSec)" -gt "$(($(yaml_value drain_seconds) + 3))" ]; then
+    ok "TimeoutStopSec > drain_seconds + 3"
+else
+    fail "TimeoutStopSec ($(unit_value TimeoutStopSec)) must exceed gateway.drain_seconds ($(yaml_value drain_seconds)) + 3 s"
+fi
+if [ "$(yaml_value demo_page)" = false ]; then ok "the shipped config serves no demo page"; else
+    fail "deploy/ringgate.yaml enables gateway.demo_page: production installs must not serve the demo"
 fi
 read -r low _ <<<"$(sysctl_value net.ipv4.ip_local_port_range)"
 inside=""

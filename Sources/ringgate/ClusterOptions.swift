@@ -6,8 +6,8 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("register-address"), help: "Register address ip:port (repeat for several).")
     var registerAddresses: [String] = []
 
-    @Option(help: "Secret shared by gateways, workers, GatewayClient and the Register.")
-    var secretKey: String = ""
+    /// The secret shared by gateways, workers, GatewayClient and the Register.
+    @OptionGroup var secret: SecretKeyOptions
 }
 
 /// How a worker command (`echo-worker`, `worker-demo`) finds gateways and how many workers it runs.

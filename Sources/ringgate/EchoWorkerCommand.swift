@@ -23,13 +23,14 @@ struct EchoWorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = options.makeLogger(label: "ringgate-echo-worker")
         let (cluster, gatewayAddresses, count) = (options.cluster, options.gatewayAddresses, options.count)
+        let secretKey = try cluster.secret.resolve(logger: logger)
         guard !cluster.registerAddresses.isEmpty || !gatewayAddresses.isEmpty else {
             throw ValidationError("give --register-address or --gateway-address")
         }
         var workers: [BusinessWorker] = []
         for index in 0..<max(1, count) {
             let configuration = BusinessWorker.Configuration(
-                name: "EchoWorker", processIndex: index, secretKey: cluster.secretKey,
+                name: "EchoWorker", processIndex: index, secretKey: secretKey,
                 registerAddresses: cluster.registerAddresses,
                 gatewayAddresses: gatewayAddresses.isEmpty ? nil : gatewayAddresses, logger: logger)
             let worker = try BusinessWorker(configuration: configuration, handler: Echo())

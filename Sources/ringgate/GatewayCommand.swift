@@ -4,6 +4,7 @@ import RingGate
 import RingGateCodecs
 import RingGateDemo
 import RingGateRuntime
+import RingGateService
 
 /// Runs a GatewayWorker gateway: clients on the listeners, workers on `lanIp:startPort+shard`.
 struct GatewayCommand: ParsableCommand {
@@ -58,7 +59,7 @@ struct GatewayCommand: ParsableCommand {
         }
     }
 
-    func upstreamConfiguration() throws -> UpstreamConfiguration {
+    func upstreamConfiguration(secretKey: String) throws -> UpstreamConfiguration {
         var upstream = try UpstreamConfiguration(lanIP: lanIp, startPort: startPort)
         upstream.registerAddresses = try cluster.registerAddresses.map { text in
             guard let address = SocketAddress(text) else {
@@ -66,7 +67,7 @@ struct GatewayCommand: ParsableCommand {
             }
             return address
         }
-        upstream.secretKey = cluster.secretKey
+        upstream.secretKey = secretKey
         upstream.pingIntervalNanoseconds = UInt64(pingInterval * 1e9)
         upstream.pingNotResponseLimit = pingNotResponseLimit
         upstream.pingData = Array(pingData.utf8)
@@ -92,7 +93,16 @@ struct GatewayCommand: ParsableCommand {
             configuration.listeners[index].webSocket.workermanVersion = flavour
             if demoPage { configuration.listeners[index].webSocket.httpPage = DemoChatPage.httpPage }
         }
-        configuration.upstream = try upstreamConfiguration()
+        let secretKey = try cluster.secret.resolve(logger: logger)
+        configuration.upstream = try upstreamConfiguration(secretKey: secretKey)
+        if secretKey.isEmpty, let upstream = configuration.upstream {
+            for warning in StartupChecks.emptyGatewaySecretWarnings(
+                lanIP: upstream.lanIP, startPort: upstream.startPort, registerAddresses: upstream.registerAddresses,
+                keyPrefix: "--")
+            {
+                logger.warning("\(warning)")
+            }
+        }
         let server = try GatewayServer(configuration: configuration, logger: logger)
         logger.info(
             "gateway running",
@@ -103,8 +113,9 @@ struct GatewayCommand: ParsableCommand {
                 "register": "\(cluster.registerAddresses)",
                 "shards": "\(configuration.shardCount)",
             ])
+        TestHooks.apply(to: server, logger: logger)
         SignalWaiter.waitForTermination()
         logger.info("stopping")
-        server.stop()
+        ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import RingGate
 import RingGateRuntime
+import RingGateService
 
 /// Runs the built-in Register service (spec §6) until SIGINT or SIGTERM, in place of GatewayWorker's
 /// PHP Register: PHP gateways, BusinessWorkers and GatewayClient connect to it unchanged.
@@ -14,8 +15,8 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: "Listen address, ip:port (GatewayWorker's default Register address is 127.0.0.1:1236).")
     var listen: String = "127.0.0.1:1236"
 
-    @Option(help: "Secret key gateways and workers must present (the PHP Register's secretKey). Default: none.")
-    var secretKey: String = ""
+    /// The secret gateways and workers must present (the PHP Register's secretKey). Default: none.
+    @OptionGroup var secret: SecretKeyOptions
 
     @Option(help: "Longest accepted line in bytes; a longer one closes the connection.")
     var maxLineLength: Int = 65_536
@@ -47,6 +48,15 @@ struct RegisterCommand: ParsableCommand {
         var logger = Logger(label: "ringgate.register")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         guard let address = SocketAddress(listen) else { throw ValidationError("bad --listen \(listen)") }
+        let secretKey = try secret.resolve(logger: logger)
+        if secretKey.isEmpty, !address.isLoopback {
+            logger.warning(
+                """
+                the secret key is empty and --listen \(address) is not a loopback address: anyone who reaches it \
+                can register a gateway address of their choosing (workers then connect to it) or learn every \
+                gateway; give --secret-key-file
+                """)
+        }
         let server = RegisterServer(
             configuration: RegisterServer.Configuration(
                 listenAddress: address,
@@ -57,7 +67,7 @@ struct RegisterCommand: ParsableCommand {
         try server.start()
         SignalWaiter.waitForTermination()
         logger.info("stopping")
-        server.stop()
+        ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
         let snapshot = server.snapshot
         logger.info(
             "register totals",

@@ -105,6 +105,6 @@ struct EchoCommand: ParsableCommand {
             ])
         SignalWaiter.waitForTermination()
         logger.info("stopping")
-        server.stop()
+        ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }
 }

@@ -6,20 +6,30 @@ import Glibc
 /// threads never see them and `sigwait` is the only receiver.
 enum SignalWaiter {
     static func blockTerminationSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
+        var set = terminationSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
 
     static func waitForTermination() {
+        var set = terminationSignals()
+        var received: Int32 = 0
+        sigwait(&set, &received)
+    }
+
+    /// The termination signal that arrived within `timeoutMilliseconds`, or nil.
+    static func waitForTermination(timeoutMilliseconds: Int) -> Int32? {
+        var set = terminationSignals()
+        var timeout = timespec(tv_sec: timeoutMilliseconds / 1_000, tv_nsec: timeoutMilliseconds % 1_000 * 1_000_000)
+        let received = sigtimedwait(&set, nil, &timeout)
+        return received > 0 ? received : nil
+    }
+
+    private static func terminationSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
-        var received: Int32 = 0
-        sigwait(&set, &received)
+        return set
     }
 }

@@ -67,11 +67,15 @@ struct StartCommand: ParsableCommand {
         }
         notifier?.notify("READY=1\nSTATUS=serving on \(service.gatewayAddresses.map(\.description))")
         let watchdog = Watchdog.start(notifier: notifier, service: service, logger: logger)
+        TestHooks.apply(to: service.figures.gateway, logger: logger)
         SignalWaiter.waitForTermination()
         logger.info("termination signal: shutting down")
         notifier?.notify("STOPPING=1")
-        watchdog?.stop()
-        service.shutdown()
+        let deadline = configuration.gateway.drainSeconds + ShutdownGuard.graceSeconds
+        ShutdownGuard.run(deadlineSeconds: deadline, logger: logger) {
+            watchdog?.stop()
+            service.shutdown()
+        }
     }
 }
 
@@ -96,7 +100,9 @@ struct ConfigurationSource: ParsableArguments {
                 fileContents: contents, fileName: config ?? "config",
                 environment: ProcessInfo.processInfo.environment, overrides: overrides)
         } catch {
-            throw ValidationError("invalid configuration:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n"))
+            let text = "error: invalid configuration:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n")
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            throw ExitCode(78)  // EX_CONFIG, as for a fatal startup finding
         }
     }
 }

@@ -20,12 +20,13 @@ struct WorkerDemoCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = options.makeLogger(label: "ringgate-worker-demo")
         let (cluster, gatewayAddresses) = (options.cluster, options.gatewayAddresses)
+        let secretKey = try cluster.secret.resolve(logger: logger)
         let registerAddresses =
             cluster.registerAddresses.isEmpty && gatewayAddresses.isEmpty
             ? [Self.defaultRegisterAddress] : cluster.registerAddresses
         let workers = try DemoChat.startWorkers(
             registerAddresses: registerAddresses, gatewayAddresses: gatewayAddresses.isEmpty ? nil : gatewayAddresses,
-            secretKey: cluster.secretKey, count: options.count, logger: logger)
+            secretKey: secretKey, count: options.count, logger: logger)
         logger.info(
             "demo chat workers running",
             metadata: [

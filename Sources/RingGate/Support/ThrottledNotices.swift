@@ -8,7 +8,7 @@ import Logging
 /// owner calls it from its timer tick) or with the next occurrence after the interval. Each notice is
 /// keyed by its message text, so different problems never hide each other. Not thread-safe: one
 /// instance per shard or loop thread.
-struct ThrottledNotices {
+package struct ThrottledNotices {
     private struct Window {
         var startedAt: UInt64
         var suppressed = 0
@@ -16,11 +16,11 @@ struct ThrottledNotices {
         var level: Logger.Level
     }
 
-    let logger: Logger
-    let intervalNanoseconds: UInt64
+    package let logger: Logger
+    package let intervalNanoseconds: UInt64
     private var windows: [String: Window] = [:]
 
-    init(logger: Logger, intervalNanoseconds: UInt64 = 10_000_000_000) {
+    package init(logger: Logger, intervalNanoseconds: UInt64 = 10_000_000_000) {
         self.logger = logger
         self.intervalNanoseconds = intervalNanoseconds
     }
@@ -28,7 +28,7 @@ struct ThrottledNotices {
     /// Logs `message` for `peer` now, or counts it when the same message was logged less than an
     /// interval ago. Returns whether a line was written now (tests).
     @discardableResult
-    mutating func notice(
+    package mutating func notice(
         _ message: String, peer: @autoclosure () -> String, level: Logger.Level = .notice,
         metadata: @autoclosure () -> Logger.Metadata = [:], now: UInt64
     ) -> Bool {
@@ -47,7 +47,7 @@ struct ThrottledNotices {
     }
 
     /// Writes the aggregate line of every interval that ended, and forgets notices that went quiet.
-    mutating func flush(now: UInt64) {
+    package mutating func flush(now: UInt64) {
         guard !windows.isEmpty else { return }
         for (message, window) in windows where now &- window.startedAt >= intervalNanoseconds {
             if window.suppressed > 0 { report(message, window) }
@@ -56,7 +56,7 @@ struct ThrottledNotices {
     }
 
     /// Occurrences counted but not yet written, over every notice (tests).
-    var pendingCount: Int { windows.values.reduce(0) { $0 + $1.suppressed } }
+    package var pendingCount: Int { windows.values.reduce(0) { $0 + $1.suppressed } }
 
     private func report(_ message: String, _ window: Window) {
         let seconds = Double(intervalNanoseconds) / 1e9

@@ -1,4 +1,5 @@
 import Logging
+import RingGate
 import RingGateRuntime
 import Synchronization
 
@@ -6,7 +7,8 @@ import Synchronization
 /// `/health`. Off the public port and off the shards: a scrape asks the shards for their figures
 /// through their mailboxes and never holds a lock they take.
 ///
-/// One request per connection (`Connection: close`); heads over 8 KiB or slower than 5 s are dropped.
+/// One request per connection (`Connection: close`); heads over 8 KiB or slower than 5 s are dropped,
+/// at most 64 connections are open at once. Bad requests are counted and logged, throttled.
 public final class AdminServer: Sendable {
     public struct Request: Sendable, Equatable {
         public var method: String
@@ -31,6 +33,17 @@ public final class AdminServer: Sendable {
 
     public typealias Handler = @Sendable (Request) -> Response
 
+    /// What peers did wrong, for `/metrics` (written by the admin thread, read by a scrape).
+    public final class Counters: Sendable {
+        /// Requests answered 400, 405 or 431.
+        public let badRequests = Atomic<UInt64>(0)
+        /// Connections closed without a complete request head within `requestTimeout`.
+        public let timeouts = Atomic<UInt64>(0)
+        /// Connections closed at accept: `maxConnections` were already open.
+        public let refusedConnections = Atomic<UInt64>(0)
+        public init() {}
+    }
+
     public let address: SocketAddress
     private let listener: ListeningSocket
     private let poller: EventPoller
@@ -38,11 +51,18 @@ public final class AdminServer: Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let thread = Mutex<ShardThread?>(nil)
+    public let counters: Counters
 
     static let maxHeadLength = 8_192
     static let requestTimeout: Duration = .seconds(5)
+    /// Open connections at most: a local peer that opens many cannot make the admin thread hold their
+    /// buffers (the endpoint is loopback-only unless admin.allow_remote).
+    static let maxConnections = 64
 
-    public init(address: SocketAddress, logger: Logger, handler: @escaping Handler) throws(SystemError) {
+    public init(
+        address: SocketAddress, logger: Logger, counters: Counters = Counters(), handler: @escaping Handler
+    ) throws(SystemError) {
+        self.counters = counters
         listener = try ListeningSocket(binding: address, backlog: 64, reusePort: false, nonBlocking: true)
         self.address = listener.address
         poller = try EventPoller()
@@ -80,10 +100,19 @@ public final class AdminServer: Sendable {
     private func run() {
         var connections: [UInt64: Connection] = [:]
         var nextToken: UInt64 = 1
+        var notices = ThrottledNotices(logger: logger)
         while !stopRequested.load(ordering: .acquiring) {
             for event in poller.wait(timeoutMilliseconds: 1_000) {
                 if event.token == 0 {
                     while case .accepted(let socket) = StreamSocket.accept(from: listener) {
+                        guard connections.count < Self.maxConnections else {
+                            counters.refusedConnections.add(1, ordering: .relaxed)
+                            notices.notice(
+                                "admin connection refused: \(Self.maxConnections) already open",
+                                peer: socket.peer.map(\.description) ?? "?", level: .warning, now: ShardLoop.now())
+                            socket.close()
+                            continue
+                        }
                         let token = nextToken
                         nextToken += 1
                         guard (try? poller.add(socket, token: token, interest: .readable)) != nil else { continue }
@@ -93,19 +122,26 @@ public final class AdminServer: Sendable {
                     continue
                 }
                 guard let connection = connections[event.token] else { continue }
-                if !serve(connection, token: event.token) { connections[event.token] = nil }
+                if !serve(connection, token: event.token, notices: &notices) { connections[event.token] = nil }
             }
             let now = ContinuousClock.now
             for (token, connection) in connections where connection.deadline < now {
+                if connection.output.isEmpty {
+                    counters.timeouts.add(1, ordering: .relaxed)
+                    notices.notice(
+                        "admin request timed out: no complete head within \(Self.requestTimeout)",
+                        peer: connection.socket.peer.map(\.description) ?? "?", now: ShardLoop.now())
+                }
                 connection.socket.close()
                 connections[token] = nil
             }
+            notices.flush(now: ShardLoop.now())
         }
         for connection in connections.values { connection.socket.close() }
     }
 
     /// Reads, answers once the head is complete, writes; false once the connection is done.
-    private func serve(_ connection: Connection, token: UInt64) -> Bool {
+    private func serve(_ connection: Connection, token: UInt64, notices: inout ThrottledNotices) -> Bool {
         if connection.output.isEmpty {
             var buffer = [UInt8](repeating: 0, count: 4_096)
             switch connection.socket.receive(into: &buffer) {
@@ -118,6 +154,12 @@ public final class AdminServer: Sendable {
                 return false
             }
             guard let response = respond(to: connection.input) else { return true }
+            if let problem = Self.problem(of: response) {
+                counters.badRequests.add(1, ordering: .relaxed)
+                notices.notice(
+                    "admin request refused: \(problem)", peer: connection.socket.peer.map(\.description) ?? "?",
+                    now: ShardLoop.now())
+            }
             connection.output = response
             _ = try? poller.modify(connection.socket, token: token, interest: .writable)
         }
@@ -149,6 +191,18 @@ public final class AdminServer: Sendable {
             }
             return Self.serialize(handler(request), headOnly: request.method == "HEAD")
         }
+    }
+
+    /// The reason a response refuses a bad request (400, 405, 431), for the log line; nil otherwise.
+    static func problem(of response: [UInt8]) -> String? {
+        for (status, reason) in [
+            (400, "malformed request head (400)"), (405, "method not allowed (405)"),
+            (431, "request head over \(maxHeadLength) bytes (431)"),
+        ]
+        where response.starts(with: Array("HTTP/1.1 \(status) ".utf8)) {
+            return reason
+        }
+        return nil
     }
 
     enum HeadParse: Equatable {

@@ -6,9 +6,22 @@ import RingGateRuntime
 enum GatewayMetrics {
     static func render(
         reports: [ShardReport], register: RegisterServer.Snapshot?, memory: StatusDocument.ProcessMemory,
-        uptimeSeconds: Double, shuttingDown: Bool
+        uptimeSeconds: Double, shuttingDown: Bool, admin: AdminServer.Counters? = nil
     ) -> String {
         var out = PrometheusText()
+        if let admin {
+            out.family(
+                "ringgate_admin_bad_requests_total", .counter, help: "Admin requests refused (400, 405, 431).")
+            out.sample("ringgate_admin_bad_requests_total", admin.badRequests.load(ordering: .relaxed))
+            out.family(
+                "ringgate_admin_request_timeouts_total", .counter,
+                help: "Admin connections closed without a complete request head within 5 s.")
+            out.sample("ringgate_admin_request_timeouts_total", admin.timeouts.load(ordering: .relaxed))
+            out.family(
+                "ringgate_admin_connections_refused_total", .counter,
+                help: "Admin connections closed at accept: 64 were already open.")
+            out.sample("ringgate_admin_connections_refused_total", admin.refusedConnections.load(ordering: .relaxed))
+        }
         out.family("ringgate_uptime_seconds", .gauge, help: "Seconds since the process started.")
         out.sample("ringgate_uptime_seconds", uptimeSeconds)
         out.family("ringgate_shutting_down", .gauge, help: "1 while a graceful shutdown drains the clients.")

@@ -6,8 +6,10 @@ import Synchronization
 /// Gathers the figures `/status` and `/metrics` show: the shards' reports (taken on their threads
 /// through their mailboxes), the built-in Register's snapshot and /proc.
 public final class ServiceFigures: Sendable {
-    let register: RegisterServer?
-    let gateway: GatewayServer?
+    public let register: RegisterServer?
+    public let gateway: GatewayServer?
+    /// The admin endpoint's bad-request counters (the endpoint itself is started after the figures).
+    public let adminCounters = AdminServer.Counters()
     private let startedAt = ContinuousClock.now
     private let shuttingDown = Atomic<Bool>(false)
 
@@ -70,7 +72,7 @@ public final class ServiceFigures: Sendable {
     public func metrics() -> String {
         GatewayMetrics.render(
             reports: gateway?.reports() ?? [], register: register?.snapshot, memory: ProcessFigures.memory(),
-            uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed))
+            uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed), admin: adminCounters)
     }
 }
 

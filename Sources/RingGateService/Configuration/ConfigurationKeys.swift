@@ -55,6 +55,11 @@ extension ConfigurationKey {
         ConfigurationKey("register.max_gateways") { configuration, value throws(ConfigurationProblem) in
             configuration.register.maxGateways = try value.integer(in: 1...100_000)
         },
+        ConfigurationKey("register.secret_key_file") { configuration, value throws(ConfigurationProblem) in
+            let path = try value.scalar()
+            configuration.register.secretKey = path.isEmpty ? "" : try SecretKeyFile.read(path)
+            configuration.register.secretKeyFile = path.isEmpty ? nil : path
+        },
 
         ConfigurationKey("gateway.enabled") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.enabled = try value.bool()
@@ -85,6 +90,11 @@ extension ConfigurationKey {
         },
         ConfigurationKey("gateway.secret_key") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.secretKey = try value.scalar()
+        },
+        ConfigurationKey("gateway.secret_key_file") { configuration, value throws(ConfigurationProblem) in
+            let path = try value.scalar()
+            configuration.gateway.secretKey = path.isEmpty ? "" : try SecretKeyFile.read(path)
+            configuration.gateway.secretKeyFile = path.isEmpty ? nil : path
         },
         ConfigurationKey("gateway.ping_interval") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.pingInterval = try value.number(in: 0...86_400)
@@ -172,6 +182,11 @@ extension ConfigurationKey {
         },
         ConfigurationKey("worker_demo.secret_key") { configuration, value throws(ConfigurationProblem) in
             configuration.workerDemo.secretKey = try value.scalar()
+        },
+        ConfigurationKey("worker_demo.secret_key_file") { configuration, value throws(ConfigurationProblem) in
+            let path = try value.scalar()
+            configuration.workerDemo.secretKey = path.isEmpty ? "" : try SecretKeyFile.read(path)
+            configuration.workerDemo.secretKeyFile = path.isEmpty ? nil : path
         },
     ]
 

@@ -40,6 +40,12 @@ public enum ConfigurationLoader {
             }
         }
         let given = Set(settings.map(\.path))
+        // An empty secret_key next to a secret_key_file is the example file's default, not a conflict.
+        let nonEmpty = Set(settings.filter { $0.value != .scalar("") }.map(\.path))
+        for section in ["register", "gateway", "worker_demo"]
+        where nonEmpty.contains("\(section).secret_key") && nonEmpty.contains("\(section).secret_key_file") {
+            problems.append("\(section).secret_key and \(section).secret_key_file are both set: give one")
+        }
         // Pointing the gateway at a Register of its own choosing means a cluster, not the embedded
         // default: the built-in Register and demo worker then run only when asked for.
         if given.contains("gateway.register_address") {
@@ -143,7 +149,7 @@ public enum ConfigurationLoader {
     }
 
     /// Variables of the build and test setup that are not configuration.
-    static let ignoredEnvironment: Set<String> = ["RINGGATE_WARNINGS_AS_ERRORS"]
+    static let ignoredEnvironment: Set<String> = ["RINGGATE_WARNINGS_AS_ERRORS", "RINGGATE_TEST_WEDGE_SHARD"]
 
     static func overrideSettings(_ overrides: [String], problems: inout [String]) -> [Setting] {
         var settings: [Setting] = []

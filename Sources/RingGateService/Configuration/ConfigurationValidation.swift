@@ -85,7 +85,7 @@ enum ConfigurationValidation {
 
 extension SocketAddress {
     /// 127.0.0.0/8 or ::1.
-    var isLoopback: Bool {
+    public var isLoopback: Bool {
         let host = self.host
         return host.hasPrefix("127.") || host == "::1" || host == "localhost"
     }

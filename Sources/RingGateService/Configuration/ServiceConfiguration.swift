@@ -29,6 +29,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var maxConnections = 4096
         /// Registered gateway connections at most (the length of the list workers are sent).
         public var maxGateways = 1024
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
     }
 
     public struct Gateway: Sendable, Equatable {
@@ -44,6 +46,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var startPort: UInt16 = 2900
         public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
         public var secretKey = ""
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
         /// Seconds; 0: no heartbeat.
         public var pingInterval: Double = 0
         public var pingNotResponseLimit = 0
@@ -77,5 +81,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var count = 1
         public var registerAddresses = [SocketAddress("127.0.0.1:1238")!]
         public var secretKey = ""
+        /// Where `secretKey` was read from (`secret_key_file`), for the permission check.
+        public var secretKeyFile: String?
     }
 }

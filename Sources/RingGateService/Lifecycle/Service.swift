@@ -84,7 +84,9 @@ public final class Service: Sendable {
         self.workers = workers
         if let address = configuration.admin.listen {
             do {
-                admin = try AdminServer(address: address, logger: logger) { figures.respond(to: $0) }
+                admin = try AdminServer(address: address, logger: logger, counters: figures.adminCounters) {
+                    figures.respond(to: $0)
+                }
             } catch {
                 workers?.stop()
                 gateway?.stop()

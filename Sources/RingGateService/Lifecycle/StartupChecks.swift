@@ -24,6 +24,7 @@ public enum StartupChecks {
             findings += hugePages(gateway)
         }
         findings += portsInUse(configuration, gateway: gateway)
+        findings += secrets(configuration)
         return findings
     }
 
