@@ -153,6 +153,7 @@ public final class GatewayServer: Sendable {
             index: index, io: io, listeners: listeners, application: application, mailbox: handle.mailbox,
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
         shard.upstream = gateway
+        shard.memoryBudget = configuration.memoryBudgetPerShard
         shard.start()
         return ShardRunner(
             loop: ShardLoop(

@@ -90,6 +90,12 @@ public final class ClientShard: ShardHandler {
     var releasedHeapBytes = 0
     static let heapTrimThreshold = 256 << 10
     var completionOverflowTurns: UInt64 = 0
+    /// Bytes of chunks (assemblies, send queues) this shard may hold for its peers; 0: no budget.
+    var memoryBudget = 0
+    /// Log lines a client can trigger repeatedly, aggregated per interval; flushed from `tick`.
+    var notices: ThrottledNotices
+    /// The ring's refused-submit count at the last tick, to log a new refusal once per tick.
+    private var loggedSubmitRefusals: UInt64 = 0
     public private(set) var isFinished = false
 
     init(
@@ -103,6 +109,7 @@ public final class ClientShard: ShardHandler {
         self.mailbox = mailbox
         self.wheel = TimingWheel(tickNanoseconds: tickNanoseconds, startTick: ShardLoop.now() / tickNanoseconds)
         self.logger = logger
+        self.notices = ThrottledNotices(logger: logger)
     }
 
     /// Arms the multishot accepts; called once on the shard thread before the loop runs.
@@ -140,6 +147,8 @@ public final class ClientShard: ShardHandler {
     }
 
     public func tick(now: UInt64) {
+        notices.flush(now: now)
+        noteSubmitRefusals(now: now)
         // Collected first, handled after: a handler may schedule on the wheel it was fired from.
         var fired: [CompletionTag] = []
         wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
@@ -161,6 +170,21 @@ public final class ClientShard: ShardHandler {
             }
         }
     }
+
+    /// The kernel refused submissions since the last tick (memory pressure, completion backlog): the
+    /// loop retried them; say so once per tick at most, and count them.
+    private func noteSubmitRefusals(now: UInt64) {
+        let refused = io.ring.submitRefusalCount &+ (upstream?.ring.submitRefusalCount ?? 0)
+        guard refused != loggedSubmitRefusals else { return }
+        counters.submitRefusals &+= refused &- loggedSubmitRefusals
+        loggedSubmitRefusals = refused
+        notices.notice(
+            "io_uring refused submissions; retrying them next turn", peer: "kernel", level: .warning,
+            metadata: ["errno": "\(io.ring.lastSubmitRefusal)"], now: now)
+    }
+
+    /// Bytes of chunks this shard holds now (assemblies, send queues, encoded messages).
+    var heldBytes: Int { io.chunks.slabBytesInUse + io.chunks.heapBytesInUse }
 
     public func mailboxSignalled() {
         for message in mailbox.takeAll() {
@@ -239,6 +263,15 @@ public final class ClientShard: ShardHandler {
         }
         let slot = UInt32(completion.result)
         if stopping || draining {
+            io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
+            return
+        }
+        if memoryBudget > 0 && heldBytes >= memoryBudget - memoryBudget / 8 {
+            // Near the memory budget: the peers already here keep what they hold; newcomers wait.
+            counters.memoryRefusedAccepts &+= 1
+            notices.notice(
+                "refusing client: near the memory budget", peer: "\(listeners[listener].configuration.address)",
+                level: .warning, metadata: ["held": "\(heldBytes)", "budget": "\(memoryBudget)"], now: ShardLoop.now())
             io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
             return
         }

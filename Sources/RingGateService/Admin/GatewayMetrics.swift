@@ -68,6 +68,22 @@ enum GatewayMetrics {
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }
+        perShard(
+            "ringgate_memory_refusals_total", .counter,
+            "Client connections closed because memory for their bytes was refused."
+        ) { Double($0.counters.memoryRefusals) }
+        perShard(
+            "ringgate_memory_budget_closes_total", .counter,
+            "Client connections closed because their message would have crossed the memory budget."
+        ) { Double($0.counters.memoryBudgetCloses) }
+        perShard(
+            "ringgate_memory_budget_refused_accepts_total", .counter,
+            "Client connections closed at accept because the shard was near its memory budget."
+        ) { Double($0.counters.memoryRefusedAccepts) }
+        perShard(
+            "ringgate_ring_submit_refusals_total", .counter,
+            "io_uring submits refused (EAGAIN/ENOMEM/EBUSY) and retried next turn."
+        ) { Double($0.counters.submitRefusals) }
         perShard("ringgate_fanout_deliveries_total", .counter, "Messages delivered to clients by worker sends.") {
             Double(upstream($0).deliveries)
         }

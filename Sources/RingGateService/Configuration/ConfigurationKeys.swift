@@ -136,6 +136,11 @@ extension ConfigurationKey {
         ConfigurationKey("gateway.drain_seconds") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.drainSeconds = try value.number(in: 0...3_600)
         },
+        ConfigurationKey("limits.memory_mib") { configuration, value throws(ConfigurationProblem) in
+            let text = try value.scalar().lowercased()
+            configuration.gateway.memoryMiB =
+                text == "off" ? 0 : try value.integerOrAuto(in: 0...(1 << 24)).map { $0 == 0 ? 0 : max($0, 16) }
+        },
 
         ConfigurationKey("worker_demo.enabled") { configuration, value throws(ConfigurationProblem) in
             configuration.workerDemo.enabled = try value.bool()

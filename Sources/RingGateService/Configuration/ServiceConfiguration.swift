@@ -59,6 +59,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var webSocketFrameType = WebSocketListenerOptions.FrameType.text
         public var demoPage = true
         public var drainSeconds: Double = 10
+        /// `limits.memory_mib`: nil (auto): 80% of the cgroup limit or of RAM; 0: no budget.
+        public var memoryMiB: Int?
     }
 
     /// The built-in demo chat worker (Swift worker kit).
