@@ -32,7 +32,10 @@ extension ClientShard {
             flavour: configuration.webSocket.workermanVersion,
             subprotocol: subprotocol, extraHeaders: [])
         connections[slot].decoder = .webSocket(WebSocketDecoder())
-        let chunk = io.chunks.allocate(capacity: response.count)
+        guard let chunk = io.chunks.tryAllocate(capacity: response.count) else {
+            outOfMemory(client)
+            return
+        }
         io.chunks.write(response.span, to: chunk, at: 0)
         sendQueues.prepend(chunk, range: 0..<response.count, to: &connections[slot].queue)
         connections[slot].holdsOutput = false

@@ -42,7 +42,7 @@ extension ClientShard {
     @discardableResult
     func sendRaw(_ bytes: Span<UInt8>, to client: ClientID, bypassHold: Bool = false) -> Bool {
         guard lifecycle(of: client)?.acceptsOutput == true else { return false }
-        let chunk = io.chunks.allocate(capacity: bytes.count)
+        guard let chunk = io.chunks.tryAllocate(capacity: bytes.count) else { return false }
         io.chunks.write(bytes, to: chunk, at: 0)
         if bypassHold { connections[Int(client.slot)].holdsOutput = false }
         defer { io.chunks.release(chunk) }
@@ -69,7 +69,7 @@ extension ClientShard {
     /// recipient of a multicast (per variant, see `encodingVariant(of:)`).
     func encode(_ message: Span<UInt8>, raw: Bool, listener: Int, variant: Int = 0) -> Chunk? {
         guard !raw else {
-            let chunk = io.chunks.allocate(capacity: message.count)
+            guard let chunk = io.chunks.tryAllocate(capacity: message.count) else { return nil }
             io.chunks.write(message, to: chunk, at: 0)
             return chunk
         }

@@ -56,6 +56,8 @@ public struct ShardReport: Sendable {
     public var slabBytes: Int
     /// The shard is draining or stopping (graceful shutdown under way).
     public var shuttingDown: Bool
+    /// Chunk allocations the heap refused (a message dropped or a client closed instead of a trap).
+    public var chunkAllocationFailures: UInt64 = 0
 }
 
 /// One shard's client side: its connection table, send queues and timers, fed by its ring's completions.
@@ -238,7 +240,8 @@ public final class ClientShard: ShardHandler {
             completionOverflowTurns: completionOverflowTurns,
             droppedCompletions: UInt64(io.ring.droppedCompletionCount)
                 + UInt64(upstream?.ring.droppedCompletionCount ?? 0),
-            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping)
+            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping,
+            chunkAllocationFailures: io.chunks.allocationFailureCount)
     }
 
     // MARK: Accept

@@ -151,6 +151,10 @@ enum GatewayMetrics {
         perShard("ringgate_completions_dropped_total", .counter, "Completions the kernel dropped.") {
             Double($0.droppedCompletions)
         }
+        perShard(
+            "ringgate_chunk_allocation_failures_total", .counter,
+            "Chunk allocations the heap refused (the message dropped or the client closed)."
+        ) { Double($0.chunkAllocationFailures) }
         out.family("ringgate_loop_turn_seconds", .histogram, help: "Time a shard loop turn works (not waiting).")
         let bounds = TurnLatencyHistogram.upperBoundsNanoseconds.map { Double($0) / 1e9 }
         for report in reports {
