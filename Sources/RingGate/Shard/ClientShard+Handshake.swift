@@ -65,7 +65,7 @@ extension ClientShard {
         let flavour = listeners[Int(connections[Int(client.slot)].listener)].configuration.webSocket.workermanVersion
         let error = rejection.protocolError
         counters.countBadInput(error.kind)
-        logger.notice("closing client: \(error.reason)", metadata: ["peer": "\(peerDescription(client.slot))"])
+        notices.notice("closing client: \(error.reason)", peer: peerDescription(client.slot), now: ShardLoop.now())
         sendRaw(WebSocketHandshake.response(for: rejection, flavour: flavour).span, to: client, bypassHold: true)
         close(client, reason: .protocolError, graceful: true)
     }

@@ -6,8 +6,12 @@ extension ClientShard {
     func receiveCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
         guard var lifecycle = connections[Int(slot)].lifecycle,
-            connections[Int(slot)].generation & 0xFF_FFFF == completion.tag.generation
-        else { preconditionFailure("receive completion for a free or reused slot \(slot)") }
+            connections[Int(slot)].generation & 0xFF_FFFF == completion.tag.generation,
+            lifecycle.phase != .resolvingPeer && lifecycle.phase != .closed
+        else {
+            io.discardReceivedBuffer(completion)
+            return unexpectedCompletion(completion, "receive completion for a free, reused or unarmed slot")
+        }
         let action = lifecycle.receiveCompleted(
             result: completion.result, hasMore: completion.hasMore, noBuffers: completion.result == -ENOBUFS)
         connections[Int(slot)].lifecycle = lifecycle
@@ -177,9 +181,9 @@ extension ClientShard {
     /// with a close frame for WebSocket peers in RFC mode, as workerman does otherwise (no frame).
     func protocolError(_ error: ProtocolError, client: ClientID) {
         counters.countBadInput(error.kind)
-        logger.notice(
-            "closing client: \(error.reason)",
-            metadata: ["peer": "\(peerDescription(client.slot))", "kind": "\(error.kind.rawValue)"])
+        notices.notice(
+            "closing client: \(error.reason)", peer: peerDescription(client.slot),
+            metadata: ["kind": "\(error.kind.rawValue)"], now: ShardLoop.now())
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
         switch connections[Int(client.slot)].decoder {
         case .httpHead:

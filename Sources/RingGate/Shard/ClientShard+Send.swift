@@ -97,9 +97,8 @@ extension ClientShard {
 
     func sendCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard var lifecycle = connections[Int(slot)].lifecycle else {
-            preconditionFailure("send completion for a free slot")
-        }
+        guard var lifecycle = connections[Int(slot)].lifecycle, lifecycle.sendInFlight, lifecycle.phase != .closed
+        else { return unexpectedCompletion(completion, "send completion for a slot with no send in flight") }
         let action = lifecycle.sendCompleted(result: completion.result)
         connections[Int(slot)].lifecycle = lifecycle
         let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)

@@ -135,6 +135,13 @@ public final class ClientShard: ShardHandler {
     // MARK: ShardHandler
 
     public func completed(_ completion: Completion) {
+        if completion.tag.kind != .accept && completion.tag.kind != .acceptCancel
+            && completion.tag.kind != .unadmittedClose
+            && Int(completion.tag.slot) >= connections.count
+        {
+            io.discardReceivedBuffer(completion)
+            return unexpectedCompletion(completion, "completion for a slot never used")
+        }
         switch completion.tag.kind {
         case .accept: acceptCompleted(completion)
         case .receive: receiveCompleted(completion)
@@ -144,7 +151,7 @@ public final class ClientShard: ShardHandler {
         case .cancel: cancelCompleted(completion)
         case .close: closeCompleted(completion)
         case .acceptCancel, .unadmittedClose: break
-        default: preconditionFailure("completion of unknown kind \(completion.tag.kind.rawValue)")
+        default: unexpectedCompletion(completion, "completion of unknown kind \(completion.tag.kind.rawValue)")
         }
     }
 
@@ -187,6 +194,15 @@ public final class ClientShard: ShardHandler {
 
     /// Bytes of chunks this shard holds now (assemblies, send queues, encoded messages).
     var heldBytes: Int { io.chunks.slabBytesInUse + io.chunks.heapBytesInUse }
+
+    /// A completion the state machines cannot place (kernel and table out of step — not expected from
+    /// any CQE order, see the report in issue 11): ignored with an error line and a counter, not a trap.
+    func unexpectedCompletion(_ completion: Completion, _ what: String) {
+        counters.unexpectedCompletions &+= 1
+        notices.notice(
+            "ignoring \(what)", peer: "kernel", level: .error,
+            metadata: ["slot": "\(completion.tag.slot)", "result": "\(completion.result)"], now: ShardLoop.now())
+    }
 
     public func mailboxSignalled() {
         for message in mailbox.takeAll() {
@@ -256,11 +272,9 @@ public final class ClientShard: ShardHandler {
         guard completion.result >= 0 else {
             if completion.result != -ECANCELED {
                 counters.acceptErrors += 1
-                logger.warning(
-                    "accept failed",
-                    metadata: [
-                        "listener": "\(listeners[listener].configuration.address)", "errno": "\(-completion.result)",
-                    ])
+                notices.notice(
+                    "accept failed", peer: "\(listeners[listener].configuration.address)", level: .warning,
+                    metadata: ["errno": "\(-completion.result)"], now: ShardLoop.now())
             }
             return
         }
@@ -279,8 +293,13 @@ public final class ClientShard: ShardHandler {
             return
         }
         while connections.count <= Int(slot) { connections.append(ClientConnection()) }
-        precondition(
-            connections[Int(slot)].lifecycle == nil, "kernel allocated file index \(slot) that is still in use")
+        guard connections[Int(slot)].lifecycle == nil else {
+            // Our table and the kernel's disagree (a close completion not seen yet): the newcomer goes,
+            // the connection we know keeps its slot.
+            unexpectedCompletion(completion, "accept into a file index still in use")
+            io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
+            return
+        }
         counters.accepted += 1
         counters.liveConnections += 1
         let configuration = listeners[listener].configuration
@@ -303,7 +322,9 @@ public final class ClientShard: ShardHandler {
     private func peerNameCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
         let address = io.peerName(completing: completion)
-        guard var lifecycle = connections[Int(slot)].lifecycle else { preconditionFailure("peer name for a free slot") }
+        guard var lifecycle = connections[Int(slot)].lifecycle else {
+            return unexpectedCompletion(completion, "peer name completion for a free slot")
+        }
         if let address {
             if case .ipv4(let ip, _) = address { connections[Int(slot)].peerIPv4 = ip }
             connections[Int(slot)].peerPort = address.port
@@ -334,7 +355,7 @@ public final class ClientShard: ShardHandler {
     private func handshakeTimedOut(_ tag: CompletionTag) {
         let client = ClientID(slot: tag.slot, generation: tag.generation)
         guard lifecycle(of: client) != nil, case .httpHead = connections[Int(tag.slot)].decoder else { return }
-        logger.info("handshake timeout", metadata: ["peer": "\(peerDescription(tag.slot))"])
+        notices.notice("handshake timeout", peer: peerDescription(tag.slot), level: .info, now: ShardLoop.now())
         close(client, reason: .handshakeTimeout, graceful: false)
     }
 

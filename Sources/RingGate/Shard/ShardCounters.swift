@@ -51,6 +51,8 @@ public struct ShardCounters: Sendable, Equatable {
     public var memoryRefusedAccepts: UInt64 = 0
     /// Connections closed because their message would have crossed the memory budget.
     public var memoryBudgetCloses: UInt64 = 0
+    /// Completions that matched no operation in flight (ignored instead of trapping).
+    public var unexpectedCompletions: UInt64 = 0
     /// Submits the kernel refused (EAGAIN/ENOMEM/EBUSY) and the loop retried on a later turn.
     public var submitRefusals: UInt64 = 0
     /// Plain HTTP requests answered with the listener's page (GET or HEAD of `/` or `/index.html`).

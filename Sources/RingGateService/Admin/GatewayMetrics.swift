@@ -81,6 +81,10 @@ enum GatewayMetrics {
             "Client connections closed at accept because the shard was near its memory budget."
         ) { Double($0.counters.memoryRefusedAccepts) }
         perShard(
+            "ringgate_unexpected_completions_total", .counter,
+            "Completions that matched no operation in flight (ignored, logged as errors)."
+        ) { Double($0.counters.unexpectedCompletions) }
+        perShard(
             "ringgate_ring_submit_refusals_total", .counter,
             "io_uring submits refused (EAGAIN/ENOMEM/EBUSY) and retried next turn."
         ) { Double($0.counters.submitRefusals) }
