@@ -52,3 +52,30 @@ struct RingSubmissionRefusalTests {
         sqe.pointee.user_data = CompletionTag(kind: .tick, slot: slot).rawValue
     }
 }
+
+/// A tiny completion queue flooded with completions: the kernel keeps the overflow (IORING_FEAT_NODROP)
+/// and every completion is delivered once the loop enters the kernel again; none is dropped.
+@Suite(.timeLimit(.minutes(1)))
+struct RingCompletionOverflowTests {
+    @Test func overflowedCompletionsAreAllDelivered() throws {
+        try #require(RingTests.available || getenv("CI") == nil, "io_uring is unavailable under CI")
+        guard RingTests.available else { return }
+        let ring = try Ring(entries: 8, completionEntries: 8)
+        #expect(ring.keepsOverflowedCompletions)
+        let total = 200
+        for index in 0..<total {
+            let sqe = ring.nextSubmission()
+            io_uring_prep_nop(sqe)
+            sqe.pointee.user_data = CompletionTag(kind: .tick, slot: UInt32(index)).rawValue
+        }
+        ring.submit()
+        #expect(ring.hasOverflowed)
+        var seen: Set<UInt32> = []
+        for _ in 0..<100 where seen.count < total {
+            ring.submitAndWait(minimumCompletions: 1)
+            _ = ring.drainCompletions { seen.insert($0.tag.slot) }
+        }
+        #expect(seen.count == total)
+        #expect(ring.droppedCompletionCount == 0)
+    }
+}

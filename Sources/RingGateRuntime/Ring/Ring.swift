@@ -15,6 +15,10 @@ public final class Ring {
     var ring = io_uring()
     /// The setup flags the kernel accepted, for the startup log line.
     public let setupFlags: UInt32
+    /// IORING_FEAT_NODROP: the kernel keeps completions that find the completion queue full in an
+    /// overflow list (flushed on the next io_uring_enter, which the loop makes every turn) instead of
+    /// dropping them. Without it a burst can drop a completion and leave a connection stuck.
+    public let keepsOverflowedCompletions: Bool
     /// Size of the registered (direct) file table; 0 when none.
     public private(set) var fileTableSize: UInt32 = 0
     private var completionScratch: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
@@ -56,12 +60,14 @@ public final class Ring {
     public init(entries: UInt32, completionEntries: UInt32, pollable: Bool = false) throws(SystemError) {
         var lastError: Int32 = 0
         var accepted: UInt32?
+        var features: UInt32 = 0
         for flags in pollable ? Self.pollableFlagPreferences : Self.flagPreferences {
             var params = io_uring_params()
             params.flags = flags | IORING_SETUP_CQSIZE
             params.cq_entries = completionEntries
             let result = io_uring_queue_init_params(entries, &ring, &params)
             if result == 0 {
+                features = params.features
                 accepted = flags
                 break
             }
@@ -69,6 +75,7 @@ public final class Ring {
         }
         guard let flags = accepted else { throw SystemError("io_uring_setup", errno: lastError) }
         setupFlags = flags
+        keepsOverflowedCompletions = features & IORING_FEAT_NODROP != 0
         completionScratch = .allocate(capacity: completionBatch)
     }
 
