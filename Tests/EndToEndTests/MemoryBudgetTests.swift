@@ -1,8 +1,8 @@
 import Glibc
 import RingGate
 import RingGateRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// Peers that each push a large message and stall must not make the gateway hold more than its memory
 /// budget: the message that would cross it closes its connection (counted), and a partial message

@@ -1,7 +1,7 @@
 import Glibc
 import RingGateRuntime
-import Testing
 import TestSupport
+import Testing
 
 @testable import RingGate
 

@@ -1,7 +1,7 @@
 import Glibc
 import RingGate
-import Testing
 import TestSupport
+import Testing
 
 /// The client side stops within drain_seconds plus a short grace whatever the clients do: a client
 /// that never reads (a send stuck in the kernel, a full queue), one stuck mid-handshake, one idle.
@@ -11,7 +11,8 @@ struct ShutdownBoundTests {
         var configuration = try testConfiguration(
             listeners: ["text://127.0.0.1:0", "websocket://127.0.0.1:0"], shards: 2)
         configuration.memoryBudgetBytes = nil
-        let server = try GatewayServer(configuration: configuration, logger: testLogger, makeApplication: { _ in EchoApplication() })
+        let server = try GatewayServer(
+            configuration: configuration, logger: testLogger, makeApplication: { _ in EchoApplication() })
         var stopped = false
         defer { if !stopped { server.stop() } }
 

@@ -1,7 +1,7 @@
 import Glibc
 import RingGateRuntime
-import Testing
 import TestSupport
+import Testing
 
 @testable import RingGate
 
@@ -23,7 +23,8 @@ struct UnexpectedCompletionTests {
                 let busy = UInt32(shard.connections.firstIndex { $0.lifecycle != nil }!)
                 let generation = shard.connections[Int(busy)].generation
                 shard.completed(
-                    Completion(tag: CompletionTag(kind: .send, generation: generation, slot: busy), result: 5, flags: 0))
+                    Completion(tag: CompletionTag(kind: .send, generation: generation, slot: busy), result: 5, flags: 0)
+                )
             }
             #expect(server.reports().reduce(0) { $0 + $1.counters.unexpectedCompletions } == 7)
             try client.send("still\n")
