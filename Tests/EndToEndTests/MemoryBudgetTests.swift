@@ -72,6 +72,27 @@ struct MemoryBudgetTests {
         }
     }
 
+    /// A WebSocket client whose message would cross the budget gets close 1009 (message too big).
+    @Test func aWebSocketMessageThatWouldCrossTheBudgetGets1009() throws {
+        let budget = 16 << 20
+        try withGateway(
+            listeners: ["websocket://127.0.0.1:0"], shards: 1, configure: { $0.memoryBudgetBytes = budget }
+        ) { server in
+            let first = try WebSocketTestClient(port: server.port())
+            let second = try WebSocketTestClient(port: server.port())
+            let frame = WebSocketTestClient.frame(opcode: 2, payload: [UInt8](repeating: 1, count: 10 << 20))
+            let part = Array(frame[..<(9 << 20)])
+            try first.connection.send(part)
+            #expect(server.waitFor { _ in bytesIn(server) >= UInt64(part.count) })
+            try? second.connection.send(part)
+            let reply = try second.receiveFrame()
+            #expect(reply.opcode == 8)
+            #expect(reply.payload.prefix(2) == [0x03, 0xF1])  // 1009 message too big
+            #expect(server.waitFor { $0.closes[.memoryBudget, default: 0] == 1 })
+            #expect(heldBytes(server) <= budget)
+        }
+    }
+
     /// A partial message grows by need up to the maximum message length, not by doubling past it.
     @Test func aPartialMessageHoldsNoMoreThanTheMaximumLength() throws {
         let maximum = 5_000_000
