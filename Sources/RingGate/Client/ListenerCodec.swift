@@ -102,9 +102,10 @@ struct ListenerCodec {
     }
 
     /// Encodes `payload` framed for the client into a new chunk (one reference, owned by the caller), or
-    /// nil when the framing cannot carry it (a length field too narrow for its size).
+    /// nil when the framing cannot carry it (a length field too narrow for its size) or the heap refused
+    /// the memory (counted by the pool): the message is dropped.
     func encode(_ payload: Span<UInt8>, opcode: WebSocketOpcode?, chunks: ChunkPool) -> Chunk? {
-        let chunk = chunks.allocate(capacity: encodedLength(payloadLength: payload.count))
+        guard let chunk = chunks.tryAllocate(capacity: encodedLength(payloadLength: payload.count)) else { return nil }
         var offset = 0
         switch framing {
         case .webSocket:

@@ -23,6 +23,16 @@ public struct GatewayConfiguration: Sendable {
     /// The GatewayWorker side (inner ports, Register, secret, heartbeat); nil runs the shards with a
     /// local application only (echo, benchmarks).
     public var upstream: UpstreamConfiguration?
+    /// Bytes of peer-held memory (message assemblies, send chunks) the whole process may hold, split
+    /// evenly between shards; nil: no budget. Near it new connections are refused and a message that
+    /// would cross it closes its connection (`limits.memory_mib`).
+    public var memoryBudgetBytes: Int? = MemoryBudget.defaultBytes()
+
+    /// Each shard's part of `memoryBudgetBytes`; 0 when there is no budget.
+    public var memoryBudgetPerShard: Int {
+        guard let memoryBudgetBytes, memoryBudgetBytes > 0 else { return 0 }
+        return max(1, memoryBudgetBytes / max(1, shardCount))
+    }
 
     public init(listeners: [ListenerConfiguration]) {
         self.listeners = listeners

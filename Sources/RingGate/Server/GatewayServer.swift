@@ -129,6 +129,10 @@ public final class GatewayServer: Sendable {
         let slab = try HugePageSlab(
             byteCount: configuration.slabBytesPerShard, hugePages: configuration.useHugePages,
             hugetlbfsDirectory: configuration.hugetlbfsDirectory)
+        if !ring.keepsOverflowedCompletions && index == 0 {
+            logger.warning(
+                "this kernel lacks IORING_FEAT_NODROP (Linux 5.5): a completion queue burst can drop completions")
+        }
         if case .normalPages(let reason) = slab.backing, index == 0 {
             logger.notice("slab uses normal pages: \(reason)")
         }
@@ -153,6 +157,7 @@ public final class GatewayServer: Sendable {
             index: index, io: io, listeners: listeners, application: application, mailbox: handle.mailbox,
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
         shard.upstream = gateway
+        shard.memoryBudget = configuration.memoryBudgetPerShard
         shard.start()
         return ShardRunner(
             loop: ShardLoop(

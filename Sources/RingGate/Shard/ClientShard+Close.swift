@@ -30,8 +30,9 @@ extension ClientShard {
     func drainTimedOut(_ tag: CompletionTag) {
         let client = ClientID(slot: tag.slot, generation: tag.generation)
         guard lifecycle(of: client)?.phase == .draining else { return }
-        logger.info(
-            "closing client that did not take its output in time", metadata: ["peer": "\(peerDescription(tag.slot))"])
+        notices.notice(
+            "closing client that did not take its output in time", peer: peerDescription(tag.slot), level: .info,
+            now: ShardLoop.now())
         finishClosing(client)
     }
 
@@ -80,19 +81,27 @@ extension ClientShard {
 
     func shutdownCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
+        guard connections[Int(slot)].lifecycle != nil else {
+            return unexpectedCompletion(completion, "shutdown completion for a free slot")
+        }
         let action = connections[Int(slot)].lifecycle!.shutdownCompleted(result: completion.result)
         perform(action, slot: slot)
     }
 
     func cancelCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
+        guard connections[Int(slot)].lifecycle != nil else {
+            return unexpectedCompletion(completion, "cancel completion for a free slot")
+        }
         let action = connections[Int(slot)].lifecycle!.cancelCompleted()
         perform(action, slot: slot)
     }
 
     func closeCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        precondition(connections[Int(slot)].lifecycle?.phase == .closed, "close completion for a slot not closing")
+        guard connections[Int(slot)].lifecycle?.phase == .closed else {
+            return unexpectedCompletion(completion, "close completion for a slot not closing")
+        }
         connections[Int(slot)].lifecycle = nil
         connections[Int(slot)].generation &+= 1
         connections[Int(slot)].queue = .empty

@@ -32,7 +32,10 @@ extension ClientShard {
             flavour: configuration.webSocket.workermanVersion,
             subprotocol: subprotocol, extraHeaders: [])
         connections[slot].decoder = .webSocket(WebSocketDecoder())
-        let chunk = io.chunks.allocate(capacity: response.count)
+        guard let chunk = io.chunks.tryAllocate(capacity: response.count) else {
+            outOfMemory(client)
+            return
+        }
         io.chunks.write(response.span, to: chunk, at: 0)
         sendQueues.prepend(chunk, range: 0..<response.count, to: &connections[slot].queue)
         connections[slot].holdsOutput = false
@@ -62,7 +65,7 @@ extension ClientShard {
         let flavour = listeners[Int(connections[Int(client.slot)].listener)].configuration.webSocket.workermanVersion
         let error = rejection.protocolError
         counters.countBadInput(error.kind)
-        logger.notice("closing client: \(error.reason)", metadata: ["peer": "\(peerDescription(client.slot))"])
+        notices.notice("closing client: \(error.reason)", peer: peerDescription(client.slot), now: ShardLoop.now())
         sendRaw(WebSocketHandshake.response(for: rejection, flavour: flavour).span, to: client, bypassHold: true)
         close(client, reason: .protocolError, graceful: true)
     }

@@ -6,8 +6,12 @@ extension ClientShard {
     func receiveCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
         guard var lifecycle = connections[Int(slot)].lifecycle,
-            connections[Int(slot)].generation & 0xFF_FFFF == completion.tag.generation
-        else { preconditionFailure("receive completion for a free or reused slot \(slot)") }
+            connections[Int(slot)].generation & 0xFF_FFFF == completion.tag.generation,
+            lifecycle.phase != .resolvingPeer && lifecycle.phase != .closed
+        else {
+            io.discardReceivedBuffer(completion)
+            return unexpectedCompletion(completion, "receive completion for a free, reused or unarmed slot")
+        }
         let action = lifecycle.receiveCompleted(
             result: completion.result, hasMore: completion.hasMore, noBuffers: completion.result == -ENOBUFS)
         connections[Int(slot)].lifecycle = lifecycle
@@ -66,8 +70,7 @@ extension ClientShard {
             completeMessage(piece, client: client, codec: codec)
             return
         }
-        var chunk = assembly ?? io.chunks.allocate(capacity: max(piece.count, 256))
-        chunk = io.chunks.append(piece, to: chunk)
+        guard let chunk = assemble(piece, onto: assembly, client: client) else { return }
         connections[slot].assembly = chunk
         guard isMessageEnd else { return }
         connections[slot].assembly = nil
@@ -97,13 +100,66 @@ extension ClientShard {
             controlFrame(piece, opcode: opcode, client: client, codec: codec)
             return
         }
-        var chunk = controlAssemblies[client.slot] ?? io.chunks.allocate(capacity: 125)
-        chunk = io.chunks.append(piece, to: chunk)
+        guard let chunk = assemble(piece, onto: controlAssemblies[client.slot], client: client) else { return }
         controlAssemblies[client.slot] = chunk
         guard isFrameEnd else { return }
         controlAssemblies[client.slot] = nil
         io.chunks.withBytes(chunk) { payload in controlFrame(payload, opcode: opcode, client: client, codec: codec) }
         io.chunks.release(chunk)
+    }
+
+    /// Appends a piece of a message that spans receive buffers to its assembly (a new one when nil).
+    /// Growth stops at the listener's maximum message length and at what the shard's memory budget has
+    /// left: a message that would cross the budget closes its connection (WebSocket: 1009). When the
+    /// heap refuses, the connection is closed too (WebSocket: 1013, try again later). Counted, never a
+    /// trap; nil then, and the close releases the assembly.
+    private func assemble(_ piece: Span<UInt8>, onto assembly: Chunk?, client: ClientID) -> Chunk? {
+        let slot = Int(client.slot)
+        // The decoder already bounds a message by max_package_size; the margin covers a frame header
+        // or delimiter kept with it.
+        var capacityLimit = listeners[Int(connections[slot].listener)].configuration.maxPackageLength &+ 64
+        let held = assembly.map { io.chunks.capacity(of: $0) } ?? 0
+        let needed = (assembly.map { io.chunks.length(of: $0) } ?? 0) + piece.count
+        if memoryBudget > 0 {
+            capacityLimit = min(capacityLimit, max(0, memoryBudget - heldBytes + held))
+            if needed > capacityLimit {
+                overMemoryBudget(client, needed: needed)
+                return nil
+            }
+        }
+        let target = assembly ?? io.chunks.tryAllocate(capacity: min(max(piece.count, 256), capacityLimit))
+        if let target, let grown = io.chunks.tryAppend(piece, to: target, capacityLimit: capacityLimit) {
+            return grown
+        }
+        // A fresh chunk that could not take the piece is ours to give back; an assembly goes with the close.
+        if assembly == nil, let target { io.chunks.release(target) }
+        outOfMemory(client)
+        return nil
+    }
+
+    /// The message being assembled would take the shard past its memory budget: the connection goes.
+    private func overMemoryBudget(_ client: ClientID, needed: Int) {
+        counters.memoryBudgetCloses &+= 1
+        notices.notice(
+            "closing client: its message would cross the memory budget", peer: peerDescription(client.slot),
+            level: .warning, metadata: ["needed": "\(needed)", "held": "\(heldBytes)", "budget": "\(memoryBudget)"],
+            now: ShardLoop.now())
+        if case .webSocket = connections[Int(client.slot)].decoder {
+            sendRaw(WebSocketClose.frame(code: 1009).span, to: client)
+        }
+        close(client, reason: .memoryBudget, graceful: false)
+    }
+
+    /// A peer's bytes could not be held: the connection goes, with a throttled line and a counter.
+    func outOfMemory(_ client: ClientID) {
+        counters.memoryRefusals &+= 1
+        notices.notice(
+            "closing client: out of memory assembling its message", peer: peerDescription(client.slot),
+            level: .warning, now: ShardLoop.now())
+        if case .webSocket = connections[Int(client.slot)].decoder {
+            sendRaw(WebSocketClose.frame(code: 1013).span, to: client)
+        }
+        close(client, reason: .outOfMemory, graceful: false)
     }
 
     /// Ping → pong with the same payload; pong ignored; close → close reply, then a graceful close.
@@ -125,9 +181,9 @@ extension ClientShard {
     /// with a close frame for WebSocket peers in RFC mode, as workerman does otherwise (no frame).
     func protocolError(_ error: ProtocolError, client: ClientID) {
         counters.countBadInput(error.kind)
-        logger.notice(
-            "closing client: \(error.reason)",
-            metadata: ["peer": "\(peerDescription(client.slot))", "kind": "\(error.kind.rawValue)"])
+        notices.notice(
+            "closing client: \(error.reason)", peer: peerDescription(client.slot),
+            metadata: ["kind": "\(error.kind.rawValue)"], now: ShardLoop.now())
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
         switch connections[Int(client.slot)].decoder {
         case .httpHead:

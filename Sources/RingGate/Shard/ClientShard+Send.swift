@@ -49,7 +49,7 @@ extension ClientShard {
             counters.heldMessagesDiscarded &+= UInt64(discardQueue(client.slot))
             connections[Int(client.slot)].holdsOutput = false
         }
-        let chunk = io.chunks.allocate(capacity: bytes.count)
+        guard let chunk = io.chunks.tryAllocate(capacity: bytes.count) else { return false }
         io.chunks.write(bytes, to: chunk, at: 0)
         defer { io.chunks.release(chunk) }
         return enqueue(chunk, range: 0..<bytes.count, to: client)
@@ -75,7 +75,7 @@ extension ClientShard {
     /// recipient of a multicast (per variant, see `encodingVariant(of:)`).
     func encode(_ message: Span<UInt8>, raw: Bool, listener: Int, variant: Int = 0) -> Chunk? {
         guard !raw else {
-            let chunk = io.chunks.allocate(capacity: message.count)
+            guard let chunk = io.chunks.tryAllocate(capacity: message.count) else { return nil }
             io.chunks.write(message, to: chunk, at: 0)
             return chunk
         }
@@ -103,9 +103,8 @@ extension ClientShard {
 
     func sendCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
-        guard var lifecycle = connections[Int(slot)].lifecycle else {
-            preconditionFailure("send completion for a free slot")
-        }
+        guard var lifecycle = connections[Int(slot)].lifecycle, lifecycle.sendInFlight, lifecycle.phase != .closed
+        else { return unexpectedCompletion(completion, "send completion for a slot with no send in flight") }
         let action = lifecycle.sendCompleted(result: completion.result)
         connections[Int(slot)].lifecycle = lifecycle
         let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)

@@ -56,6 +56,8 @@ public struct ShardReport: Sendable {
     public var slabBytes: Int
     /// The shard is draining or stopping (graceful shutdown under way).
     public var shuttingDown: Bool
+    /// Chunk allocations the heap refused (a message dropped or a client closed instead of a trap).
+    public var chunkAllocationFailures: UInt64 = 0
 }
 
 /// One shard's client side: its connection table, send queues and timers, fed by its ring's completions.
@@ -90,6 +92,12 @@ public final class ClientShard: ShardHandler {
     var releasedHeapBytes = 0
     static let heapTrimThreshold = 256 << 10
     var completionOverflowTurns: UInt64 = 0
+    /// Bytes of chunks (assemblies, send queues) this shard may hold for its peers; 0: no budget.
+    var memoryBudget = 0
+    /// Log lines a client can trigger repeatedly, aggregated per interval; flushed from `tick`.
+    var notices: ThrottledNotices
+    /// The ring's refused-submit count at the last tick, to log a new refusal once per tick.
+    private var loggedSubmitRefusals: UInt64 = 0
     public private(set) var isFinished = false
 
     init(
@@ -103,6 +111,7 @@ public final class ClientShard: ShardHandler {
         self.mailbox = mailbox
         self.wheel = TimingWheel(tickNanoseconds: tickNanoseconds, startTick: ShardLoop.now() / tickNanoseconds)
         self.logger = logger
+        self.notices = ThrottledNotices(logger: logger)
     }
 
     /// Arms the multishot accepts; called once on the shard thread before the loop runs.
@@ -126,6 +135,13 @@ public final class ClientShard: ShardHandler {
     // MARK: ShardHandler
 
     public func completed(_ completion: Completion) {
+        if completion.tag.kind != .accept && completion.tag.kind != .acceptCancel
+            && completion.tag.kind != .unadmittedClose
+            && Int(completion.tag.slot) >= connections.count
+        {
+            io.discardReceivedBuffer(completion)
+            return unexpectedCompletion(completion, "completion for a slot never used")
+        }
         switch completion.tag.kind {
         case .accept: acceptCompleted(completion)
         case .receive: receiveCompleted(completion)
@@ -135,11 +151,13 @@ public final class ClientShard: ShardHandler {
         case .cancel: cancelCompleted(completion)
         case .close: closeCompleted(completion)
         case .acceptCancel, .unadmittedClose: break
-        default: preconditionFailure("completion of unknown kind \(completion.tag.kind.rawValue)")
+        default: unexpectedCompletion(completion, "completion of unknown kind \(completion.tag.kind.rawValue)")
         }
     }
 
     public func tick(now: UInt64) {
+        notices.flush(now: now)
+        noteSubmitRefusals(now: now)
         // Collected first, handled after: a handler may schedule on the wheel it was fired from.
         var fired: [CompletionTag] = []
         wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
@@ -160,6 +178,30 @@ public final class ClientShard: ShardHandler {
             default: upstream?.timerFired(tag, on: self)
             }
         }
+    }
+
+    /// The kernel refused submissions since the last tick (memory pressure, completion backlog): the
+    /// loop retried them; say so once per tick at most, and count them.
+    private func noteSubmitRefusals(now: UInt64) {
+        let refused = io.ring.submitRefusalCount &+ (upstream?.ring.submitRefusalCount ?? 0)
+        guard refused != loggedSubmitRefusals else { return }
+        counters.submitRefusals &+= refused &- loggedSubmitRefusals
+        loggedSubmitRefusals = refused
+        notices.notice(
+            "io_uring refused submissions; retrying them next turn", peer: "kernel", level: .warning,
+            metadata: ["errno": "\(io.ring.lastSubmitRefusal)"], now: now)
+    }
+
+    /// Bytes of chunks this shard holds now (assemblies, send queues, encoded messages).
+    var heldBytes: Int { io.chunks.slabBytesInUse + io.chunks.heapBytesInUse }
+
+    /// A completion the state machines cannot place (kernel and table out of step — not expected from
+    /// any CQE order, see the report in issue 11): ignored with an error line and a counter, not a trap.
+    func unexpectedCompletion(_ completion: Completion, _ what: String) {
+        counters.unexpectedCompletions &+= 1
+        notices.notice(
+            "ignoring \(what)", peer: "kernel", level: .error,
+            metadata: ["slot": "\(completion.tag.slot)", "result": "\(completion.result)"], now: ShardLoop.now())
     }
 
     public func mailboxSignalled() {
@@ -214,7 +256,8 @@ public final class ClientShard: ShardHandler {
             completionOverflowTurns: completionOverflowTurns,
             droppedCompletions: UInt64(io.ring.droppedCompletionCount)
                 + UInt64(upstream?.ring.droppedCompletionCount ?? 0),
-            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping)
+            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping,
+            chunkAllocationFailures: io.chunks.allocationFailureCount)
     }
 
     // MARK: Accept
@@ -229,11 +272,9 @@ public final class ClientShard: ShardHandler {
         guard completion.result >= 0 else {
             if completion.result != -ECANCELED {
                 counters.acceptErrors += 1
-                logger.warning(
-                    "accept failed",
-                    metadata: [
-                        "listener": "\(listeners[listener].configuration.address)", "errno": "\(-completion.result)",
-                    ])
+                notices.notice(
+                    "accept failed", peer: "\(listeners[listener].configuration.address)", level: .warning,
+                    metadata: ["errno": "\(-completion.result)"], now: ShardLoop.now())
             }
             return
         }
@@ -242,9 +283,23 @@ public final class ClientShard: ShardHandler {
             io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
             return
         }
+        if memoryBudget > 0 && heldBytes >= memoryBudget - memoryBudget / 8 {
+            // Near the memory budget: the peers already here keep what they hold; newcomers wait.
+            counters.memoryRefusedAccepts &+= 1
+            notices.notice(
+                "refusing client: near the memory budget", peer: "\(listeners[listener].configuration.address)",
+                level: .warning, metadata: ["held": "\(heldBytes)", "budget": "\(memoryBudget)"], now: ShardLoop.now())
+            io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
+            return
+        }
         while connections.count <= Int(slot) { connections.append(ClientConnection()) }
-        precondition(
-            connections[Int(slot)].lifecycle == nil, "kernel allocated file index \(slot) that is still in use")
+        guard connections[Int(slot)].lifecycle == nil else {
+            // Our table and the kernel's disagree (a close completion not seen yet): the newcomer goes,
+            // the connection we know keeps its slot.
+            unexpectedCompletion(completion, "accept into a file index still in use")
+            io.ring.closeDirect(fileIndex: slot, tag: CompletionTag(kind: .unadmittedClose, slot: slot))
+            return
+        }
         counters.accepted += 1
         counters.liveConnections += 1
         let configuration = listeners[listener].configuration
@@ -267,7 +322,9 @@ public final class ClientShard: ShardHandler {
     private func peerNameCompleted(_ completion: Completion) {
         let slot = completion.tag.slot
         let address = io.peerName(completing: completion)
-        guard var lifecycle = connections[Int(slot)].lifecycle else { preconditionFailure("peer name for a free slot") }
+        guard var lifecycle = connections[Int(slot)].lifecycle else {
+            return unexpectedCompletion(completion, "peer name completion for a free slot")
+        }
         if let address {
             if case .ipv4(let ip, _) = address { connections[Int(slot)].peerIPv4 = ip }
             connections[Int(slot)].peerPort = address.port
@@ -298,7 +355,7 @@ public final class ClientShard: ShardHandler {
     private func handshakeTimedOut(_ tag: CompletionTag) {
         let client = ClientID(slot: tag.slot, generation: tag.generation)
         guard lifecycle(of: client) != nil, case .httpHead = connections[Int(tag.slot)].decoder else { return }
-        logger.info("handshake timeout", metadata: ["peer": "\(peerDescription(tag.slot))"])
+        notices.notice("handshake timeout", peer: peerDescription(tag.slot), level: .info, now: ShardLoop.now())
         close(client, reason: .handshakeTimeout, graceful: false)
     }
 

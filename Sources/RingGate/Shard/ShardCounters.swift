@@ -25,6 +25,10 @@ public struct ShardCounters: Sendable, Equatable {
         case connectionIDsExhausted = "connection_ids_exhausted"
         /// A plain HTTP request was answered (page, 404 or 405; `WebSocketListenerOptions.httpPage`).
         case httpAnswered = "http_answered"
+        /// The heap refused memory for what the peer sent (a message being assembled).
+        case outOfMemory = "out_of_memory"
+        /// The message being assembled would have crossed the shard's memory budget.
+        case memoryBudget = "memory_budget"
     }
 
     public var accepted: UInt64 = 0
@@ -44,6 +48,16 @@ public struct ShardCounters: Sendable, Equatable {
     /// Multishot receives that ended with -ENOBUFS (buffer ring ran dry) and were re-armed.
     public var receiveBufferExhaustions: UInt64 = 0
     public var peerNameFailures: UInt64 = 0
+    /// Connections closed or messages dropped because memory for a peer's bytes was refused.
+    public var memoryRefusals: UInt64 = 0
+    /// Connections closed at accept because the shard was near its memory budget.
+    public var memoryRefusedAccepts: UInt64 = 0
+    /// Connections closed because their message would have crossed the memory budget.
+    public var memoryBudgetCloses: UInt64 = 0
+    /// Completions that matched no operation in flight (ignored instead of trapping).
+    public var unexpectedCompletions: UInt64 = 0
+    /// Submits the kernel refused (EAGAIN/ENOMEM/EBUSY) and the loop retried on a later turn.
+    public var submitRefusals: UInt64 = 0
     /// Plain HTTP requests answered with the listener's page (GET or HEAD of `/` or `/index.html`).
     public var httpPagesServed: UInt64 = 0
     /// Plain HTTP requests for another path, answered with 404.

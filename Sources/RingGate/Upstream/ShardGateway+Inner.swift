@@ -174,11 +174,13 @@ extension ShardGateway {
             inner[slot].lifecycle?.acceptsOutput == true
         else { return false }
         if inner[slot].queuedBytes >= configuration.workerSendQueueLimit { return false }
-        var chunk = inner[slot].pending ?? io.chunks.allocate(capacity: max(16384, Int(header.packLength)))
-        chunk = header.withEncodedBytes { io.chunks.append($0, to: chunk) }
-        if !extData.isEmpty { chunk = io.chunks.append(extData, to: chunk) }
-        if !body.isEmpty { chunk = io.chunks.append(body, to: chunk) }
+        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, Int(header.packLength)))
+        else { return outputRefused(id) }
+        var complete = header.withEncodedBytes { grow(&chunk, with: $0) }
+        if complete && !extData.isEmpty { complete = grow(&chunk, with: extData) }
+        if complete && !body.isEmpty { complete = grow(&chunk, with: body) }
         inner[slot].pending = chunk
+        guard complete else { return outputRefused(id) }
         inner[slot].queuedBytes += Int(header.packLength)
         scheduleFlush(id.slot)
         return true
@@ -206,13 +208,39 @@ extension ShardGateway {
         let prefix = [
             UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF),
         ]
-        var chunk = inner[slot].pending ?? io.chunks.allocate(capacity: max(16384, framedCount))
-        chunk = io.chunks.append(prefix.span, to: chunk)
-        chunk = io.chunks.append(payload.span, to: chunk)
+        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, framedCount)) else {
+            outputRefused(id)
+            return
+        }
+        let complete = grow(&chunk, with: prefix.span) && grow(&chunk, with: payload.span)
         inner[slot].pending = chunk
+        guard complete else {
+            outputRefused(id)
+            return
+        }
         inner[slot].queuedBytes += framedCount
         counters.queryReplies += 1
         scheduleFlush(id.slot)
+    }
+
+    /// Appends `bytes` to `chunk`, moving it to a larger block if needed; false (chunk unchanged) when the
+    /// heap refuses the memory.
+    private func grow(_ chunk: inout Chunk, with bytes: Span<UInt8>) -> Bool {
+        guard let grown = io.chunks.tryAppend(bytes, to: chunk, capacityLimit: .max) else { return false }
+        chunk = grown
+        return true
+    }
+
+    /// The heap refused memory for a link's output: a half-written packet would corrupt its stream, so the
+    /// link is closed (a worker reconnects; a GatewayClient sees a failure). Returns false for the caller.
+    @discardableResult
+    private func outputRefused(_ id: InnerID) -> Bool {
+        counters.innerOutputAllocationFailures += 1
+        notices.notice(
+            "closing inner connection: out of memory for its output", peer: innerPeer(id.slot), level: .error,
+            now: ShardLoop.now())
+        closeInner(id.slot, graceful: false)
+        return false
     }
 
     private func scheduleFlush(_ slot: UInt32) {

@@ -105,7 +105,8 @@ extension ShardGateway {
             return
         }
         let line = message.encodedLine
-        let chunk = io.chunks.allocate(capacity: line.count)
+        // Out of memory: the line is not sent; the Register's auth deadline or the next ping retries.
+        guard let chunk = io.chunks.tryAllocate(capacity: line.count) else { return }
         io.chunks.write(line.span, to: chunk, at: 0)
         registerLinks[link].sending = chunk
         io.send(chunk, range: 0..<line.count, fileIndex: fileIndex, tag: tag(.registerSend, link))

@@ -61,6 +61,9 @@ public struct UpstreamCounters: Sendable, Equatable {
     /// Completions and accepts that did not match the slot's current connection (late or reused
     /// file index): ignored or reconciled instead of trapping.
     public var innerSlotMismatches: UInt64 = 0
+    /// Inner links closed because the heap refused memory for their output (a half-written packet would
+    /// corrupt the stream; a worker reconnects).
+    public var innerOutputAllocationFailures: UInt64 = 0
     /// Register: successful registrations, failed connects and lost connections.
     public var registerConnects: UInt64 = 0
     public var registerFailures: UInt64 = 0

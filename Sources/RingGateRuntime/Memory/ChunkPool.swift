@@ -48,6 +48,10 @@ public final class ChunkPool {
     public private(set) var heapBytesInUse = 0
     /// Heap allocations made because a class had no slab memory left.
     public private(set) var slabExhaustedCount = 0
+    /// Allocations refused because the heap was out of memory (the message or connection was dropped).
+    public private(set) var allocationFailureCount: UInt64 = 0
+    /// Makes every heap allocation fail (tests only: malloc cannot be made to fail on demand).
+    public var refusesHeapForTesting = false
 
     public init(slab: HugePageSlab) {
         self.slab = slab
@@ -59,10 +63,22 @@ public final class ChunkPool {
         }
     }
 
-    /// A chunk with room for at least `capacity` bytes, length 0, one reference.
+    /// A chunk with room for at least `capacity` bytes, length 0, one reference. Traps when the heap is
+    /// out of memory: for the gateway's own bookkeeping only; what a peer can cause uses `tryAllocate`.
     public func allocate(capacity: Int) -> Chunk {
-        precondition(capacity >= 0, "negative chunk capacity")
-        let (base, actualCapacity, sizeClass) = takeBlock(capacity: capacity)
+        guard let chunk = tryAllocate(capacity: capacity) else {
+            fatalError("out of memory allocating a \(capacity)-byte chunk")
+        }
+        return chunk
+    }
+
+    /// A chunk with room for at least `capacity` bytes, length 0, one reference; nil (counted in
+    /// `allocationFailureCount`) when the heap refuses, so the caller drops the message or the connection.
+    public func tryAllocate(capacity: Int) -> Chunk? {
+        guard capacity >= 0, let (base, actualCapacity, sizeClass) = takeBlock(capacity: capacity) else {
+            allocationFailureCount &+= 1
+            return nil
+        }
         let record = Record(base: base, capacity: actualCapacity, length: 0, references: 1, sizeClass: sizeClass)
         liveCount += 1
         if let id = freeIDs.popLast() {
@@ -73,7 +89,7 @@ public final class ChunkPool {
         return Chunk(id: UInt32(records.count - 1))
     }
 
-    private func takeBlock(capacity: Int) -> (UnsafeMutableRawPointer, Int, UInt8) {
+    private func takeBlock(capacity: Int) -> (UnsafeMutableRawPointer, Int, UInt8)? {
         if let index = Self.classSizes.firstIndex(where: { $0 >= capacity }) {
             let size = Self.classSizes[index]
             if let block = popFreeBlock(classIndex: index) ?? carveBlocks(classIndex: index) {
@@ -83,7 +99,7 @@ public final class ChunkPool {
             slabExhaustedCount += 1
         }
         let size = max(capacity, 1)
-        guard let block = malloc(size) else { preconditionFailure("out of memory allocating a \(size)-byte chunk") }
+        guard !refusesHeapForTesting, let block = malloc(size) else { return nil }
         heapBytesInUse += size
         return (block, size, Self.heapClass)
     }
@@ -171,14 +187,27 @@ public final class ChunkPool {
 
     /// Appends `bytes` to a chunk with a single reference, moving it to a larger block when full
     /// (capacity doubles, so assembling an n-byte message copies O(n) bytes in all). Returns the chunk
-    /// now holding the bytes.
+    /// now holding the bytes. Traps when out of memory; what a peer sends uses `tryAppend`.
     public func append(_ bytes: Span<UInt8>, to chunk: Chunk) -> Chunk {
+        guard let target = tryAppend(bytes, to: chunk, capacityLimit: .max) else {
+            fatalError("out of memory growing a chunk")
+        }
+        return target
+    }
+
+    /// Appends as `append`, but growth doubles only up to `capacityLimit` (a message's maximum length:
+    /// a 10 MiB − 1 message holds 10 MiB, not 16) and a refused allocation returns nil with `chunk`
+    /// untouched (the caller still owns it). nil also when the bytes would exceed `capacityLimit`.
+    public func tryAppend(_ bytes: Span<UInt8>, to chunk: Chunk, capacityLimit: Int) -> Chunk? {
         let record = records[Int(chunk.id)]
         precondition(record.references == 1, "append to a shared chunk")
         let needed = record.length + bytes.count
         var target = chunk
         if needed > record.capacity {
-            target = allocate(capacity: max(needed, record.capacity * 2))
+            guard needed <= capacityLimit else { return nil }
+            let doubled = record.capacity > capacityLimit / 2 ? capacityLimit : record.capacity * 2
+            guard let grown = tryAllocate(capacity: max(needed, doubled)) else { return nil }
+            target = grown
             memcpy(records[Int(target.id)].base!, record.base!, record.length)
             records[Int(target.id)].length = record.length
             release(chunk)

@@ -15,12 +15,25 @@ public final class Ring {
     var ring = io_uring()
     /// The setup flags the kernel accepted, for the startup log line.
     public let setupFlags: UInt32
+    /// IORING_FEAT_NODROP: the kernel keeps completions that find the completion queue full in an
+    /// overflow list (flushed on the next io_uring_enter, which the loop makes every turn) instead of
+    /// dropping them. Without it a burst can drop a completion and leave a connection stuck.
+    public let keepsOverflowedCompletions: Bool
     /// Size of the registered (direct) file table; 0 when none.
     public private(set) var fileTableSize: UInt32 = 0
     private var completionScratch: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private let completionBatch = 256
     /// Storage for the one tick timeout in flight (io_uring_prep_timeout reads it at issue time).
     var tickTimespec = __kernel_timespec()
+    /// Prepared entries the kernel could not take yet; pushed first on the next submit.
+    private var spill = SubmissionSpill()
+    /// Submits the kernel refused with EAGAIN/ENOMEM/EBUSY (retried next turn), for metrics.
+    public private(set) var submitRefusalCount: UInt64 = 0
+    /// The errno of the last refused submit, for the log line.
+    public private(set) var lastSubmitRefusal: Int32 = 0
+    /// Results the next submits return instead of entering the kernel, last first (tests only: the
+    /// kernel's refusals cannot be provoked on demand).
+    var injectedSubmitFailures: [Int32] = []
 
     /// Flags tried from best to plainest: DEFER_TASKRUN runs completion work only when this thread asks
     /// for events (no IPIs, no task-work interruptions); COOP_TASKRUN is the 5.19 fallback.
@@ -47,12 +60,14 @@ public final class Ring {
     public init(entries: UInt32, completionEntries: UInt32, pollable: Bool = false) throws(SystemError) {
         var lastError: Int32 = 0
         var accepted: UInt32?
+        var features: UInt32 = 0
         for flags in pollable ? Self.pollableFlagPreferences : Self.flagPreferences {
             var params = io_uring_params()
             params.flags = flags | IORING_SETUP_CQSIZE
             params.cq_entries = completionEntries
             let result = io_uring_queue_init_params(entries, &ring, &params)
             if result == 0 {
+                features = params.features
                 accepted = flags
                 break
             }
@@ -60,12 +75,14 @@ public final class Ring {
         }
         guard let flags = accepted else { throw SystemError("io_uring_setup", errno: lastError) }
         setupFlags = flags
+        keepsOverflowedCompletions = features & IORING_FEAT_NODROP != 0
         completionScratch = .allocate(capacity: completionBatch)
     }
 
     deinit {
         io_uring_queue_exit(&ring)
         completionScratch.deallocate()
+        spill.deallocate()
     }
 
     /// The ring's own descriptor (pollable: readable when completions are waiting).
@@ -85,27 +102,70 @@ public final class Ring {
         return io_uring_opcode_supported(probe, Int32(opcode.rawValue)) != 0
     }
 
-    /// A free submission entry, submitting what is queued if the queue is full.
+    /// A free submission entry. When the queue is full it submits what is queued; when the kernel takes
+    /// nothing now (EAGAIN/ENOMEM/EBUSY under memory pressure or a completion backlog) the entry is
+    /// prepared in the user-space spill list instead and reaches the kernel on a later turn. The pointer
+    /// is valid only until the next call (the spill list may move when it grows).
     @inline(__always)
     func nextSubmission() -> UnsafeMutablePointer<io_uring_sqe> {
-        if let sqe = io_uring_get_sqe(&ring) { return sqe }
-        _ = io_uring_submit(&ring)
-        guard let sqe = io_uring_get_sqe(&ring) else {
-            preconditionFailure("io_uring submission queue still full after submit")
+        if spill.isEmpty, let sqe = io_uring_get_sqe(&ring) { return sqe }
+        if spill.isEmpty {
+            noteSubmitResult(enterSubmit())
+            if let sqe = io_uring_get_sqe(&ring) { return sqe }
         }
-        return sqe
+        return spill.append()
     }
 
-    /// Submits everything prepared this turn and waits for at least `minimumCompletions`.
-    /// Returns `-errno` for EINTR/ETIME/EBUSY-style interruptions rather than throwing: the loop goes on.
+    /// Submits everything prepared this turn (spilled entries first) and waits for at least
+    /// `minimumCompletions`. Returns `-errno` for EINTR/ETIME/EAGAIN/ENOMEM/EBUSY rather than throwing:
+    /// the loop goes on and whatever the kernel did not take is submitted again next turn.
     @discardableResult
     public func submitAndWait(minimumCompletions: UInt32 = 1) -> Int32 {
-        io_uring_submit_and_wait(&ring, minimumCompletions)
+        guard moveSpillIntoQueue() else { return noteSubmitResult(-EAGAIN) }
+        if let injected = injectedSubmitFailures.popLast() { return noteSubmitResult(injected) }
+        return noteSubmitResult(io_uring_submit_and_wait(&ring, minimumCompletions))
     }
 
-    /// Submits without waiting.
+    /// Submits without waiting (spilled entries first); `-errno` as `submitAndWait`.
     @discardableResult
-    public func submit() -> Int32 { io_uring_submit(&ring) }
+    public func submit() -> Int32 {
+        guard moveSpillIntoQueue() else { return noteSubmitResult(-EAGAIN) }
+        return noteSubmitResult(enterSubmit())
+    }
+
+    /// Entries prepared but not yet taken by the kernel's submission queue.
+    public var spilledCount: Int { spill.count }
+
+    private func enterSubmit() -> Int32 {
+        if let injected = injectedSubmitFailures.popLast() { return injected }
+        return io_uring_submit(&ring)
+    }
+
+    /// Moves spilled entries, oldest first, into the submission queue, entering the kernel when the
+    /// queue fills. False when the kernel refused and entries are still spilled.
+    private func moveSpillIntoQueue() -> Bool {
+        var moved = 0
+        defer { spill.removeFirst(moved) }
+        while moved < spill.count {
+            guard let sqe = io_uring_get_sqe(&ring) else {
+                guard noteSubmitResult(enterSubmit()) > 0 else { return false }
+                continue
+            }
+            sqe.pointee = spill[moved]
+            moved += 1
+        }
+        return true
+    }
+
+    /// Counts refused submissions (the entries stay queued or spilled and go in on a later turn).
+    @discardableResult
+    private func noteSubmitResult(_ result: Int32) -> Int32 {
+        if result == -EAGAIN || result == -ENOMEM || result == -EBUSY {
+            submitRefusalCount &+= 1
+            lastSubmitRefusal = -result
+        }
+        return result
+    }
 
     /// Copies out up to one batch of completions, marks them seen, and hands each to `body`.
     /// Returns how many were handled (0 when the completion queue is empty).

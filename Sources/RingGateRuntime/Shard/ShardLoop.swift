@@ -64,10 +64,11 @@ public final class ShardLoop {
             ring.pollReadableMultishot(descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
         }
         while !handler.isFinished {
-            upstream?.submit()
-            ring.submitAndWait(minimumCompletions: 1)
+            let upstreamRefused = upstream.map { Self.isRefusal($0.submit()) } ?? false
+            let refused = Self.isRefusal(ring.submitAndWait(minimumCompletions: 1)) || upstreamRefused
             let wokeAt = Self.now()
             var handled = 0
+            var handledThisTurn = 0
             repeat {
                 handled = upstream.map { drainUpstream($0, handler) } ?? 0
                 handled += ring.drainCompletions { completion in
@@ -90,7 +91,10 @@ public final class ShardLoop {
                     }
                 }
                 completionCount &+= UInt64(handled)
+                handledThisTurn += handled
             } while handled > 0
+            // The kernel took nothing and woke nobody: retry next turn, without spinning a core.
+            if refused && handledThisTurn == 0 { usleep(1_000) }
             io.receiveBuffers.publish()
             handler.turnFinished()
             turnCount &+= 1
@@ -102,6 +106,9 @@ public final class ShardLoop {
         upstream?.submit()
         ring.submit()
     }
+
+    /// A submit the kernel refused for now (its entries stay queued or spilled for the next turn).
+    static func isRefusal(_ result: Int32) -> Bool { result == -EAGAIN || result == -ENOMEM || result == -EBUSY }
 
     /// Hands every completion waiting on the upstream ring to the handler; returns how many.
     private func drainUpstream(_ upstream: Ring, _ handler: some ShardHandler) -> Int {

@@ -85,6 +85,26 @@ enum GatewayMetrics {
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }
+        perShard(
+            "ringgate_memory_refusals_total", .counter,
+            "Client connections closed because memory for their bytes was refused."
+        ) { Double($0.counters.memoryRefusals) }
+        perShard(
+            "ringgate_memory_budget_closes_total", .counter,
+            "Client connections closed because their message would have crossed the memory budget."
+        ) { Double($0.counters.memoryBudgetCloses) }
+        perShard(
+            "ringgate_memory_budget_refused_accepts_total", .counter,
+            "Client connections closed at accept because the shard was near its memory budget."
+        ) { Double($0.counters.memoryRefusedAccepts) }
+        perShard(
+            "ringgate_unexpected_completions_total", .counter,
+            "Completions that matched no operation in flight (ignored, logged as errors)."
+        ) { Double($0.counters.unexpectedCompletions) }
+        perShard(
+            "ringgate_ring_submit_refusals_total", .counter,
+            "io_uring submits refused (EAGAIN/ENOMEM/EBUSY) and retried next turn."
+        ) { Double($0.counters.submitRefusals) }
         perShard("ringgate_fanout_deliveries_total", .counter, "Messages delivered to clients by worker sends.") {
             Double(upstream($0).deliveries)
         }
@@ -149,6 +169,10 @@ enum GatewayMetrics {
         ) {
             Double(upstream($0).innerSlotMismatches)
         }
+        perShard(
+            "ringgate_inner_output_allocation_failures_total", .counter,
+            "Inner links closed because memory for their output was refused."
+        ) { Double(upstream($0).innerOutputAllocationFailures) }
         perShard("ringgate_register_connected", .gauge, "Register links connected.") {
             Double(upstream($0).registerConnected)
         }
@@ -180,6 +204,10 @@ enum GatewayMetrics {
         perShard("ringgate_completions_dropped_total", .counter, "Completions the kernel dropped.") {
             Double($0.droppedCompletions)
         }
+        perShard(
+            "ringgate_chunk_allocation_failures_total", .counter,
+            "Chunk allocations the heap refused (the message dropped or the client closed)."
+        ) { Double($0.chunkAllocationFailures) }
         out.family("ringgate_loop_turn_seconds", .histogram, help: "Time a shard loop turn works (not waiting).")
         let bounds = TurnLatencyHistogram.upperBoundsNanoseconds.map { Double($0) / 1e9 }
         for report in reports {

@@ -170,6 +170,11 @@ extension ConfigurationKey {
         ConfigurationKey("gateway.inner_close_seconds") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.innerCloseSeconds = try value.number(in: 0.1...600)
         },
+        ConfigurationKey("limits.memory_mib") { configuration, value throws(ConfigurationProblem) in
+            let text = try value.scalar().lowercased()
+            configuration.gateway.memoryMiB =
+                text == "off" ? 0 : try value.integerOrAuto(in: 0...(1 << 24)).map { $0 == 0 ? 0 : max($0, 16) }
+        },
 
         ConfigurationKey("worker_demo.enabled") { configuration, value throws(ConfigurationProblem) in
             configuration.workerDemo.enabled = try value.bool()

@@ -73,6 +73,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var innerAuthPacketLimit = 65_536
         public var innerHandshakeSeconds: Double = 10
         public var innerCloseSeconds: Double = 3
+        /// `limits.memory_mib`: nil (auto): 80% of the cgroup limit or of RAM; 0: no budget.
+        public var memoryMiB: Int?
     }
 
     /// The built-in demo chat worker (Swift worker kit).

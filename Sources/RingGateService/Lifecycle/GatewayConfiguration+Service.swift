@@ -25,6 +25,9 @@ extension ServiceConfiguration {
         configuration.slabBytesPerShard = gateway.slabMiB << 20
         configuration.useHugePages = gateway.hugePages == .auto
         configuration.hugetlbfsDirectory = gateway.hugetlbfs
+        if let memoryMiB = gateway.memoryMiB {
+            configuration.memoryBudgetBytes = memoryMiB == 0 ? nil : memoryMiB << 20
+        }
         var upstream = try UpstreamConfiguration(lanIP: gateway.lanIP, startPort: gateway.startPort)
         upstream.registerAddresses = gateway.registerAddresses
         upstream.secretKey = gateway.secretKey
