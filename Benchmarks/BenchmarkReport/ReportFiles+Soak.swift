@@ -6,8 +6,12 @@ extension ReportFiles {
         let percent = { (value: Double?) in value.map { String(format: "%+.1f%%", $0) } ?? "n/a" }
         let goal = { (value: Int) in value == 0 ? "0 ✔" : "\(value) ✘" }
         let figures: [[String]] = [
-            ["run", String(format: "%.1f min, %d clients (%d chatting, %d never reading, %d churned per interval)",
-                soak.minutes, soak.clients, soak.chatters, soak.nonReaders, soak.churnPerInterval)],
+            [
+                "run",
+                String(
+                    format: "%.1f min, %d clients (%d chatting, %d never reading, %d churned per interval)",
+                    soak.minutes, soak.clients, soak.chatters, soak.nonReaders, soak.churnPerInterval),
+            ],
             ["gateway RSS growth after warm-up (\(Int(soak.warmupSeconds)) s → end)", percent(soak.rssGrowthPercent)],
             ["gateway connections growth after warm-up", percent(soak.connectionGrowthPercent)],
             ["chat messages lost while every worker was alive (goal 0)", goal(soak.loss.whileWorkersAlive)],
@@ -15,15 +19,29 @@ extension ReportFiles {
             ["chat messages lost in a worker-stall window", "\(soak.loss.inStallWindow)"],
             ["chat echoes duplicated / out of order", "\(soak.loss.duplicated) / \(soak.loss.outOfOrder)"],
             ["clients dropped other than on purpose (goal 0)", goal(soak.unintendedDrops)],
-            ["churn closes on purpose", "\(soak.intendedCloses)"],
+            [
+                "… of which idle / churn / chat",
+                ["idle", "churn", "chat"].map { "\(soak.dropsByKind[$0] ?? 0)" }.joined(separator: " / "),
+            ],
+            [
+                "churn closes on purpose (reconnects that failed)",
+                "\(soak.intendedCloses) (\(soak.churnReconnectFailures))",
+            ],
             ["gateway crashes (goal 0; never restarted)", goal(soak.gatewayCrashes)],
-            ["non-readers: messages sent / echoes read at the end / closed by the gateway",
-                "\(soak.nonReaderMessagesSent) / \(soak.nonReaderEchoesReceived) / \(soak.nonReadersClosedByGateway)"],
-            ["GatewayClient broadcasts / queries (failed)", "\(soak.broadcasts) / \(soak.queries) (\(soak.queryFailures))"],
-            ["faults: worker kills / stalls / Register restarts",
+            [
+                "non-readers: messages sent / echoes read at the end / closed by the gateway",
+                "\(soak.nonReaderMessagesSent) / \(soak.nonReaderEchoesReceived) / \(soak.nonReadersClosedByGateway)",
+            ],
+            [
+                "GatewayClient broadcasts / queries (failed)",
+                "\(soak.broadcasts) / \(soak.queries) (\(soak.queryFailures))",
+            ],
+            [
+                "faults: worker kills / stalls / Register restarts",
                 "\(soak.events.filter { $0.kind == .workerKilled }.count) / "
                     + "\(soak.events.filter { $0.kind == .workerStalled }.count) / "
-                    + "\(soak.events.filter { $0.kind == .registerRestarted }.count)"],
+                    + "\(soak.events.filter { $0.kind == .registerRestarted }.count)",
+            ],
             ["harness descriptors start → end", "\(soak.harnessDescriptorsStart) → \(soak.harnessDescriptorsEnd)"],
         ]
         let minutes = soak.minuteFigures.map { m in
@@ -60,7 +78,8 @@ extension ReportFiles {
                 SVGChart.lines(
                     title: "Soak: clients the gateway holds", xLabels: labels, yLabel: "clients",
                     series: [
-                        .init(name: "clients", values: samples.map { $0.connections >= 0 ? Double($0.connections) : nil })
+                        .init(
+                            name: "clients", values: samples.map { $0.connections >= 0 ? Double($0.connections) : nil })
                     ])
             ),
         ]
@@ -69,7 +88,8 @@ extension ReportFiles {
                 (
                     "soak-latency.svg",
                     SVGChart.lines(
-                        title: "Soak: relayed chat latency per minute", xLabels: soak.minuteFigures.map { "\($0.minute + 1)" },
+                        title: "Soak: relayed chat latency per minute",
+                        xLabels: soak.minuteFigures.map { "\($0.minute + 1)" },
                         yLabel: "ms",
                         series: [
                             .init(name: "p50", values: soak.minuteFigures.map { $0.p50Milliseconds }),

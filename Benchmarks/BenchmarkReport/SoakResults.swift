@@ -15,6 +15,12 @@ public struct SoakResult: Codable, Sendable {
     public var loss = SoakLoss()
     /// Idle, chatting and churn clients the gateway closed (none are closed on purpose by it).
     public var unintendedDrops = 0
+    /// The same by kind of client: idle, churn, chat.
+    public var dropsByKind: [String: Int] = [:]
+    /// Why the chat clients were closed (end of stream, close frame, errno).
+    public var chatDropReasons: [String: Int] = [:]
+    /// Send times (s) of the first lost messages, to see when losses happened.
+    public var firstLostSendTimes: [Double] = []
     /// Churn clients closed and reopened by the harness on purpose.
     public var intendedCloses = 0
     /// Churn clients that did not connect again within the interval.

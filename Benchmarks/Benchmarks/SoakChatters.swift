@@ -33,6 +33,8 @@ final class SoakChatters: @unchecked Sendable {
         /// Send times (seconds from the start) of messages whose echo never came.
         var lostSendTimes: [Double] = []
         var chatterDrops = 0
+        /// Why chatters were closed: "eof", "close-frame", "recv <errno>", "send <errno>".
+        var dropReasons: [String: Int] = [:]
         var nonReaderSent = 0
         var nonReadersClosed = 0
         var minutes: [SoakMinute] = []
@@ -48,6 +50,7 @@ final class SoakChatters: @unchecked Sendable {
         var outstanding: [UInt32: UInt64] = [:]
         var sequence = ChatSequence()
         var closed = false
+        var closeReason = ""
     }
 
     private let settings: Settings
@@ -74,7 +77,8 @@ final class SoakChatters: @unchecked Sendable {
             var peer = Peer()
             peer.fd = try Self.connect(port: settings.port, receiveBuffer: 0)
             // Spread the first sends over one interval.
-            peer.nextSend = now + UInt64(Double(index) / Double(max(1, settings.chatters)) * settings.chatInterval * 1e9)
+            peer.nextSend =
+                now + UInt64(Double(index) / Double(max(1, settings.chatters)) * settings.chatInterval * 1e9)
             peer.output = Self.upgradeRequest
             chatters.append(peer)
         }
@@ -128,7 +132,9 @@ final class SoakChatters: @unchecked Sendable {
             var descriptors: [pollfd] = []
             for peer in chatters {
                 descriptors.append(
-                    pollfd(fd: peer.closed ? -1 : peer.fd, events: Int16(POLLIN) | (peer.output.isEmpty ? 0 : Int16(POLLOUT)),
+                    pollfd(
+                        fd: peer.closed ? -1 : peer.fd,
+                        events: Int16(POLLIN) | (peer.output.isEmpty ? 0 : Int16(POLLOUT)),
                         revents: 0))
             }
             for peer in nonReaders {
@@ -160,6 +166,7 @@ final class SoakChatters: @unchecked Sendable {
         if chatters[index].closed {
             // The gateway closed a chatter: never on purpose. Reopen it so the load stays the same.
             figures.chatterDrops += 1
+            figures.dropReasons[chatters[index].closeReason, default: 0] += 1
             Glibc.close(chatters[index].fd)
             if let fd = try? Self.connect(port: settings.port, receiveBuffer: 0) {
                 var peer = chatters[index]
@@ -212,6 +219,7 @@ final class SoakChatters: @unchecked Sendable {
         if written > 0 {
             peer.output.removeFirst(written)
         } else if written < 0, errno != EAGAIN, errno != EINTR {
+            peer.closeReason = "send \(String(cString: strerror(errno)))"
             peer.closed = true
         }
     }
@@ -221,6 +229,7 @@ final class SoakChatters: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(chatters[index].fd, $0.baseAddress, $0.count, 0) }
             if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
+                chatters[index].closeReason = count == 0 ? "eof" : "recv \(String(cString: strerror(errno)))"
                 chatters[index].closed = true
                 break
             }
@@ -236,6 +245,7 @@ final class SoakChatters: @unchecked Sendable {
         while let (opcode, payload, length) = Self.parseFrame(input) {
             input.removeFirst(length)
             if opcode == 0x8 {
+                chatters[index].closeReason = "close frame"
                 chatters[index].closed = true
                 break
             }
@@ -366,7 +376,9 @@ final class SoakChatters: @unchecked Sendable {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &source) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } }
+        let bound = withUnsafePointer(to: &source) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) }
+        }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, size) }
         }
@@ -394,7 +406,8 @@ final class SoakChatters: @unchecked Sendable {
     }
 
     /// One unmasked server frame at the start of `bytes`: opcode, payload and the frame's length.
-    static func parseFrame<C: Collection>(_ bytes: C) -> (UInt8, [UInt8], Int)? where C.Element == UInt8, C.Index == Int {
+    static func parseFrame<C: Collection>(_ bytes: C) -> (UInt8, [UInt8], Int)?
+    where C.Element == UInt8, C.Index == Int {
         let base = bytes.startIndex
         guard bytes.count >= 2 else { return nil }
         let opcode = bytes[base] & 0x0F

@@ -31,14 +31,15 @@ final class SoakCluster {
             arguments: [
                 settings.ringgatePath, "gateway", "websocket://127.0.0.1:\(clientPort)", "--shards", "\(shards)",
                 "--start-port", "\(startPort)", "--register-address", "127.0.0.1:\(registerPort)",
-                "--secret-key", secretKey, "--websocket-frame-type", "mirror", "--log-level", "warning",
+                "--secret-key", secretKey, "--websocket-frame-type", "mirror", "--log-level", "notice",
             ], logPath: settings.logPath("ringgate-gateway"), cpus: settings.gatewayCPUs)
         workers = Array(repeating: nil, count: workerCount)
         do {
             let deadline = Date().addingTimeInterval(15)
             while !LoopbackPort.accepts(clientPort) {
                 guard Date() < deadline, gateway.isRunning else {
-                    throw BenchmarkFailure("the gateway did not listen on \(clientPort); see \(settings.logPath("ringgate-gateway"))")
+                    throw BenchmarkFailure(
+                        "the gateway did not listen on \(clientPort); see \(settings.logPath("ringgate-gateway"))")
                 }
                 usleep(50_000)
             }

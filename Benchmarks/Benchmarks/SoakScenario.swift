@@ -48,13 +48,15 @@ struct SoakScenario {
         let shards = ServerUnderTest.shards(for: clients, gatewayCPUs: max(2, settings.gatewayCPUs.count))
         let cluster = try SoakCluster(settings: settings, shards: shards, workers: workers, secretKey: secretKey)
         defer { cluster.stop() }
-        progress.note("soak: gateway with \(shards) shards, \(workers) echo workers, Register on \(cluster.registerPort)")
+        progress.note(
+            "soak: gateway with \(shards) shards, \(workers) echo workers, Register on \(cluster.registerPort)")
         usleep(1_500_000)  // the workers find the gateway through the Register
 
         let idle = try connect(count: idleClients, name: "idle", cluster: cluster, settings: settings)
         defer { idle?.stop() }
         let churn = try connect(count: churnClients, name: "churn", cluster: cluster, settings: settings)
         defer { churn?.stop() }
+        result.harnessDescriptorsStart = Self.openDescriptors()
         let start = monotonicNanoseconds()
         let chat = SoakChatters(
             settings: .init(
@@ -64,9 +66,9 @@ struct SoakScenario {
         try chat.start()
         let client = try GatewayClient(
             configuration: .init(registerAddresses: ["127.0.0.1:\(cluster.registerPort)"], secretKey: secretKey))
-        defer { _ = waitFor(seconds: 10) { await client.shutdown() } }
+        var clientRunning = true
+        defer { if clientRunning { _ = waitFor(seconds: 10) { await client.shutdown() } } }
         let gateway = client.gateway
-        result.harnessDescriptorsStart = Self.openDescriptors()
 
         let seconds = { Double(monotonicNanoseconds() - start) / 1e9 }
         var nextKill = min(killEvery, runSeconds / 4)
@@ -177,14 +179,22 @@ struct SoakScenario {
         result.nonReaderMessagesSent = figures.nonReaderSent
         result.nonReadersClosedByGateway = figures.nonReadersClosed
         result.intendedCloses = churnClosed
-        result.unintendedDrops = figures.chatterDrops + (try closedByGateway(idle)) + (try closedByGateway(churn))
+        result.dropsByKind = [
+            "idle": try closedByGateway(idle), "churn": try closedByGateway(churn), "chat": figures.chatterDrops,
+        ]
+        result.chatDropReasons = figures.dropReasons
+        result.unintendedDrops = result.dropsByKind.values.reduce(0, +)
+        result.firstLostSendTimes = Array(figures.lostSendTimes.sorted().prefix(200))
+        _ = waitFor(seconds: 10) { await client.shutdown() }
+        clientRunning = false
         result.harnessDescriptorsEnd = Self.openDescriptors()
         if figures.lostSendTimes.count >= 1_000_000 {
             settings.results.notes.append("soak: more than 1,000,000 lost messages; only the first were classified")
         }
         progress.note(
             String(
-                format: "soak: RSS growth %@, clients growth %@, lost %d while workers alive (%d kill window, %d stall), "
+                format:
+                    "soak: RSS growth %@, clients growth %@, lost %d while workers alive (%d kill window, %d stall), "
                     + "%d unintended drops, %d gateway crashes",
                 result.rssGrowthPercent.map { String(format: "%+.1f%%", $0) } ?? "n/a",
                 result.connectionGrowthPercent.map { String(format: "%+.1f%%", $0) } ?? "n/a",
