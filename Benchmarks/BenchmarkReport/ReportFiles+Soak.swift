@@ -42,6 +42,11 @@ extension ReportFiles {
                     + "\(soak.events.filter { $0.kind == .workerStalled }.count) / "
                     + "\(soak.events.filter { $0.kind == .registerRestarted }.count)",
             ],
+            [
+                "inner connections per shard before each worker kill (a worker missing on a shard shows as 1)",
+                soak.innerLinksBeforeKills.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+                    .joined(separator: " "),
+            ],
             ["harness descriptors start → end", "\(soak.harnessDescriptorsStart) → \(soak.harnessDescriptorsEnd)"],
         ]
         let minutes = soak.minuteFigures.map { m in

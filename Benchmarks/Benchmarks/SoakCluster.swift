@@ -117,3 +117,32 @@ final class SoakCluster {
         register.stop()
     }
 }
+
+extension SoakCluster {
+    /// Established connections on each shard's inner port (workers, plus a GatewayClient mid-query), from
+    /// `ss` (filtered in the kernel, cheap even with 200k sockets): shows whether every worker is linked
+    /// to every shard before one is killed.
+    func innerLinksPerShard() -> [Int] {
+        let ports = innerAddresses.compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
+        var counts = Array(repeating: 0, count: ports.count)
+        guard let first = ports.min(), let last = ports.max() else { return counts }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
+        process.arguments = ["-Htn", "state", "established", "( sport >= :\(first) and sport <= :\(last) )"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return counts }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            // Recv-Q Send-Q Local:Port Peer:Port
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3, let local = fields[2].split(separator: ":").last, let port = UInt16(local),
+                let shard = ports.firstIndex(of: port)
+            else { continue }
+            counts[shard] += 1
+        }
+        return counts
+    }
+}

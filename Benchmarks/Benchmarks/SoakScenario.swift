@@ -100,8 +100,10 @@ struct SoakScenario {
             if now >= nextKill, restartAt == nil, stalled == nil {
                 let index = killIndex % workers
                 killIndex += 1
+                let links = cluster.innerLinksPerShard()
                 cluster.killWorker(index)
                 result.events.append(.init(seconds: now, kind: .workerKilled, detail: "\(index)"))
+                result.innerLinksBeforeKills.append(links)
                 restartAt = (index, now + 1)
                 nextKill += killEvery
             }
