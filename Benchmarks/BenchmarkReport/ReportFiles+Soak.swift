@@ -43,8 +43,10 @@ extension ReportFiles {
                     + "\(soak.events.filter { $0.kind == .registerRestarted }.count)",
             ],
             [
-                "inner connections per shard before each worker kill (a worker missing on a shard shows as 1)",
-                soak.innerLinksBeforeKills.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+                "inner connections per shard at the start (workers only) / before each worker kill (workers and "
+                    + "the GatewayClient)",
+                "[" + soak.innerLinksAtStart.map(String.init).joined(separator: ",") + "] / "
+                    + soak.innerLinksBeforeKills.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
                     .joined(separator: " "),
             ],
             ["harness descriptors start → end", "\(soak.harnessDescriptorsStart) → \(soak.harnessDescriptorsEnd)"],

@@ -32,6 +32,8 @@ public struct SoakResult: Codable, Sendable {
     public var queries = 0
     public var queryFailures = 0
     public var broadcasts = 0
+    /// Established connections per shard inner port before the clients connect (workers only).
+    public var innerLinksAtStart: [Int] = []
     /// Established connections per shard inner port just before each SIGKILL (workers linked to it).
     public var innerLinksBeforeKills: [[Int]] = []
     public var harnessDescriptorsStart = 0

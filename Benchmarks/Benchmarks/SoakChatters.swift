@@ -161,22 +161,27 @@ final class SoakChatters: @unchecked Sendable {
     }
 
     private func service(chatter index: Int, revents: Int16, now: UInt64) {
-        guard !chatters[index].closed else { return }
+        if chatters[index].closed {
+            // Reopened a second after the drop (not at once: a gateway without workers would close it again
+            // in a loop), so the load stays the same.
+            guard chatters[index].fd < 0, now >= chatters[index].nextSend,
+                let fd = try? Self.connect(port: settings.port, receiveBuffer: 0)
+            else { return }
+            chatters[index].fd = fd
+            chatters[index].closed = false
+            chatters[index].handshakeDone = false
+            chatters[index].input = []
+            chatters[index].output = Self.upgradeRequest
+            return
+        }
         if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readChatter(index, now: now) }
         if chatters[index].closed {
-            // The gateway closed a chatter: never on purpose. Reopen it so the load stays the same.
+            // The gateway closed a chatter: never on purpose.
             figures.chatterDrops += 1
             figures.dropReasons[chatters[index].closeReason, default: 0] += 1
             Glibc.close(chatters[index].fd)
-            if let fd = try? Self.connect(port: settings.port, receiveBuffer: 0) {
-                var peer = chatters[index]
-                peer.fd = fd
-                peer.closed = false
-                peer.handshakeDone = false
-                peer.input = []
-                peer.output = Self.upgradeRequest
-                chatters[index] = peer
-            }
+            chatters[index].fd = -1
+            chatters[index].nextSend = now + 1_000_000_000
             return
         }
         if sending, chatters[index].handshakeDone, now >= chatters[index].nextSend, chatters[index].output.isEmpty {

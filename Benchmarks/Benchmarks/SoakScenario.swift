@@ -50,7 +50,19 @@ struct SoakScenario {
         defer { cluster.stop() }
         progress.note(
             "soak: gateway with \(shards) shards, \(workers) echo workers, Register on \(cluster.registerPort)")
-        usleep(1_500_000)  // the workers find the gateway through the Register
+        // The workers find the gateway through the Register: wait (10 s at most) until every shard has a
+        // link from every worker (nothing else is connected to the inner ports yet), and say so if not.
+        let linkDeadline = Date().addingTimeInterval(10)
+        var links = cluster.innerLinksPerShard()
+        while links.contains(where: { $0 < workers }), Date() < linkDeadline {
+            usleep(200_000)
+            links = cluster.innerLinksPerShard()
+        }
+        result.innerLinksAtStart = links
+        if links.contains(where: { $0 < workers }) {
+            settings.results.notes.append(
+                "soak: after 10 s not every worker was linked to every shard (links per shard: \(links))")
+        }
 
         let idle = try connect(count: idleClients, name: "idle", cluster: cluster, settings: settings)
         defer { idle?.stop() }
