@@ -9,6 +9,7 @@ public struct BenchmarkResults: Codable, Sendable {
     public var echo: [EchoResult] = []
     public var broadcast: [BroadcastResult] = []
     public var churn: [ChurnResult] = []
+    public var soak: SoakResult?
     /// Things the reader must know: skipped baselines, unsaturated servers, limits met.
     public var notes: [String] = []
 

@@ -106,6 +106,7 @@ public struct ReportFiles {
                         ]
                     }))
         }
+        sections += soakSections()
         return sections
     }
 
@@ -234,6 +235,6 @@ public struct ReportFiles {
                         })
                 ))
         }
-        return charts
+        return charts + soakCharts()
     }
 }

@@ -19,3 +19,16 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
     func set(_ value: Result<T, Error>) { lock.withLock { result = value } }
     func get() throws -> T { try lock.withLock { result! }.get() }
 }
+
+/// `waitFor` bounded by `seconds`: nil when the operation failed or did not finish in time (it then
+/// finishes, or fails with the client's own query timeout, in the background).
+func waitFor<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) -> T? {
+    let box = ResultBox<T>()
+    let semaphore = DispatchSemaphore(value: 0)
+    Task {
+        do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
+        semaphore.signal()
+    }
+    guard semaphore.wait(timeout: .now() + seconds) == .success else { return nil }
+    return try? box.get()
+}

@@ -14,7 +14,7 @@ struct BenchmarksCommand: ParsableCommand {
             """,
         subcommands: [
             SuiteCommand.self, IdleCommand.self, EchoCommand.self, BroadcastCommand.self, ChurnCommand.self,
-            ReportCommand.self, LoadWorkerCommand.self,
+            SoakCommand.self, ReportCommand.self, LoadWorkerCommand.self,
         ],
         defaultSubcommand: SuiteCommand.self
     )

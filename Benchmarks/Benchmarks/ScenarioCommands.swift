@@ -58,6 +58,56 @@ struct ChurnCommand: ParsableCommand {
     }
 }
 
+struct SoakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract: "Faults and churn for N minutes: memory, lost echoes, unintended drops, crashes, p99 per minute.")
+    @OptionGroup var options: RunOptions
+    @Option(help: "Minutes to run (the run stops by itself).") var minutes: Double = 30
+    @Option(help: "Clients in all: idle, churned, chatting and never reading.") var clients = 100_000
+    @Option(help: "Chatting clients (each sends a numbered message every --chat-interval s, expects its echo).")
+    var chatters = 200
+    @Option(help: "Seconds between one chatter's messages.") var chatInterval: Double = 3
+    @Option(help: "Clients that never read (they send --non-reader-size bytes every second).") var nonReaders = 5
+    @Option(help: "Bytes of each non-reader message.") var nonReaderSize = 256 * 1024
+    @Option(help: "Share of the clients closed and reopened every --churn-interval s.") var churnShare: Double = 0.01
+    @Option(help: "Seconds between churn cycles.") var churnInterval: Double = 10
+    @Option(help: "Echo workers (≥ 2: one is always alive while another is killed).") var workers = 2
+    @Option(help: "Seconds between worker kills (SIGKILL, restarted 1 s later).") var killEvery: Double = 60
+    @Option(help: "Seconds between Register restarts.") var registerEvery: Double = 180
+    @Option(help: "Seconds a worker is stopped (SIGSTOP … SIGCONT).") var stallSeconds: Double = 30
+    @Option(help: "Seconds between stalls (the first at 40% of a shorter run).") var stallEvery: Double = 600
+    @Option(help: "Seconds an echo may take before it counts as lost.") var echoTimeout: Double = 45
+
+    func validate() throws {
+        guard minutes > 0, minutes <= 24 * 60 else { throw ValidationError("--minutes must be in (0, 1440]") }
+        guard workers >= 2 else { throw ValidationError("--workers must be at least 2") }
+        guard echoTimeout > stallSeconds else { throw ValidationError("--echo-timeout must exceed --stall-seconds") }
+        guard chatters + nonReaders < clients, (0..<0.5).contains(churnShare) else {
+            throw ValidationError("--chatters + --non-readers must be below --clients; --churn-share in [0, 0.5)")
+        }
+    }
+
+    func run() throws {
+        var scenario = SoakScenario()
+        scenario.minutes = minutes
+        scenario.clients = clients
+        scenario.chatters = chatters
+        scenario.chatInterval = chatInterval
+        scenario.nonReaders = nonReaders
+        scenario.nonReaderMessageSize = nonReaderSize
+        scenario.churnShare = churnShare
+        scenario.churnInterval = churnInterval
+        scenario.workers = workers
+        scenario.killEvery = killEvery
+        scenario.registerEvery = registerEvery
+        scenario.stallSeconds = stallSeconds
+        scenario.stallEvery = stallEvery
+        scenario.echoTimeout = echoTimeout
+        try runScenarios(options: options) { settings in try scenario.run(settings: settings) }
+    }
+}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Render report.md and the SVG charts again from a results.json.")

@@ -166,6 +166,8 @@ extension GeneratorEngine {
         let argument = { (index: Int) -> Int in words.count > index ? Int(words[index]) ?? 0 : 0 }
         switch command {
         case "connect":
+            // After a `close`, `connect` opens the same slots again (the soak's churn share reconnects).
+            if nextToOpen >= plan.connectionCount, connections.allSatisfy({ $0.phase == .free }) { nextToOpen = 0 }
             connectStart = monotonicNanoseconds()
             lastProgress = connectStart
             connectReported = false
