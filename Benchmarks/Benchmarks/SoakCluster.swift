@@ -75,6 +75,8 @@ final class SoakCluster {
             arguments: [
                 settings.ringgatePath, "echo-worker", "--register-address", "127.0.0.1:\(registerPort)",
                 "--secret-key", secretKey, "--log-level", "warning",
+                // A key (ip:name:index) of its own: two workers under one key replace each other forever.
+                "--name", "SoakEcho\(index)",
             ], logPath: settings.logPath("ringgate-echo-worker-\(index)"), cpus: settings.generatorCPUs)
     }
 

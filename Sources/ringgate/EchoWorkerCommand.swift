@@ -12,6 +12,12 @@ struct EchoWorkerCommand: ParsableCommand {
 
     @OptionGroup var options: WorkerOptions
 
+    @Option(
+        help:
+            "BusinessWorker name. Workers on one host need distinct name:index keys, or each registration replaces the other's (spec §5.2): give every echo-worker process its own name."
+    )
+    var name = "EchoWorker"
+
     struct Echo: BusinessWorkerHandler {
         func onMessage(_ context: inout WorkerContext, message: [UInt8]) {
             context.send(message)
@@ -30,7 +36,7 @@ struct EchoWorkerCommand: ParsableCommand {
         var workers: [BusinessWorker] = []
         for index in 0..<max(1, count) {
             let configuration = BusinessWorker.Configuration(
-                name: "EchoWorker", processIndex: index, secretKey: secretKey,
+                name: name, processIndex: index, secretKey: secretKey,
                 registerAddresses: cluster.registerAddresses,
                 gatewayAddresses: gatewayAddresses.isEmpty ? nil : gatewayAddresses, logger: logger)
             let worker = try BusinessWorker(configuration: configuration, handler: Echo())
