@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "FuzzJSONParser", targets: ["FuzzJSONParser"]),
         .executable(name: "FuzzRegisterLine", targets: ["FuzzRegisterLine"]),
         .executable(name: "FuzzWebSocketConnectInfo", targets: ["FuzzWebSocketConnectInfo"]),
+        .executable(name: "FuzzGatewayCommands", targets: ["FuzzGatewayCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -168,5 +169,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzWebSocketConnectInfo", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzWebSocketConnectInfo"),
+        .executableTarget(
+            name: "FuzzGatewayCommands", dependencies: ["RingGate", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzGatewayCommands", exclude: ["corpus", "make-corpus.py"]),
     ]
 )

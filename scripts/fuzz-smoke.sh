@@ -10,7 +10,8 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(FuzzWebSocketDecoder FuzzWebSocketHandshake FuzzTextDecoder FuzzLengthFieldDecoder
-        FuzzGatewayPacketAssembler FuzzPHPUnserialize FuzzJSONParser FuzzRegisterLine FuzzWebSocketConnectInfo)
+        FuzzGatewayPacketAssembler FuzzPHPUnserialize FuzzJSONParser FuzzRegisterLine FuzzWebSocketConnectInfo
+        FuzzGatewayCommands)
 fi
 for target in "${targets[@]}"; do
     # SwiftPM passes the two sanitizers as separate flags and only the last reaches swiftc, so both are
@@ -26,8 +27,15 @@ for target in "${targets[@]}"; do
     echo "== $target (${seconds}s)"
     corpus=".build-fuzz/corpus/$target"
     mkdir -p "$corpus"
+    # A committed seed corpus (Tests/Fuzz/<target>/corpus) is read as a second, read-only corpus folder.
+    seeds=()
+    if [ -d "Tests/Fuzz/$target/corpus" ]; then seeds=("Tests/Fuzz/$target/corpus"); fi
+    options=()
+    # The command layer takes whole inner streams: up to 1 MiB (~12,000 worker-connect packets).
+    if [ "$target" = FuzzGatewayCommands ]; then options=(-max_len=1048576); fi
     status=0
-    SWIFT_BACKTRACE=enable=no .build-fuzz/debug/"$target" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
+    SWIFT_BACKTRACE=enable=no .build-fuzz/debug/"$target" -max_total_time="$seconds" -print_final_stats=1 \
+        "${options[@]}" "$corpus" "${seeds[@]}" \
         >".build-fuzz/$target.log" 2>&1 || status=$?
     grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ".build-fuzz/$target.log" || true
     if [ "$status" -ne 0 ]; then

@@ -61,9 +61,14 @@ public enum JSONParser {
 
 /// The state of one `JSONParser` run: position and the stack of open containers.
 struct JSONParseState {
-    private enum Container {
-        case array([JSONValue])
-        case object([(key: String, value: JSONValue)], pendingKey: String)
+    /// An open array or object. Its entries grow in place on the stack (`open[last]`): taking the
+    /// array out of an enum payload and putting it back copied it per element in unoptimised builds
+    /// (quadratic in the element count, reachable before authentication through the auth JSON).
+    private struct Container {
+        var isObject: Bool
+        var elements: [JSONValue] = []
+        var members: [(key: String, value: JSONValue)] = []
+        var pendingKey = ""
     }
 
     private let maxDepth: Int
@@ -90,14 +95,14 @@ struct JSONParseState {
                         value = .object([])
                     } else {
                         guard let key = readMemberName(input) else { return nil }
-                        open.append(.object([], pendingKey: key))
+                        open.append(Container(isObject: true, pendingKey: key))
                         continue
                     }
                 } else {
                     if consume(input, "]") {
                         value = .array([])
                     } else {
-                        open.append(.array([]))
+                        open.append(Container(isObject: false))
                         continue
                     }
                 }
@@ -124,32 +129,27 @@ struct JSONParseState {
             // Deliver the value into the open containers, closing those that end here.
             while true {
                 skipWhitespace(input)
-                guard var top = open.popLast() else {
+                guard let top = open.indices.last else {
                     return position == input.count ? value : nil
                 }
-                switch top {
-                case .array(var elements):
-                    // Drop `top`'s reference first: appending to a shared array copies it, which made
-                    // a list of n items cost n² (a 100,000-item uid list froze a shard).
-                    top = .array([])
-                    elements.append(value)
+                if !open[top].isObject {
+                    open[top].elements.append(value)
                     if consume(input, ",") {
-                        open.append(.array(elements))
+                        // The next element follows.
                     } else if consume(input, "]") {
-                        value = .array(elements)
+                        value = .array(open.removeLast().elements)
                         continue
                     } else {
                         return nil
                     }
-                case .object(var members, let key):
-                    top = .array([])
-                    members.append((key, value))
+                } else {
+                    open[top].members.append((open[top].pendingKey, value))
                     if consume(input, ",") {
                         skipWhitespace(input)
                         guard let next = readMemberName(input) else { return nil }
-                        open.append(.object(members, pendingKey: next))
+                        open[top].pendingKey = next
                     } else if consume(input, "}") {
-                        value = .object(members)
+                        value = .object(open.removeLast().members)
                         continue
                     } else {
                         return nil

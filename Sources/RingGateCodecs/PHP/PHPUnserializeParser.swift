@@ -30,6 +30,8 @@ struct PHPUnserializeParser {
     /// PHP's `var_hash`: one slot per value read (keys and `R:` excluded), true when it holds an
     /// object. `r:N` must name an earlier object slot, `R:N` any existing slot.
     private var slotIsObject: [Bool] = []
+    /// Array entries reserved so far this run (see `openArray`).
+    private(set) var reservedEntries = 0
 
     init(maxDepth: Int) {
         self.maxDepth = maxDepth
@@ -158,8 +160,11 @@ struct PHPUnserializeParser {
         guard open.count < maxDepth else { return .invalid }
         var container = Container(isObject: false, start: position, remaining: count)
         if openObjects == 0 {
-            // Each entry needs at least 6 bytes (`i:0;N;`), which bounds the reservation.
-            container.array = PHPArray(minimumCapacity: min(count, remainingBytes / 6))
+            // Each entry needs at least 6 bytes (`i:0;N;`), and nested arrays' entries share the
+            // input's bytes, so all reservations of a run together stay within input.count / 6 entries.
+            let reserve = min(count, max(0, input.count / 6 - reservedEntries))
+            reservedEntries += reserve
+            container.array = PHPArray(minimumCapacity: reserve)
         }
         open.append(container)
         return .opened
