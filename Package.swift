@@ -170,7 +170,11 @@ let package = Package(
             name: "FuzzWebSocketConnectInfo", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzWebSocketConnectInfo"),
         .executableTarget(
-            name: "FuzzGatewayCommands", dependencies: ["RingGate", "FuzzSupport"],
+            name: "FuzzGatewayCommands",
+            dependencies: [
+                "RingGate", "RingGateRuntime", "TestSupport", "FuzzSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Fuzz/FuzzGatewayCommands", exclude: ["corpus", "make-corpus.py"]),
     ]
 )

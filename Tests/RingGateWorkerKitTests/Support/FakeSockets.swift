@@ -69,8 +69,10 @@ final class FakeListener: @unchecked Sendable {
     /// `host:port`.
     var address: String { "\(host):\(port)" }
 
-    /// The next incoming connection, or an error after `timeout`.
-    func accept(timeout: Duration = .seconds(5)) async throws -> FakePeer {
+    /// The next incoming connection, or an error after `timeout`. Timeouts here bound how long a failure
+    /// takes, nothing else: the whole suite runs in one process on a 2-core machine, where synchronous
+    /// end-to-end suites can hold the cooperative threads these polling loops need for seconds.
+    func accept(timeout: Duration = .seconds(30)) async throws -> FakePeer {
         let deadline = ContinuousClock.now + timeout
         while true {
             let client = Glibc.accept(descriptor, nil, nil)
@@ -124,7 +126,7 @@ final class FakePeer: @unchecked Sendable {
     /// Writes all of `bytes`.
     func send(_ bytes: [UInt8]) async throws {
         var offset = 0
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes {
                 Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
@@ -169,7 +171,7 @@ final class FakePeer: @unchecked Sendable {
     }
 
     /// Exactly `count` bytes.
-    func receive(exactly count: Int, timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+    func receive(exactly count: Int, timeout: Duration = .seconds(30)) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         while buffered.count < count {
             guard try fill() else { throw FakeSocketError(description: "closed after \(buffered.count) bytes") }
@@ -184,14 +186,14 @@ final class FakePeer: @unchecked Sendable {
     }
 
     /// The exact bytes of the next GatewayProtocol packet.
-    func receivePacketBytes(timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+    func receivePacketBytes(timeout: Duration = .seconds(30)) async throws -> [UInt8] {
         let header = try await peek(GatewayHeader.byteCount, timeout: timeout)
         let length = Int(GatewayHeader(decoding: header)!.packLength)
         return try await receive(exactly: length, timeout: timeout)
     }
 
     /// The next GatewayProtocol packet.
-    func receivePacket(timeout: Duration = .seconds(5)) async throws -> GatewayPacket {
+    func receivePacket(timeout: Duration = .seconds(30)) async throws -> GatewayPacket {
         var assembler = GatewayPacketAssembler()
         assembler.append(try await receivePacketBytes(timeout: timeout))
         return try assembler.nextPacket()!
@@ -204,7 +206,7 @@ final class FakePeer: @unchecked Sendable {
     }
 
     /// The next `\n`-terminated line, without the terminator.
-    func receiveLine(timeout: Duration = .seconds(5)) async throws -> String {
+    func receiveLine(timeout: Duration = .seconds(30)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
@@ -219,7 +221,7 @@ final class FakePeer: @unchecked Sendable {
     }
 
     /// Waits until the other side closes the connection.
-    func expectClosed(timeout: Duration = .seconds(5)) async throws {
+    func expectClosed(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while try fill() {
             guard ContinuousClock.now < deadline else { throw FakeSocketError(description: "still open") }
@@ -241,7 +243,7 @@ final class FakePeer: @unchecked Sendable {
 
 /// Polls `condition` until it holds or `timeout` passes.
 func eventually(
-    timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool
+    timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
