@@ -35,16 +35,8 @@ extension ShardGateway {
             settleClosed(slot)
         }
         let generation = inner[Int(slot)].generation
-        let secured = !configuration.secretKey.isEmpty
-        inner[Int(slot)] = InnerConnection(
-            maxPackageLength: secured
-                ? min(configuration.unauthenticatedPacketLimit, configuration.maxPackageLength)
-                : configuration.maxPackageLength)
-        inner[Int(slot)].generation = generation
-        inner[Int(slot)].authorised = !secured
-        inner[Int(slot)].acceptedAt = ShardLoop.now()
+        admitInner(slot, authorised: configuration.secretKey.isEmpty)
         counters.innerAccepted += 1
-        counters.innerOpen += 1
         if stopping {
             inner[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: false)
             closeInner(slot, graceful: false)
@@ -56,6 +48,20 @@ extension ShardGateway {
         if !lookingUp { performInner(.armReceive, slot: slot) }
         pendingLinks.append(inner[Int(slot)].id(slot: slot))
         if counters.innerOpen >= configuration.innerConnectionLimit { evictOldestPending(sparing: slot) }
+    }
+
+    /// A fresh record in `slot` (its generation kept), counted open: unauthorised links get the small
+    /// packet limit until their secret is checked.
+    func admitInner(_ slot: UInt32, authorised: Bool) {
+        let generation = inner[Int(slot)].generation
+        inner[Int(slot)] = InnerConnection(
+            maxPackageLength: authorised
+                ? configuration.maxPackageLength
+                : min(configuration.unauthenticatedPacketLimit, configuration.maxPackageLength))
+        inner[Int(slot)].generation = generation
+        inner[Int(slot)].authorised = authorised
+        inner[Int(slot)].acceptedAt = ShardLoop.now()
+        counters.innerOpen += 1
     }
 
     /// Whether `id` is still a link that never authenticated or completed a packet and is not closing.

@@ -59,17 +59,8 @@ extension ShardGateway {
         while inner.count <= Int(slot) { inner.append(InnerConnection(maxPackageLength: 0)) }
         let before = counters
         // As `innerAcceptCompleted` admits a connection, without the peer lookup and the receive.
-        let secured = !configuration.secretKey.isEmpty && !authorised
-        let generation = inner[Int(slot)].generation
-        inner[Int(slot)] = InnerConnection(
-            maxPackageLength: secured
-                ? min(configuration.unauthenticatedPacketLimit, configuration.maxPackageLength)
-                : configuration.maxPackageLength)
-        inner[Int(slot)].generation = generation
-        inner[Int(slot)].authorised = !secured
-        inner[Int(slot)].acceptedAt = ShardLoop.now()
+        admitInner(slot, authorised: authorised || configuration.secretKey.isEmpty)
         inner[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: false)
-        counters.innerOpen += 1
         let id = inner[Int(slot)].id(slot: slot)
         func isOpen() -> Bool {
             inner[Int(slot)].generation == id.generation && inner[Int(slot)].lifecycle?.isOpen == true
