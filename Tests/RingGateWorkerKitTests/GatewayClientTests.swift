@@ -3,8 +3,13 @@ import RingGateWorkerKit
 import Testing
 
 /// GatewayClient against a fake Register and fake gateways.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct GatewayClientTests {
+    /// Lookups and queries that wait for the fake Register and gateways as long as the suite may take: in
+    /// the full run, synchronous end-to-end suites can hold both cooperative threads of this 2-core
+    /// machine for tens of seconds, and a test must not fail because its fakes answered late.
+    static let patientTimeout = Duration.seconds(120)
+
     @discardableResult
     private func withClient<Result>(
         _ configuration: GatewayClient.Configuration, _ body: (GatewayClient) async throws -> Result
@@ -23,8 +28,9 @@ struct GatewayClientTests {
     @Test func looksUpTheRegisterAndPrefixesEveryRequestWithTheSecret() async throws {
         let register = try FakeListener()
         let gateway = try FakeListener()
-        let configuration = GatewayClient.Configuration(
+        var configuration = GatewayClient.Configuration(
             registerAddresses: [register.address], secretKey: "sek", logger: testLogger)
+        configuration.queryTimeout = Self.patientTimeout
         try await withClient(configuration) { client in
             client.gateway.sendToAll(Vectors.seedMessage)
             let lookup = try await register.accept()
@@ -56,6 +62,7 @@ struct GatewayClientTests {
         let gateway = try FakeListener()
         var configuration = GatewayClient.Configuration(registerAddresses: [register.address], logger: testLogger)
         configuration.addressCacheLifetime = .milliseconds(50)
+        configuration.queryTimeout = Self.patientTimeout
         let list = utf8(#"{"event":"broadcast_addresses","addresses":{"2":"\#(gateway.address)"}}"# + "\n")
         try await withClient(configuration) { client in
             client.gateway.ungroup("g")
