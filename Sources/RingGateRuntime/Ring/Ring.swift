@@ -157,10 +157,14 @@ public final class Ring {
         return true
     }
 
+    /// A submit result that means "not now" (EAGAIN/ENOMEM/EBUSY): whatever the kernel did not take stays
+    /// queued or spilled for the next turn.
+    public static func isRefusal(_ result: Int32) -> Bool { result == -EAGAIN || result == -ENOMEM || result == -EBUSY }
+
     /// Counts refused submissions (the entries stay queued or spilled and go in on a later turn).
     @discardableResult
     private func noteSubmitResult(_ result: Int32) -> Int32 {
-        if result == -EAGAIN || result == -ENOMEM || result == -EBUSY {
+        if Self.isRefusal(result) {
             submitRefusalCount &+= 1
             lastSubmitRefusal = -result
         }

@@ -64,8 +64,8 @@ public final class ShardLoop {
             ring.pollReadableMultishot(descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
         }
         while !handler.isFinished {
-            let upstreamRefused = upstream.map { Self.isRefusal($0.submit()) } ?? false
-            let refused = Self.isRefusal(ring.submitAndWait(minimumCompletions: 1)) || upstreamRefused
+            let upstreamRefused = upstream.map { Ring.isRefusal($0.submit()) } ?? false
+            let refused = Ring.isRefusal(ring.submitAndWait(minimumCompletions: 1)) || upstreamRefused
             let wokeAt = Self.now()
             var handled = 0
             var handledThisTurn = 0
@@ -106,9 +106,6 @@ public final class ShardLoop {
         upstream?.submit()
         ring.submit()
     }
-
-    /// A submit the kernel refused for now (its entries stay queued or spilled for the next turn).
-    static func isRefusal(_ result: Int32) -> Bool { result == -EAGAIN || result == -ENOMEM || result == -EBUSY }
 
     /// Hands every completion waiting on the upstream ring to the handler; returns how many.
     private func drainUpstream(_ upstream: Ring, _ handler: some ShardHandler) -> Int {
