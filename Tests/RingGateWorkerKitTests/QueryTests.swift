@@ -25,14 +25,26 @@ struct QueryTests {
             #expect(try await peer.receivePacketBytes() == Vectors.isOnlineCID1)
             try await peer.send(framedReply("i:1;"))
             #expect(try await online)
-            // Pipelined on the same connection, replies in order (§2.4).
+            // Pipelined on the same connection, replies in order (§2.4). The two `async let` calls race, so
+            // the requests may arrive in either order; the replies follow the order they arrived in.
             async let offline = worker.gateway.isOnline(clientID(on: gateway, 999))
             async let session = worker.gateway.getSession(clientID(on: gateway, 1))
-            #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
-            #expect(try await peer.receivePacket().header.connectionID == 999)
-            #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
-            #expect(try await peer.receivePacket().header.command == .getSessionByClientID)
-            try await peer.send(framedReply("i:0;") + framedReply(#"a:2:{s:4:"name";s:5:"alice";s:3:"age";i:5;}"#))
+            var replies: [UInt8] = []
+            var commands: [GatewayCommand] = []
+            for _ in 0..<2 {
+                #expect(try await peer.receivePacketBytes() == Vectors.gatewayClientConnect)
+                let request = try await peer.receivePacket()
+                commands.append(request.header.command)
+                if request.header.command == .getSessionByClientID {
+                    #expect(request.header.connectionID == 1)
+                    replies += framedReply(#"a:2:{s:4:"name";s:5:"alice";s:3:"age";i:5;}"#)
+                } else {
+                    #expect(request.header.connectionID == 999)
+                    replies += framedReply("i:0;")
+                }
+            }
+            #expect(Set(commands) == [.isOnline, .getSessionByClientID])
+            try await peer.send(replies)
             #expect(try await offline == false)
             #expect(try await session == ["name": "alice", "age": 5])
         }
