@@ -33,6 +33,12 @@ public struct IdleResult: Codable, Sendable {
     public var handshakeFailures = 0
     public var verifiedAtEstablish = 0
     public var verifiedAtEnd = 0
+    /// Connections still connecting or handshaking when the connect phase's deadline (120 s) passed; they are
+    /// closed, not left to join later. Optional so that results written before it existed still decode.
+    public var timedOut: Int?
+    /// Connections the generators held open when the end-of-hold verification ran (`verifiedAtEnd` of them
+    /// answered).
+    public var openAtEnd: Int?
     public var establishSeconds = 0.0
     public var holdSeconds = 0.0
     public var memoryBefore = ProcessMemory()

@@ -51,7 +51,8 @@ public struct ReportFiles {
                     ],
                     rows: results.idle.map { r in
                         [
-                            r.server, "\(r.established)/\(r.requested)", "\(r.connectFailures + r.handshakeFailures)",
+                            r.server, "\(r.established)/\(r.requested)",
+                            "\(r.connectFailures + r.handshakeFailures + (r.timedOut ?? 0))",
                             "\(r.verifiedAtEstablish)/\(r.verifiedAtEnd)", f("%.1f s", r.establishSeconds),
                             f("%.0f", r.connectsPerSecond), f("%.0f", r.bytesPerConnection),
                             f("%.0f", r.rssBytesPerConnection),

@@ -49,6 +49,7 @@ struct IdleScenario {
         result.established = connected.map { $0["established"] }.reduce(0, +)
         result.connectFailures = connected.map { $0["connect_failures"] }.reduce(0, +)
         result.handshakeFailures = connected.map { $0["handshake_failures"] }.reduce(0, +)
+        result.timedOut = connected.map { $0["timed_out"] }.reduce(0, +)
         result.verifiedAtEstablish = connected.map { $0["verified"] }.reduce(0, +)
         result.establishSeconds = Double(connected.map { $0["elapsed_ns"] }.max() ?? 0) / 1e9
         if let errno = connected.map({ $0["errno"] }).first(where: { $0 != 0 }) {
@@ -69,16 +70,28 @@ struct IdleScenario {
         result.kernelAfter = KernelMemory.read()
         let verified = try fleet.ask("verify 30000", expecting: "verified", timeout: 60)
         result.verifiedAtEnd = verified.map { $0["ok"] }.reduce(0, +)
+        result.openAtEnd = verified.map { $0["open"] }.reduce(0, +)
+        if let timedOut = result.timedOut, timedOut > 0 {
+            settings.results.notes.append(
+                "idle: \(timedOut) connections were still connecting or handshaking when the 120 s connect phase "
+                    + "ended; they were closed and are not counted as established")
+        }
+        if result.handshakeFailures > 0 {
+            settings.results.notes.append(
+                "idle: \(result.handshakeFailures) handshakes failed: the server closed the connection or answered "
+                    + "with something other than 101 (see the gateway's log in \(settings.resultsFolder.path))")
+        }
         return result
     }
 
     static func summary(_ result: IdleResult) -> String {
         String(
             format:
-                "idle %@: %d/%d established in %.1f s (%.0f/s), %d connect + %d handshake failures, "
-                + "verified %d then %d; RssAnon %d → %d kB = %.0f B/conn, HugetlbPages %d kB, kernel %.0f B/conn",
+                "idle %@: %d/%d established in %.1f s (%.0f/s), %d connect + %d handshake failures, %d timed out, "
+                + "verified %d then %d of %d open; RssAnon %d → %d kB = %.0f B/conn, HugetlbPages %d kB, kernel %.0f B/conn",
             result.server, result.established, result.requested, result.establishSeconds, result.connectsPerSecond,
-            result.connectFailures, result.handshakeFailures, result.verifiedAtEstablish, result.verifiedAtEnd,
+            result.connectFailures, result.handshakeFailures, result.timedOut ?? 0, result.verifiedAtEstablish,
+            result.verifiedAtEnd, result.openAtEnd ?? 0,
             result.memoryBefore.rssAnonKB, result.memoryAfter.rssAnonKB, result.bytesPerConnection,
             result.memoryAfter.hugetlbKB, result.kernelBytesPerConnection)
     }

@@ -94,16 +94,18 @@ extension GeneratorEngine {
             let handshaking = connections.lazy.filter { $0.phase == .handshaking }.count
             let verifying = plan.verifyOnEstablish && verifiedReplies < established
             let done = nextToOpen >= plan.connectionCount && connectsInFlight == 0 && handshaking == 0 && !verifying
-            let timedOut = now - connectStart > 120_000_000_000
-            if done || timedOut || settled >= plan.connectionCount && !verifying {
+            let pastDeadline = now - connectStart > 120_000_000_000
+            if done || pastDeadline || settled >= plan.connectionCount && !verifying {
                 connectReported = true
+                if pastDeadline { abandonUnfinishedConnects() }
                 report(
                     "connected",
                     [
                         "established": established, "connect_failures": connectFailures,
-                        "handshake_failures": handshakeFailures + (timedOut ? handshaking : 0),
-                        "closed": closedByServer, "verified": verifiedReplies,
-                        "elapsed_ns": Int(now - connectStart), "errno": Int(firstErrno),
+                        "handshake_failures": handshakeFailures, "timed_out": timedOut,
+                        "still_connecting": connectsInFlight, "closed": closedByServer,
+                        "verified": verifiedReplies, "elapsed_ns": Int(now - connectStart),
+                        "errno": Int(firstErrno),
                     ])
             } else if now - lastProgress > 250_000_000 {
                 lastProgress = now
@@ -119,7 +121,10 @@ extension GeneratorEngine {
             let outstanding = connections.reduce(0) { $0 + Int($1.awaitingReplies) }
             if outstanding == 0 || now > verifyDeadline {
                 verifyReplyPending = false
-                report("verified", ["ok": verifiedReplies, "expected": verifyExpected, "missing": outstanding])
+                let open = connections.lazy.filter { $0.phase == .open }.count
+                report(
+                    "verified",
+                    ["ok": verifiedReplies, "expected": verifyExpected, "missing": outstanding, "open": open])
             }
         }
         if churnConcurrency > 0, now >= churnDeadline, connectsInFlight == 0 {
@@ -134,6 +139,17 @@ extension GeneratorEngine {
         if closeReplyPending, closesInFlight == 0 {
             closeReplyPending = false
             report("closed", ["open": connections.lazy.filter { $0.phase != .free }.count])
+        }
+    }
+
+    /// The connect phase's deadline passed: handshakes still running are closed and counted as timed out, and
+    /// connects still in flight are closed as they complete (`connectCompleted`). Nothing established after the
+    /// report can make the end-of-hold verification count more connections than were reported.
+    private func abandonUnfinishedConnects() {
+        connectTimedOut = true
+        for slot in connections.indices where connections[slot].phase == .handshaking {
+            timedOut += 1
+            close(slot: slot)
         }
     }
 
@@ -171,8 +187,9 @@ extension GeneratorEngine {
             connectStart = monotonicNanoseconds()
             lastProgress = connectStart
             connectReported = false
+            connectTimedOut = false
         case "verify":
-            verifiedReplies = 0
+            verifiedReplies = 0  // connections, counted as each one's checks have all come back
             verifyExpected = 0
             for slot in connections.indices where connections[slot].phase == .open {
                 sendVerification(slot: slot)

@@ -21,13 +21,17 @@ public final class GeneratorEngine {
     var connectFailures = 0
     var handshakeFailures = 0
     var closedByServer = 0
+    /// Connections still connecting or handshaking when the connect phase's deadline passed: closed, so that
+    /// what is reported as established is exactly what stays open.
+    var timedOut = 0
+    var connectTimedOut = false
     var connectStart: UInt64 = 0
     var connectReported = true
     var lastProgress: UInt64 = 0
     var lastPeriodic: UInt64 = 0
     var firstErrno: Int32 = 0
 
-    // Verification.
+    // Verification: connections whose verification echoes have all come back (counted once per connection).
     var verifiedReplies = 0
     var verifyDeadline: UInt64 = 0
     var verifyExpected = 0
@@ -125,6 +129,11 @@ public final class GeneratorEngine {
 
     private func connectCompleted(slot: Int, result: Int32) {
         connectsInFlight -= 1
+        guard connections[slot].phase == .connecting else { return }
+        if connectTimedOut, churnConcurrency == 0 {
+            timedOut += 1
+            return close(slot: slot)
+        }
         guard result == 0 else {
             connectFailures += 1
             if firstErrno == 0 { firstErrno = -result }
@@ -199,7 +208,9 @@ public final class GeneratorEngine {
         case .message(let prefix, let prefixLength):
             if connections[slot].awaitingReplies > 0 {
                 connections[slot].awaitingReplies -= 1
-                verifiedReplies += 1
+                // A late echo of the establish-time check may still be due when `verify` adds another: the
+                // connection counts once, when all of its checks have come back.
+                if connections[slot].awaitingReplies == 0 { verifiedReplies += 1 }
             } else if connections[slot].inFlight > 0 {
                 echoReply(slot: slot, now: now)
             } else {
