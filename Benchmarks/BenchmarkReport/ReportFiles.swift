@@ -67,7 +67,7 @@ public struct ReportFiles {
                     header: [
                         "mode", "server", "conns×in flight", "msgs/s", "msgs/gateway CPU-s", "ns CPU/msg",
                         "gateway CPU",
-                        "p50 µs", "p99 µs", "p999 µs", "vs NIO",
+                        "p50 µs", "p99 µs", "p999 µs", "vs NIO", "vs C reference",
                     ],
                     rows: results.echo.map { r in
                         [
@@ -76,6 +76,7 @@ public struct ReportFiles {
                             f("%.0f%%", r.gatewayCPUPercent) + (r.saturated ? "" : " (not saturated)"),
                             f("%.0f", r.latencyMicroseconds.p50), f("%.0f", r.latencyMicroseconds.p99),
                             f("%.0f", r.latencyMicroseconds.p999), nioRatio(r).map { f("%.2f×", $0) } ?? "",
+                            referenceRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))
         }
@@ -85,13 +86,14 @@ public struct ReportFiles {
                     title: "Broadcast (send to last receipt, per round)",
                     header: [
                         "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
-                        "µs gateway CPU/delivery", "missing",
+                        "µs gateway CPU/delivery", "missing", "vs C reference",
                     ],
                     rows: results.broadcast.map { r in
                         [
                             r.kind, r.server, "\(r.clients)", "\(r.recipients)", "\(r.messageSize)",
                             f("%.2f", r.completionMilliseconds.p50), f("%.2f", r.completionMilliseconds.max),
                             f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery), "\(r.missing)",
+                            referenceRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))
         }
@@ -120,6 +122,32 @@ public struct ReportFiles {
             }), nio.messagesPerCPUSecond > 0
         else { return nil }
         return result.messagesPerCPUSecond / nio.messagesPerCPUSecond
+    }
+
+    /// The C io_uring reference programs' name in results (Benchmarks/Reference).
+    public static let referenceServer = "C reference"
+
+    /// RingGate's messages per gateway CPU-second as a fraction of the C reference's at the same point
+    /// (1.00× = the kernel's limit for this work on this machine).
+    func referenceRatio(_ result: EchoResult) -> Double? {
+        guard result.server == "RingGate",
+            let reference = results.echo.first(where: {
+                $0.server == Self.referenceServer && $0.mode == result.mode && $0.connections == result.connections
+                    && $0.inFlight == result.inFlight
+            }), reference.messagesPerCPUSecond > 0
+        else { return nil }
+        return result.messagesPerCPUSecond / reference.messagesPerCPUSecond
+    }
+
+    /// RingGate's gateway CPU per sendToAll delivery against the C fan-out reference's at the same client count,
+    /// as a fraction (reference CPU ÷ RingGate CPU; 1.00× = as cheap as the reference).
+    func referenceRatio(_ result: BroadcastResult) -> Double? {
+        guard result.server == "RingGate", result.kind == "sendToAll", result.cpuMicrosecondsPerDelivery > 0,
+            let reference = results.broadcast.first(where: {
+                $0.server == Self.referenceServer && $0.kind == "sendToAll" && $0.clients == result.clients
+            }), reference.cpuMicrosecondsPerDelivery > 0
+        else { return nil }
+        return reference.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
     }
 
     func f(_ format: String, _ value: Double) -> String { String(format: format, value) }

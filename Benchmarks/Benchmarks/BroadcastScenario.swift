@@ -17,11 +17,18 @@ struct BroadcastScenario {
     var nioLimit = 18_000
 
     func run(settings: RunSettings) throws {
+        let reference = ReferencePrograms.prepare(settings: settings)
         for count in clientSteps {
             try runRingGate(clients: count, detailed: count == clients, settings: settings)
             if count <= nioLimit, let nio = try ServerUnderTest.nio(settings: settings, framing: .websocket) {
                 defer { nio.stop() }
-                try measureNIO(server: nio, clients: count, settings: settings)
+                try measureControlled(server: nio, clients: count, settings: settings)
+            }
+            if let reference {
+                let rings = ServerUnderTest.shards(for: count, gatewayCPUs: settings.gatewayCPUs.count)
+                let server = try ServerUnderTest.referenceFanout(reference, settings: settings, rings: rings)
+                defer { server.stop() }
+                try measureControlled(server: server, clients: count, settings: settings)
             }
         }
         if let external = try ServerUnderTest.external(settings: settings) {
@@ -107,14 +114,18 @@ struct BroadcastScenario {
         ) { payload in gateway.sendToUid("bench-uid", payload) }
     }
 
-    private func measureNIO(server: ServerUnderTest, clients: Int, settings: RunSettings) throws {
+    /// A server that broadcasts on a control-port command (the NIO baseline, the C fan-out reference): it sends
+    /// its own payload, so rounds are counted in arrival order.
+    private func measureControlled(server: ServerUnderTest, clients: Int, settings: RunSettings) throws {
         let fleet = try connectFleet(server: server, clients: clients, settings: settings)
         defer { fleet.stop() }
         guard let controlPort = server.controlPort else { return }
         let control = try ControlConnection(port: controlPort)
         let deadline = Date().addingTimeInterval(30)
         while (try control.request("count").split(separator: " ").last.flatMap { Int($0) } ?? 0) < clients {
-            guard Date() < deadline else { throw BenchmarkFailure("broadcast: NIO never counted all clients") }
+            guard Date() < deadline else {
+                throw BenchmarkFailure("broadcast: \(server.name) never counted all clients")
+            }
             usleep(100_000)
         }
         var round = 0

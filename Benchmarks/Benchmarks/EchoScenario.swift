@@ -61,6 +61,13 @@ struct EchoScenario {
                 for point in points { try measure(server: server, mode: mode, point: point, settings: settings) }
             }
         }
+        if mode == .relayedWebSocket, let programs = ReferencePrograms.prepare(settings: settings) {
+            let reference = try ServerUnderTest.referenceRelay(programs, settings: settings, rings: shards)
+            defer { reference.stop() }
+            for point in ringgatePoints {
+                try measure(server: reference, mode: mode, point: point, settings: settings)
+            }
+        }
         if mode == .relayedWebSocket, let external = try ServerUnderTest.external(settings: settings) {
             for point in points + (relayedExtraPoint.map { [$0] } ?? []) {
                 try measure(server: external, mode: mode, point: point, settings: settings)

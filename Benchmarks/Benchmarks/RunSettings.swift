@@ -61,6 +61,9 @@ struct RunOptions: ParsableArguments {
             "A reference raw-TCP echo server, NAME=COMMAND with {PORT} (repeatable), for the raw echo scenario.",
             discussion: "e.g. --reference 'c-uring=/tmp/lg/uring_direct_echo -p {PORT}'"))
     var reference: [String] = []
+
+    @Flag(help: "Skip the C io_uring reference programs (Benchmarks/Reference, built with cc on first use).")
+    var noReference = false
 }
 
 /// Resolved settings for one run.

@@ -127,6 +127,62 @@ final class ServerUnderTest {
         return server
     }
 
+    /// The C fan-out reference (Benchmarks/Reference/fanout.c): WebSocket clients, broadcasts from its control port.
+    static func referenceFanout(_ programs: ReferencePrograms, settings: RunSettings, rings: Int) throws
+        -> ServerUnderTest
+    {
+        let port = settings.port()
+        let control = settings.port()
+        let process = try ChildProcess(
+            name: "reference fan-out",
+            arguments: [
+                programs.fanoutPath, "--port", "\(port)", "--control", "\(control)", "--rings", "\(rings)",
+            ], logPath: settings.logPath("reference-fanout"), cpus: settings.gatewayCPUs)
+        let server = ServerUnderTest(
+            name: referenceName, ports: [.websocket: port], gatewayPIDs: [process.pid],
+            cores: min(rings, settings.gatewayCPUs.count), controlPort: control, processes: [process])
+        try server.waitUntilListening(settings: settings)
+        return server
+    }
+
+    /// The C relay reference (Benchmarks/Reference/relay.c) with `ringgate echo-worker` connected to each ring.
+    static func referenceRelay(_ programs: ReferencePrograms, settings: RunSettings, rings: Int) throws
+        -> ServerUnderTest
+    {
+        let port = settings.port()
+        var innerPort = settings.port()
+        while !(1..<UInt16(rings)).allSatisfy({ LoopbackPort.isFree(innerPort + $0) }) { innerPort = settings.port() }
+        for _ in 1..<max(rings, 1) { _ = settings.port() }
+        let inner = (0..<rings).map { "127.0.0.1:\(innerPort + UInt16($0))" }
+        let relay = try ChildProcess(
+            name: "reference relay",
+            arguments: [programs.relayPath, "--port", "\(port)", "--inner", "\(innerPort)", "--rings", "\(rings)"],
+            logPath: settings.logPath("reference-relay"), cpus: settings.gatewayCPUs)
+        var processes = [relay]
+        do {
+            let server = ServerUnderTest(
+                name: referenceName, ports: [.websocket: port], gatewayPIDs: [relay.pid],
+                cores: min(rings, settings.gatewayCPUs.count), innerAddresses: inner, processes: processes)
+            try server.waitUntilListening(settings: settings)
+            processes.append(
+                try ChildProcess(
+                    name: "ringgate echo-worker",
+                    arguments: [settings.ringgatePath, "echo-worker", "--log-level", "warning"]
+                        + inner.flatMap { ["--gateway-address", $0] },
+                    logPath: settings.logPath("reference-echo-worker"), cpus: settings.generatorCPUs))
+            usleep(1_000_000)  // the worker connects to every ring
+            return ServerUnderTest(
+                name: referenceName, ports: [.websocket: port], gatewayPIDs: [relay.pid],
+                cores: min(rings, settings.gatewayCPUs.count), innerAddresses: inner, processes: processes)
+        } catch {
+            processes.reversed().forEach { $0.stop() }
+            throw error
+        }
+    }
+
+    /// How the C reference programs appear in results and reports.
+    static let referenceName = ReportFiles.referenceServer
+
     /// A reference raw echo server given as NAME=COMMAND with {PORT}.
     static func reference(_ specification: String, settings: RunSettings) throws -> ServerUnderTest {
         guard let equals = specification.firstIndex(of: "=") else {
