@@ -29,6 +29,40 @@ struct ReportTests {
         #expect(report.table().contains("2.00×"))
     }
 
+    @Test func ringGateIsGivenAsAFractionOfTheCReferenceAtTheSamePoint() throws {
+        var results = BenchmarkResults()
+        for (server, messages, deliveryCPU) in [("RingGate", 90_000, 0.5), (ReportFiles.referenceServer, 100_000, 0.4)]
+        {
+            var echo = EchoResult()
+            echo.server = server
+            echo.mode = "relayed-websocket"
+            echo.connections = 100
+            echo.inFlight = 8
+            echo.messages = messages
+            echo.seconds = 1
+            echo.gatewayCPUSeconds = 1
+            results.echo.append(echo)
+            var broadcast = BroadcastResult()
+            broadcast.server = server
+            broadcast.kind = "sendToAll"
+            broadcast.clients = 1_000
+            broadcast.recipients = 1_000
+            broadcast.deliveries = 10_000
+            broadcast.gatewayCPUSeconds = deliveryCPU
+            results.broadcast.append(broadcast)
+        }
+        // Another point or another kind is not compared.
+        var other = results.echo[0]
+        other.inFlight = 1
+        results.echo.append(other)
+        let report = ReportFiles(results: results)
+        #expect(report.referenceRatio(results.echo[0]) == 0.9)
+        #expect(report.referenceRatio(results.echo[1]) == nil)
+        #expect(report.referenceRatio(other) == nil)
+        #expect(try #require(report.referenceRatio(results.broadcast[0])) == 0.8)
+        #expect(report.table().contains("0.90×") && report.table().contains("0.80×"))
+    }
+
     @Test func chartsAreSVGWithOnePolylinePerSeries() throws {
         let charts = ReportFiles(results: Self.sample()).charts()
         let throughput = try #require(charts.first { $0.name == "echo-throughput.svg" }?.svg)
