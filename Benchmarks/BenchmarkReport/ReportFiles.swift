@@ -47,7 +47,7 @@ public struct ReportFiles {
                     title: "Idle connections",
                     header: [
                         "server", "established", "failures", "verified (start/end)", "time", "connects/s",
-                        "RssAnon B/conn", "RSS B/conn", "HugetlbPages", "kernel B/conn",
+                        "RssAnon B/conn", "RSS B/conn", "HugetlbPages", "kernel B/conn", "PHP B/conn ÷ this",
                     ],
                     rows: results.idle.map { r in
                         [
@@ -57,6 +57,7 @@ public struct ReportFiles {
                             f("%.0f", r.connectsPerSecond), f("%.0f", r.bytesPerConnection),
                             f("%.0f", r.rssBytesPerConnection),
                             "\(r.memoryAfter.hugetlbKB) kB", f("%.0f", r.kernelBytesPerConnection),
+                            phpRatio(r).map { f("%.1f×", $0) } ?? "",
                         ]
                     }))
         }
@@ -67,7 +68,7 @@ public struct ReportFiles {
                     header: [
                         "mode", "server", "conns×in flight", "msgs/s", "msgs/gateway CPU-s", "ns CPU/msg",
                         "gateway CPU",
-                        "p50 µs", "p99 µs", "p999 µs", "vs NIO", "vs C reference",
+                        "p50 µs", "p99 µs", "p999 µs", "vs NIO", "vs C reference", "vs PHP",
                     ],
                     rows: results.echo.map { r in
                         [
@@ -76,7 +77,7 @@ public struct ReportFiles {
                             f("%.0f%%", r.gatewayCPUPercent) + (r.saturated ? "" : " (not saturated)"),
                             f("%.0f", r.latencyMicroseconds.p50), f("%.0f", r.latencyMicroseconds.p99),
                             f("%.0f", r.latencyMicroseconds.p999), nioRatio(r).map { f("%.2f×", $0) } ?? "",
-                            referenceRatio(r).map { f("%.2f×", $0) } ?? "",
+                            referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))
         }
@@ -86,14 +87,14 @@ public struct ReportFiles {
                     title: "Broadcast (send to last receipt, per round)",
                     header: [
                         "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
-                        "µs gateway CPU/delivery", "missing", "vs C reference",
+                        "µs gateway CPU/delivery", "missing", "vs C reference", "vs PHP",
                     ],
                     rows: results.broadcast.map { r in
                         [
                             r.kind, r.server, "\(r.clients)", "\(r.recipients)", "\(r.messageSize)",
                             f("%.2f", r.completionMilliseconds.p50), f("%.2f", r.completionMilliseconds.max),
                             f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery), "\(r.missing)",
-                            referenceRatio(r).map { f("%.2f×", $0) } ?? "",
+                            referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))
         }
@@ -148,6 +149,40 @@ public struct ReportFiles {
             }), reference.cpuMicrosecondsPerDelivery > 0
         else { return nil }
         return reference.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
+    }
+
+    /// The real PHP GatewayWorker stack's name in results (`--php-gatewayworker`).
+    public static let phpServer = "PHP GatewayWorker"
+
+    /// PHP's user memory per idle connection over RingGate's (PHP holds at most ~1,000 per process, so the
+    /// connection counts differ; both are per connection).
+    func phpRatio(_ result: IdleResult) -> Double? {
+        guard result.server == "RingGate", result.bytesPerConnection > 0,
+            let php = results.idle.first(where: { $0.server == Self.phpServer }), php.bytesPerConnection > 0
+        else { return nil }
+        return php.bytesPerConnection / result.bytesPerConnection
+    }
+
+    /// RingGate's messages per gateway CPU-second over PHP's at the same point, taken in the same run.
+    func phpRatio(_ result: EchoResult) -> Double? {
+        guard result.server == "RingGate",
+            let php = results.echo.first(where: {
+                $0.server == Self.phpServer && $0.mode == result.mode && $0.connections == result.connections
+                    && $0.inFlight == result.inFlight
+            }), php.messagesPerCPUSecond > 0
+        else { return nil }
+        return result.messagesPerCPUSecond / php.messagesPerCPUSecond
+    }
+
+    /// PHP's gateway CPU per delivery over RingGate's for the same kind at the same client count (how many times
+    /// less CPU RingGate spends per delivered message).
+    func phpRatio(_ result: BroadcastResult) -> Double? {
+        guard result.server == "RingGate", result.cpuMicrosecondsPerDelivery > 0,
+            let php = results.broadcast.first(where: {
+                $0.server == Self.phpServer && $0.kind == result.kind && $0.clients == result.clients
+            }), php.cpuMicrosecondsPerDelivery > 0
+        else { return nil }
+        return php.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
     }
 
     func f(_ format: String, _ value: Double) -> String { String(format: format, value) }

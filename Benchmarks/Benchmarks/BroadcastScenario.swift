@@ -31,6 +31,17 @@ struct BroadcastScenario {
                 try measureControlled(server: server, clients: count, settings: settings)
             }
         }
+        if let php = try ServerUnderTest.php(settings: settings) {
+            defer { php.stop() }
+            let count = min(clients, php.connectionLimit ?? clients)
+            let fleet = try connectFleet(server: php, clients: count, settings: settings)
+            defer { fleet.stop() }
+            let client = try GatewayClient(
+                configuration: .init(registerAddresses: [], gatewayAddresses: php.innerAddresses))
+            defer { try? waitFor { await client.shutdown() } }
+            try measureGatewayClient(
+                server: php, fleet: fleet, client: client, clients: count, detailed: false, settings: settings)
+        }
         if let external = try ServerUnderTest.external(settings: settings) {
             let count = min(clients, 900)
             let fleet = try connectFleet(server: external, clients: count, settings: settings)

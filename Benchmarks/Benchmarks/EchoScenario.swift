@@ -68,6 +68,12 @@ struct EchoScenario {
                 try measure(server: reference, mode: mode, point: point, settings: settings)
             }
         }
+        if mode == .relayedWebSocket, let php = try ServerUnderTest.php(settings: settings) {
+            defer { php.stop() }
+            for point in ringgatePoints where point.connections <= php.connectionLimit ?? .max {
+                try measure(server: php, mode: mode, point: point, settings: settings)
+            }
+        }
         if mode == .relayedWebSocket, let external = try ServerUnderTest.external(settings: settings) {
             for point in points + (relayedExtraPoint.map { [$0] } ?? []) {
                 try measure(server: external, mode: mode, point: point, settings: settings)

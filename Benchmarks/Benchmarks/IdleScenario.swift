@@ -21,6 +21,14 @@ struct IdleScenario {
             settings.results.idle.append(result)
             settings.progress.note(Self.summary(result))
         }
+        if let php = try ServerUnderTest.php(settings: settings) {
+            defer { php.stop() }
+            var capped = self
+            capped.connections = min(connections, php.connectionLimit ?? connections)
+            let result = try capped.measure(server: php, framing: .websocket, settings: settings)
+            settings.results.idle.append(result)
+            settings.progress.note(Self.summary(result))
+        }
     }
 
     func measure(server: ServerUnderTest, framing: StreamFraming, settings: RunSettings) throws -> IdleResult {

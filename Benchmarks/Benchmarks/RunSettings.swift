@@ -64,6 +64,14 @@ struct RunOptions: ParsableArguments {
 
     @Flag(help: "Skip the C io_uring reference programs (Benchmarks/Reference, built with cc on first use).")
     var noReference = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Run the real PHP GatewayWorker stack in the same run, from this lab (scripts/php-compat/setup.sh).",
+            discussion:
+                "Needs Debian's php-cli (pcntl, posix). The idle, relayed-echo and broadcast scenarios then also "
+                + "measure PHP (up to the ~1,000 connections its select() loop holds) and report RingGate/PHP."))
+    var phpGatewayworker: String?
 }
 
 /// Resolved settings for one run.

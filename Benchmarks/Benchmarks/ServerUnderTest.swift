@@ -18,11 +18,13 @@ final class ServerUnderTest {
     let innerAddresses: [String]
     /// The NIO baseline's control port.
     let controlPort: UInt16?
+    /// Connections this server can hold at all (PHP's select() loop: about 1,000 per process), if limited.
+    let connectionLimit: Int?
     private let processes: [ChildProcess]
 
     private init(
         name: String, ports: [StreamFraming: UInt16], gatewayPIDs: [Int32], cores: Int, innerAddresses: [String] = [],
-        controlPort: UInt16? = nil, processes: [ChildProcess]
+        controlPort: UInt16? = nil, connectionLimit: Int? = nil, processes: [ChildProcess]
     ) {
         self.name = name
         self.ports = ports
@@ -30,6 +32,7 @@ final class ServerUnderTest {
         self.cores = cores
         self.innerAddresses = innerAddresses
         self.controlPort = controlPort
+        self.connectionLimit = connectionLimit
         self.processes = processes
     }
 
@@ -199,6 +202,72 @@ final class ServerUnderTest {
             cores: settings.gatewayCPUs.count, processes: [process])
         try server.waitUntilListening(settings: settings)
         return server
+    }
+
+    /// How the PHP GatewayWorker stack appears in results and reports.
+    static let phpName = ReportFiles.phpServer
+
+    /// The real PHP stack (`--php-gatewayworker DIR`, a lab laid out by scripts/php-compat/setup.sh): Register,
+    /// one Gateway process pinned to the gateway CPUs and one echo BusinessWorker (Benchmarks/PHP/bench-stack.php),
+    /// each its own workerman master. The gateway's figures are its worker process's. Nil when not asked for.
+    static func php(settings: RunSettings) throws -> ServerUnderTest? {
+        guard let lab = settings.options.phpGatewayworker else { return nil }
+        guard FileManager.default.fileExists(atPath: lab + "/autoload.php") else {
+            throw BenchmarkFailure(
+                "--php-gatewayworker \(lab): no autoload.php there; lay the lab out with scripts/php-compat/setup.sh")
+        }
+        let script = ReferencePrograms.sourceFolder.deletingLastPathComponent()
+            .appendingPathComponent("PHP/bench-stack.php").path
+        let register = settings.port()
+        let client = settings.port()
+        let inner = settings.port()
+        let runFolder = settings.resultsFolder.appendingPathComponent("php-run").path
+        var processes: [ChildProcess] = []
+        func start(_ role: String, cpus: [Int]) throws {
+            processes.append(
+                try ChildProcess(
+                    name: "PHP \(role)",
+                    arguments: [
+                        "/usr/bin/env", "BENCH_ROLE=\(role)", "BENCH_LAB=\(lab)", "BENCH_RUN_DIR=\(runFolder)",
+                        "BENCH_REGISTER_PORT=\(register)", "BENCH_WS_PORT=\(client)", "BENCH_START_PORT=\(inner)",
+                        "php", script, "start",
+                    ], logPath: settings.logPath("php-\(role)"), cpus: cpus))
+        }
+        do {
+            try start("register", cpus: settings.generatorCPUs)
+            usleep(300_000)
+            try start("gateway", cpus: settings.gatewayCPUs)
+            try start("worker", cpus: settings.generatorCPUs)
+            let deadline = Date().addingTimeInterval(10)
+            var gatewayPIDs: [Int32] = []
+            while gatewayPIDs.isEmpty || !LoopbackPort.accepts(client) || !LoopbackPort.accepts(inner) {
+                guard Date() < deadline, processes.allSatisfy(\.isRunning) else {
+                    throw BenchmarkFailure(
+                        "the PHP stack did not start; see php-*.log in \(settings.resultsFolder.path)")
+                }
+                usleep(100_000)
+                gatewayPIDs = workermanWorkers(named: "BenchGateway")
+            }
+            usleep(1_500_000)  // the BusinessWorker learns the gateway from the Register and connects
+            return ServerUnderTest(
+                name: phpName, ports: [.websocket: client], gatewayPIDs: gatewayPIDs, cores: 1,
+                innerAddresses: ["127.0.0.1:\(inner)"], connectionLimit: 1_000, processes: processes)
+        } catch {
+            processes.reversed().forEach { $0.stop() }
+            throw error
+        }
+    }
+
+    /// PIDs of workerman worker processes whose title names `worker` ("WorkerMan: worker process  NAME …").
+    private static func workermanWorkers(named worker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry),
+                let title = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+                title.hasPrefix("WorkerMan: worker process"), title.contains(" \(worker) ")
+            else { return nil }
+            return pid
+        }
     }
 
     /// The user's external gateway (nothing to start or stop).

@@ -63,6 +63,49 @@ struct ReportTests {
         #expect(report.table().contains("0.90×") && report.table().contains("0.80×"))
     }
 
+    @Test func phpIsComparedAtTheSamePointAndKind() throws {
+        var results = BenchmarkResults()
+        for (server, messages, deliveryCPU) in [("RingGate", 250_000, 0.1), (ReportFiles.phpServer, 100_000, 0.2)] {
+            var echo = EchoResult()
+            echo.server = server
+            echo.mode = "relayed-websocket"
+            echo.connections = 100
+            echo.inFlight = 8
+            echo.messages = messages
+            echo.seconds = 1
+            echo.gatewayCPUSeconds = 1
+            results.echo.append(echo)
+            for kind in ["sendToAll", "sendToGroup"] {
+                var broadcast = BroadcastResult()
+                broadcast.server = server
+                broadcast.kind = kind
+                broadcast.clients = 1_000
+                broadcast.deliveries = 10_000
+                broadcast.gatewayCPUSeconds = kind == "sendToAll" ? deliveryCPU : deliveryCPU * 2
+                results.broadcast.append(broadcast)
+            }
+        }
+        var ringgateIdle = IdleResult()
+        ringgateIdle.server = "RingGate"
+        ringgateIdle.established = 100_000
+        ringgateIdle.memoryAfter.rssAnonKB = 6_250  // 64 B per connection
+        var phpIdle = IdleResult()
+        phpIdle.server = ReportFiles.phpServer
+        phpIdle.established = 1_000
+        phpIdle.memoryAfter.rssAnonKB = 4_000  // 4,096 B per connection
+        results.idle = [ringgateIdle, phpIdle]
+        let report = ReportFiles(results: results)
+        #expect(report.phpRatio(results.echo[0]) == 2.5)
+        #expect(report.phpRatio(results.echo[1]) == nil)
+        #expect(report.phpRatio(results.broadcast[0]) == 2)
+        #expect(report.phpRatio(results.broadcast[1]) == 2)
+        var otherCount = results.broadcast[0]
+        otherCount.clients = 10_000
+        #expect(report.phpRatio(otherCount) == nil)
+        #expect(report.phpRatio(ringgateIdle) == 64)
+        #expect(report.table().contains("2.50×") && report.table().contains("64.0×"))
+    }
+
     @Test func chartsAreSVGWithOnePolylinePerSeries() throws {
         let charts = ReportFiles(results: Self.sample()).charts()
         let throughput = try #require(charts.first { $0.name == "echo-throughput.svg" }?.svg)
