@@ -111,7 +111,7 @@ struct GatewayCommand: ParsableCommand {
                     "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
                 "inner": "\(server.innerAddresses.map(\.description))",
                 "register": "\(cluster.registerAddresses)",
-                "shards": "\(configuration.shardCount)",
+                "shards": "\(configuration.shardCount)", "threads": "\(configuration.effectiveThreadCount)",
             ])
         TestHooks.apply(to: server, logger: logger)
         SignalWaiter.waitForTermination()

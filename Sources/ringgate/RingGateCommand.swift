@@ -16,8 +16,14 @@ struct RingGateCommand: ParsableCommand {
 
 /// Options shared by every command that runs shards.
 struct ShardOptions: ParsableArguments {
-    @Option(help: "Shards (pinned threads, each with its own rings). Default: online CPUs.")
+    @Option(help: "Shards, each with its own rings, sockets and tables. Default: the CPUs this process may use.")
     var shards: Int?
+
+    @Option(
+        help:
+            "Threads the shards run on (pinned; a thread's shards take turns in one loop). Default: one per usable CPU."
+    )
+    var threads: Int?
 
     @Option(help: "Direct-descriptor table size per shard (default: RLIMIT_NOFILE minus a reserve).")
     var connectionsPerShard: Int?
@@ -63,6 +69,10 @@ struct ShardOptions: ParsableArguments {
             guard shards > 0 else { throw ValidationError("--shards must be at least 1") }
             configuration.shardCount = shards
         }
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            configuration.threadCount = threads
+        }
         configuration.connectionsPerShard = connectionsPerShard
         configuration.slabBytesPerShard = slabMiB << 20
         configuration.useHugePages = !noHugePages
@@ -100,7 +110,7 @@ struct EchoCommand: ParsableCommand {
             metadata: [
                 "listeners":
                     "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
-                "shards": "\(configuration.shardCount)",
+                "shards": "\(configuration.shardCount)", "threads": "\(configuration.effectiveThreadCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
             ])
         SignalWaiter.waitForTermination()

@@ -29,6 +29,9 @@ static const int CLiburing_RLIMIT_MEMLOCK = RLIMIT_MEMLOCK;
 
 /// Pins the calling thread to one CPU (GNU-only call, not importable).
 int CLiburing_pin_current_thread(int cpu);
+/// The CPUs this process may run on (sched_getaffinity), in ascending order, at most `capacity` of them;
+/// returns how many were written (0 on failure).
+int CLiburing_allowed_cpus(int *cpus, int capacity);
 
 /// Names the calling thread (GNU-only, shows in top -H and /proc).
 void CLiburing_name_current_thread(const char *name);

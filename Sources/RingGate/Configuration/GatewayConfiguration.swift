@@ -3,12 +3,21 @@ import RingGateRuntime
 /// How a gateway process lays itself out over the machine.
 public struct GatewayConfiguration: Sendable {
     public var listeners: [ListenerConfiguration]
-    /// Shards (threads, each with its own rings and listener sockets). Defaults to the online CPUs. More
-    /// shards than CPUs is how one process holds more connections than one ring's file table allows
-    /// (RLIMIT_NOFILE caps each table): shard i runs on CPU i mod CPUs.
-    public var shardCount: Int = CPUs.onlineCount
-    /// Pin shard threads to CPUs.
+    /// Shards, each with its own rings, listener sockets, connection table and timers. Defaults to the CPUs
+    /// this process may use. More shards than CPUs is how one process holds more connections than one ring's
+    /// file table allows (RLIMIT_NOFILE caps each table).
+    public var shardCount: Int = CPUs.allowed.count
+    /// Threads the shards run on; nil: one per CPU this process may use, at most one per shard. Shard i runs
+    /// on thread i mod threads; the shards of one thread take turns in one loop (`ShardLoop.run(group:)`), so
+    /// 58 shards on 2 CPUs are 2 threads, not 58 threads preempting each other.
+    public var threadCount: Int?
+    /// Pin thread t to the t-th CPU (mod count) of the process's affinity set (`CPUs.allowed`).
     public var pinThreads = true
+
+    /// The threads that will run the shards.
+    public var effectiveThreadCount: Int {
+        max(1, min(shardCount, threadCount ?? CPUs.allowed.count))
+    }
     /// Direct-descriptor table size per shard; nil: RLIMIT_NOFILE minus a reserve.
     public var connectionsPerShard: Int?
     /// Bytes of slab (huge pages when available) per shard for receive buffers and chunks.

@@ -89,27 +89,34 @@ public final class GatewayServer: Sendable {
         }
         let started = DispatchSemaphore(value: 0)
         let failures = Mutex<[String]>([])
-        let cpus = CPUs.onlineCount
-        for (index, handle) in shards.enumerated() {
+        let cpus = CPUs.allowed
+        let threadCount = configuration.effectiveThreadCount
+        for thread in 0..<threadCount {
+            // Shard i runs on thread i mod threads; the thread's first shard's ring is the one it sleeps in.
+            let members = Array(stride(from: thread, to: shards.count, by: threadCount))
             let configuration = self.configuration
-            let shardLogger = {
-                var shardLogger = logger
-                shardLogger[metadataKey: "shard"] = "\(index)"
-                return shardLogger
-            }()
-            let thread = ShardThread(name: "ringgate-\(index)", cpu: configuration.pinThreads ? index % cpus : nil) {
-                do {
-                    let loop = try Self.makeShard(
-                        index: index, configuration: configuration, handle: handle, logger: shardLogger,
-                        makeApplication: makeApplication)
-                    started.signal()
-                    loop.run()
-                } catch {
-                    failures.withLock { $0.append("shard \(index): \(error)") }
+            let handles = members.map { shards[$0] }
+            let cpu = configuration.pinThreads ? cpus[thread % cpus.count] : nil
+            let shardThread = ShardThread(name: "ringgate-\(thread)", cpu: cpu) {
+                var runners: [ShardRunner] = []
+                for (position, (index, handle)) in zip(members, handles).enumerated() {
+                    var shardLogger = logger
+                    shardLogger[metadataKey: "shard"] = "\(index)"
+                    do {
+                        runners.append(
+                            try Self.makeShard(
+                                index: index, configuration: configuration, handle: handle, logger: shardLogger,
+                                pollable: position > 0, makeApplication: makeApplication))
+                    } catch {
+                        failures.withLock { $0.append("shard \(index): \(error)") }
+                    }
                     started.signal()
                 }
+                // A shard that failed to start fails the whole server (`init` stops the others).
+                guard runners.count == members.count else { return }
+                ShardLoop.run(group: runners.map { ($0.loop, $0.shard) })
             }
-            handle.thread.withLock { $0 = thread }
+            handles[0].thread.withLock { $0 = shardThread }
         }
         for _ in shards { started.wait() }
         let problems = failures.withLock { $0 }
@@ -120,11 +127,13 @@ public final class GatewayServer: Sendable {
     }
 
     /// Builds one shard's ring, memory and handler on its own thread.
+    /// `pollable`: the shard shares its thread and is not the one the thread sleeps in, so its ring is
+    /// polled from another ring.
     private static func makeShard(
-        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, logger: Logger,
+        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, logger: Logger, pollable: Bool,
         makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws -> ShardRunner {
-        let ring = try Ring(entries: 4096, completionEntries: 65536)
+        let ring = try Ring(entries: 4096, completionEntries: 65536, pollable: pollable)
         try ring.registerFileTable(count: UInt32(configuration.effectiveConnectionsPerShard))
         let slab = try HugePageSlab(
             byteCount: configuration.slabBytesPerShard, hugePages: configuration.useHugePages,
@@ -239,5 +248,4 @@ public final class GatewayServer: Sendable {
 struct ShardRunner {
     let loop: ShardLoop
     let shard: ClientShard
-    func run() { loop.run(shard) }
 }

@@ -19,6 +19,8 @@ public struct OperationKind: RawRepresentable, Hashable, Sendable {
     public static let upstreamReady = OperationKind(rawValue: 10)
     public static let socket = OperationKind(rawValue: 11)
     public static let connect = OperationKind(rawValue: 12)
+    /// The primary ring's poll on the descriptor of another shard's ring of the same thread.
+    public static let memberRingReady = OperationKind(rawValue: 13)
     /// First value free for the layers above the runtime.
     public static let firstUserKind: UInt8 = 32
 }

@@ -54,57 +54,127 @@ public final class ShardLoop {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
-    /// Runs until `handler.isFinished`.
+    /// Runs until `handler.isFinished` (a thread with one shard).
     public func run(_ handler: some ShardHandler) {
-        let ring = io.ring
-        let upstream = handler.upstreamRing
-        ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
-        ring.pollReadableMultishot(descriptor: wakeupDescriptor, tag: CompletionTag(kind: .wakeup))
-        if let upstream {
-            ring.pollReadableMultishot(descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
+        Self.run(group: [(self, handler)])
+    }
+
+    /// Runs several shards on this thread until every one is finished. The first member's ring is the one
+    /// the thread sleeps in; every other member's ring (created pollable) is polled from it, so a completion
+    /// on any ring wakes the thread, and each turn drains every ring. Each member keeps its own ring, file
+    /// table, buffers, tick and mailbox: grouping changes who waits, not what a shard owns.
+    public static func run<Handler: ShardHandler>(group members: [(loop: ShardLoop, handler: Handler)]) {
+        guard let primary = members.first?.loop.io.ring else { return }
+        for (index, member) in members.enumerated() {
+            member.loop.arm(member.handler)
+            if index > 0 { armMemberPoll(on: primary, member: member.loop, index: index) }
         }
-        while !handler.isFinished {
-            let upstreamRefused = upstream.map { Ring.isRefusal($0.submit()) } ?? false
-            let refused = Ring.isRefusal(ring.submitAndWait(minimumCompletions: 1)) || upstreamRefused
-            let wokeAt = Self.now()
-            var handled = 0
+        var finished = members.map { $0.handler.isFinished }
+        while finished.contains(false) {
+            var refused = false
+            for (index, member) in members.enumerated() where index > 0 && !finished[index] {
+                refused = member.loop.submitWithoutWaiting(member.handler) || refused
+            }
+            let primaryUpstreamRefused = members[0].handler.upstreamRing.map { Ring.isRefusal($0.submit()) } ?? false
+            refused = Ring.isRefusal(primary.submitAndWait(minimumCompletions: 1)) || primaryUpstreamRefused || refused
+            let wokeAt = now()
             var handledThisTurn = 0
+            var handled = 0
             repeat {
-                handled = upstream.map { drainUpstream($0, handler) } ?? 0
-                handled += ring.drainCompletions { completion in
-                    switch completion.tag.kind {
-                    case .upstreamReady:
-                        if !completion.hasMore, let upstream {
-                            ring.pollReadableMultishot(
-                                descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
-                        }
-                    case .tick:
-                        ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
-                        handler.tick(now: Self.now())
-                    case .wakeup:
+                handled = 0
+                for (index, member) in members.enumerated() {
+                    handled += member.loop.drainOnce(member.handler, dropping: finished[index]) { completion in
+                        // Only the primary ring carries member polls.
+                        guard completion.tag.kind == .memberRingReady else { return false }
                         if !completion.hasMore {
-                            ring.pollReadableMultishot(descriptor: wakeupDescriptor, tag: CompletionTag(kind: .wakeup))
+                            armMemberPoll(
+                                on: primary, member: members[Int(completion.tag.slot)].loop,
+                                index: Int(completion.tag.slot))
                         }
-                        handler.mailboxSignalled()
-                    default:
-                        handler.completed(completion)
+                        return true
                     }
                 }
-                completionCount &+= UInt64(handled)
                 handledThisTurn += handled
             } while handled > 0
             // The kernel took nothing and woke nobody: retry next turn, without spinning a core.
             if refused && handledThisTurn == 0 { usleep(1_000) }
-            io.receiveBuffers.publish()
-            handler.turnFinished()
-            turnCount &+= 1
-            handler.turnMeasured(
-                busyNanoseconds: Self.now() &- wokeAt,
-                completionQueueOverflowed: ring.hasOverflowed || upstream?.hasOverflowed == true)
+            for (index, member) in members.enumerated() where !finished[index] {
+                member.loop.finishTurn(member.handler, wokeAt: wokeAt)
+                if member.handler.isFinished {
+                    finished[index] = true
+                    // Let the kernel see what the last turn prepared (closes, cancels) before the ring goes away.
+                    member.handler.upstreamRing?.submit()
+                    member.loop.io.ring.submit()
+                }
+            }
         }
-        // Let the kernel see what the last turn prepared (closes, cancels) before the ring goes away.
-        upstream?.submit()
-        ring.submit()
+    }
+
+    private static func armMemberPoll(on primary: Ring, member: ShardLoop, index: Int) {
+        primary.pollReadableMultishot(
+            descriptor: member.io.ring.descriptor, tag: CompletionTag(kind: .memberRingReady, slot: UInt32(index)))
+    }
+
+    /// The loop's standing operations: the tick, the mailbox's wake-up and the poll on the upstream ring.
+    private func arm(_ handler: some ShardHandler) {
+        let ring = io.ring
+        ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
+        ring.pollReadableMultishot(descriptor: wakeupDescriptor, tag: CompletionTag(kind: .wakeup))
+        if let upstream = handler.upstreamRing {
+            ring.pollReadableMultishot(descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
+        }
+    }
+
+    /// Submits this member's rings without waiting (a member other than the one the thread sleeps in);
+    /// true when the kernel refused.
+    private func submitWithoutWaiting(_ handler: some ShardHandler) -> Bool {
+        let upstreamRefused = handler.upstreamRing.map { Ring.isRefusal($0.submit()) } ?? false
+        return Ring.isRefusal(io.ring.submit()) || upstreamRefused
+    }
+
+    /// Hands one batch of this member's completions (upstream ring first) to its handler; returns how many
+    /// there were. `dropping`: the handler has finished, completions are only taken off the rings.
+    /// `groupCompletion` sees each main-ring completion first and returns true for those it handled.
+    private func drainOnce(
+        _ handler: some ShardHandler, dropping: Bool, groupCompletion: (Completion) -> Bool
+    ) -> Int {
+        let ring = io.ring
+        var handled = 0
+        if let upstream = handler.upstreamRing {
+            handled = dropping ? upstream.drainCompletions { _ in } : drainUpstream(upstream, handler)
+        }
+        handled += ring.drainCompletions { completion in
+            if groupCompletion(completion) || dropping { return }
+            switch completion.tag.kind {
+            case .upstreamReady:
+                if !completion.hasMore, let upstream = handler.upstreamRing {
+                    ring.pollReadableMultishot(
+                        descriptor: upstream.descriptor, tag: CompletionTag(kind: .upstreamReady))
+                }
+            case .tick:
+                ring.armTick(afterNanoseconds: Int64(tickNanoseconds), tag: CompletionTag(kind: .tick))
+                handler.tick(now: Self.now())
+            case .wakeup:
+                if !completion.hasMore {
+                    ring.pollReadableMultishot(descriptor: wakeupDescriptor, tag: CompletionTag(kind: .wakeup))
+                }
+                handler.mailboxSignalled()
+            default:
+                handler.completed(completion)
+            }
+        }
+        completionCount &+= UInt64(handled)
+        return handled
+    }
+
+    /// End of a turn for one member: buffers back to the kernel, deferred work flushed, figures taken.
+    private func finishTurn(_ handler: some ShardHandler, wokeAt: UInt64) {
+        io.receiveBuffers.publish()
+        handler.turnFinished()
+        turnCount &+= 1
+        handler.turnMeasured(
+            busyNanoseconds: Self.now() &- wokeAt,
+            completionQueueOverflowed: io.ring.hasOverflowed || handler.upstreamRing?.hasOverflowed == true)
     }
 
     /// Hands every completion waiting on the upstream ring to the handler; returns how many.

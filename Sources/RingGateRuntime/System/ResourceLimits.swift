@@ -37,4 +37,14 @@ public enum CPUs {
     public static var onlineCount: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
+
+    /// The CPUs this process may run on (its affinity mask: `taskset`, systemd's CPUAffinity=, a cgroup's
+    /// cpuset), ascending; all online CPUs when the mask cannot be read. Shard threads are pinned inside
+    /// this set, never outside it.
+    public static var allowed: [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let count = Int(CLiburing_allowed_cpus(&cpus, Int32(cpus.count)))
+        guard count > 0 else { return Array(0..<onlineCount) }
+        return cpus.prefix(count).map(Int.init)
+    }
 }

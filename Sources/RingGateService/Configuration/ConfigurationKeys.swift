@@ -115,6 +115,9 @@ extension ConfigurationKey {
         ConfigurationKey("gateway.shards") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.shards = try value.integerOrAuto(in: 1...1024)
         },
+        ConfigurationKey("gateway.threads") { configuration, value throws(ConfigurationProblem) in
+            configuration.gateway.threads = try value.integerOrAuto(in: 1...1024)
+        },
         ConfigurationKey("gateway.connections_per_shard") { configuration, value throws(ConfigurationProblem) in
             configuration.gateway.connectionsPerShard = try value.integerOrAuto(in: 64...(1 << 20))
         },

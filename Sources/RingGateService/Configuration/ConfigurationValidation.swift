@@ -66,7 +66,7 @@ enum ConfigurationValidation {
         if let admin = configuration.admin.listen { claim(admin.port, "admin.listen") }
         let gateway = configuration.gateway
         if gateway.startPort != 0 {
-            let shards = gateway.shards ?? CPUs.onlineCount
+            let shards = gateway.shards ?? CPUs.allowed.count
             let last = Int(gateway.startPort) + shards - 1
             if last > 65_535 {
                 problems.append(

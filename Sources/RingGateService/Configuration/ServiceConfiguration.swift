@@ -54,8 +54,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var pingData = ""
         public var router = UpstreamConfiguration.Router.leastConnections
         public var workermanVersion = 4
-        /// nil: one per online CPU.
+        /// nil: one per CPU the process may use.
         public var shards: Int?
+        /// Threads the shards run on; nil: one per CPU the process may use, at most one per shard.
+        public var threads: Int?
         /// nil: RLIMIT_NOFILE minus a reserve.
         public var connectionsPerShard: Int?
         public var slabMiB = 16

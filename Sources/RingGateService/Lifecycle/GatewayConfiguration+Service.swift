@@ -21,6 +21,7 @@ extension ServiceConfiguration {
         }
         var configuration = GatewayConfiguration(listeners: listeners)
         if let shards = gateway.shards { configuration.shardCount = shards }
+        configuration.threadCount = gateway.threads
         configuration.connectionsPerShard = gateway.connectionsPerShard
         configuration.slabBytesPerShard = gateway.slabMiB << 20
         configuration.useHugePages = gateway.hugePages == .auto

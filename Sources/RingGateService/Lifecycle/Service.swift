@@ -63,6 +63,7 @@ public final class Service: Sendable {
                             "\(zip(gatewayConfiguration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
                         "workers_connect_to": "\(server.innerAddresses.map(\.description))",
                         "shards": "\(gatewayConfiguration.shardCount)",
+                        "threads": "\(gatewayConfiguration.effectiveThreadCount)",
                         "connections_per_shard": "\(gatewayConfiguration.effectiveConnectionsPerShard)",
                     ])
             }
