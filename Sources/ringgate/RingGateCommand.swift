@@ -28,7 +28,7 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Direct-descriptor table size per shard (default: RLIMIT_NOFILE minus a reserve).")
     var connectionsPerShard: Int?
 
-    @Option(help: "Slab per shard for receive buffers and chunks, in MiB.")
+    @Option(help: "Slab per thread (shared by its shards) for receive buffers and chunks, in MiB.")
     var slabMiB: Int = 16
 
     @Flag(help: "Use normal pages even when huge pages are available.")
@@ -74,7 +74,7 @@ struct ShardOptions: ParsableArguments {
             configuration.threadCount = threads
         }
         configuration.connectionsPerShard = connectionsPerShard
-        configuration.slabBytesPerShard = slabMiB << 20
+        configuration.slabBytesPerThread = slabMiB << 20
         configuration.useHugePages = !noHugePages
         configuration.hugetlbfsDirectory = hugetlbfs
         return configuration

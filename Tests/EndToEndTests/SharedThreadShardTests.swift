@@ -28,6 +28,14 @@ import Testing
             // SO_REUSEPORT spread 60 connections over the five shards: each shard, whichever its thread and
             // its place in it, accepted and echoed.
             #expect(reports.allSatisfy { $0.counters.accepted > 0 })
+            // One slab per thread (3 shards on thread 0, 2 on thread 1), reported once each.
+            let configuration = server.configuration
+            let expected = [3, 2].map { shards in
+                let bytes = configuration.slabBytes(shardsOnThread: shards)
+                return (bytes + HugePageSlab.hugePageSize - 1) / HugePageSlab.hugePageSize * HugePageSlab.hugePageSize
+            }
+            #expect(reports.map(\.slabBytes).reduce(0, +) == expected.reduce(0, +))
+            #expect(reports.filter { $0.slabBytes > 0 }.map(\.index).sorted() == [0, 1])
         }
     }
 

@@ -109,14 +109,15 @@ import Testing
         defer { unlink(meminfo) }
         var configuration = try ServiceConfiguration().gatewayConfiguration()
         configuration.shardCount = 2
+        configuration.threadCount = 2
         let findings = StartupChecks.hugePages(configuration, meminfoFile: meminfo)
         #expect(
             findings == [
                 StartupFinding(
                     severity: .warning,
                     message:
-                        "huge pages: the slabs need 16 × 2 MiB pages (2 shards × 16 MiB) but 4 are free "
-                        + "(vm.nr_hugepages = 4); shards without one fall back to normal pages. Fix: sysctl -w "
+                        "huge pages: the slabs need 16 × 2 MiB pages (one slab per thread, 2 threads) but 4 are "
+                        + "free (vm.nr_hugepages = 4); threads without one fall back to normal pages. Fix: sysctl -w "
                         + "vm.nr_hugepages=16 (deploy/sysctl/91-ringgate-hugepages.conf), or gateway.huge_pages: off "
                         + "to silence this")
             ])

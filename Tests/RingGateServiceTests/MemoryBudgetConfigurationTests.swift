@@ -21,12 +21,36 @@ import Testing
         #expect(MemoryBudget.defaultBytes() > 0)
     }
 
-    @Test func theBudgetIsSplitBetweenShards() throws {
+    @Test func theBudgetIsSplitBetweenThreadsByTheirShards() throws {
         var configuration = try gateway("64")
         configuration.shardCount = 4
-        #expect(configuration.memoryBudgetPerShard == 16 << 20)
+        configuration.threadCount = 4
+        #expect(configuration.memoryBudget(onThread: 0) == 16 << 20)
+        // Shards that share a thread share its chunk pool, so their parts of the budget are pooled too:
+        // 5 shards on 2 threads are 3 + 2.
+        configuration.shardCount = 5
+        configuration.threadCount = 2
+        #expect(configuration.shards(onThread: 0) == [0, 2, 4] && configuration.shards(onThread: 1) == [1, 3])
+        #expect(configuration.memoryBudget(onThread: 0) == (64 << 20) * 3 / 5)
+        #expect(configuration.memoryBudget(onThread: 1) == (64 << 20) * 2 / 5)
         configuration.memoryBudgetBytes = nil
-        #expect(configuration.memoryBudgetPerShard == 0)
+        #expect(configuration.memoryBudget(onThread: 0) == 0)
+    }
+
+    @Test func manyShardsOnAThreadSplitItsReceiveBuffersAndGrowItsSlab() throws {
+        var configuration = try gateway("64")
+        configuration.upstream = nil  // an echo gateway: client rings only
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 1) == 1024)
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 3) == 256)
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 29) == 64)
+        #expect(configuration.slabBytes(shardsOnThread: 1) == 16 << 20)
+        // 29 shards × 64 × 4 KiB of client rings + 4 MiB of chunks fit the default 16 MiB.
+        #expect(configuration.slabBytes(shardsOnThread: 29) == 16 << 20)
+        configuration.upstream = try UpstreamConfiguration()
+        #expect(configuration.upstreamBuffersPerShard(shardsOnThread: 1) == 64)
+        #expect(configuration.upstreamBuffersPerShard(shardsOnThread: 29) == 4)
+        // With worker rings (4 × 64 KiB each) the thread needs more than the default.
+        #expect(configuration.slabBytes(shardsOnThread: 29) == 29 * (64 * 4_096 + 4 * 65_536) + (4 << 20))
     }
 
     @Test func aMissingCgroupLimitFallsBackToRAM() {

@@ -9,7 +9,7 @@ public func testConfiguration(listeners: [String], shards: Int) throws -> Gatewa
     var configuration = GatewayConfiguration(listeners: try listeners.map { try ListenerConfiguration(url: $0) })
     configuration.shardCount = shards
     configuration.connectionsPerShard = 1024
-    configuration.slabBytesPerShard = 4 << 20
+    configuration.slabBytesPerThread = 4 << 20
     configuration.receiveBufferCount = 256
     configuration.pinThreads = false
     return configuration
@@ -18,7 +18,7 @@ public func testConfiguration(listeners: [String], shards: Int) throws -> Gatewa
 /// `testConfiguration` plus the GatewayWorker side: inner ports chosen by the kernel, no Register.
 public func testWorkerGatewayConfiguration(listeners: [String], shards: Int) throws -> GatewayConfiguration {
     var configuration = try testConfiguration(listeners: listeners, shards: shards)
-    configuration.slabBytesPerShard = 8 << 20
+    configuration.slabBytesPerThread = 8 << 20
     var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
     upstream.receiveBufferCount = 16
     configuration.upstream = upstream

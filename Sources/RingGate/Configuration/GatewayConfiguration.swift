@@ -20,11 +20,13 @@ public struct GatewayConfiguration: Sendable {
     }
     /// Direct-descriptor table size per shard; nil: RLIMIT_NOFILE minus a reserve.
     public var connectionsPerShard: Int?
-    /// Bytes of slab (huge pages when available) per shard for receive buffers and chunks.
-    public var slabBytesPerShard = 16 << 20
+    /// Bytes of slab (huge pages when available) per thread, shared by the thread's shards: their receive
+    /// buffers and one chunk pool. Grown when the thread's shards' buffer rings need more (`slabBytes(onThread:)`).
+    public var slabBytesPerThread = 16 << 20
     public var useHugePages = true
     /// A hugetlbfs mount to map the slab from instead of MAP_HUGETLB.
     public var hugetlbfsDirectory: String?
+    /// Client receive buffers per thread, split between the thread's shards' rings (`receiveBuffersPerShard`).
     public var receiveBufferCount = 1024
     public var receiveBufferSize = 4096
     /// Granularity of the per-shard timing wheel.
@@ -37,10 +39,43 @@ public struct GatewayConfiguration: Sendable {
     /// would cross it closes its connection (`limits.memory_mib`).
     public var memoryBudgetBytes: Int? = MemoryBudget.defaultBytes()
 
-    /// Each shard's part of `memoryBudgetBytes`; 0 when there is no budget.
-    public var memoryBudgetPerShard: Int {
+    /// The shards thread `thread` runs (shard i on thread i mod threads).
+    public func shards(onThread thread: Int) -> [Int] {
+        Array(stride(from: thread, to: shardCount, by: effectiveThreadCount))
+    }
+
+    /// A thread's part of `memoryBudgetBytes` (its shards share one chunk pool, so they share the budget);
+    /// 0 when there is no budget.
+    public func memoryBudget(onThread thread: Int) -> Int {
         guard let memoryBudgetBytes, memoryBudgetBytes > 0 else { return 0 }
-        return max(1, memoryBudgetBytes / max(1, shardCount))
+        return max(1, memoryBudgetBytes * shards(onThread: thread).count / max(1, shardCount))
+    }
+
+    /// Client receive buffers of each shard's ring when `shards` shards share a thread: the thread's
+    /// `receiveBufferCount` split between them, a power of two, at least 64.
+    public func receiveBuffersPerShard(shardsOnThread shards: Int) -> Int {
+        Self.powerOfTwo(atMost: receiveBufferCount / max(1, shards), atLeast: min(64, receiveBufferCount))
+    }
+
+    /// Receive buffers of each shard's upstream ring when `shards` shards share a thread (at least 4).
+    public func upstreamBuffersPerShard(shardsOnThread shards: Int) -> Int {
+        guard let upstream else { return 0 }
+        return Self.powerOfTwo(
+            atMost: upstream.receiveBufferCount / max(1, shards), atLeast: min(4, upstream.receiveBufferCount))
+    }
+
+    /// The slab a thread of `shards` shards maps: `slabBytesPerThread`, or more when the shards' buffer rings
+    /// plus a 4 MiB chunk reserve need more (many shards on one thread, each with its own rings).
+    public func slabBytes(shardsOnThread shards: Int) -> Int {
+        let clientRings = receiveBuffersPerShard(shardsOnThread: shards) * receiveBufferSize
+        let upstreamRings = upstreamBuffersPerShard(shardsOnThread: shards) * (upstream?.receiveBufferSize ?? 0)
+        return max(slabBytesPerThread, shards * (clientRings + upstreamRings) + (4 << 20))
+    }
+
+    private static func powerOfTwo(atMost limit: Int, atLeast floor: Int) -> Int {
+        var value = 1
+        while value * 2 <= limit { value *= 2 }
+        return max(value, floor)
     }
 
     public init(listeners: [ListenerConfiguration]) {

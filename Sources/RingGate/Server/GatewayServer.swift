@@ -99,14 +99,22 @@ public final class GatewayServer: Sendable {
             let cpu = configuration.pinThreads ? cpus[thread % cpus.count] : nil
             let shardThread = ShardThread(name: "ringgate-\(thread)", cpu: cpu) {
                 var runners: [ShardRunner] = []
+                var memory: ThreadMemory?
+                do {
+                    memory = try ThreadMemory(thread: thread, shards: members.count, configuration: configuration)
+                } catch {
+                    failures.withLock { $0.append("thread \(thread): \(error)") }
+                }
                 for (position, (index, handle)) in zip(members, handles).enumerated() {
                     var shardLogger = logger
                     shardLogger[metadataKey: "shard"] = "\(index)"
                     do {
+                        guard let memory else { throw ConfigurationError("no slab for its thread") }
+                        if position == 0 { memory.logBacking(logger: shardLogger, firstThread: thread == 0) }
                         runners.append(
                             try Self.makeShard(
-                                index: index, configuration: configuration, handle: handle, logger: shardLogger,
-                                pollable: position > 0, makeApplication: makeApplication))
+                                index: index, configuration: configuration, handle: handle, memory: memory,
+                                logger: shardLogger, firstOnThread: position == 0, makeApplication: makeApplication))
                     } catch {
                         failures.withLock { $0.append("shard \(index): \(error)") }
                     }
@@ -127,28 +135,22 @@ public final class GatewayServer: Sendable {
     }
 
     /// Builds one shard's ring, memory and handler on its own thread.
-    /// `pollable`: the shard shares its thread and is not the one the thread sleeps in, so its ring is
-    /// polled from another ring.
+    /// `firstOnThread`: the shard whose ring its thread sleeps in; the others' rings are polled from it,
+    /// and only the first reports the thread's shared slab and chunk pool (so sums over shards count them once).
     private static func makeShard(
-        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, logger: Logger, pollable: Bool,
-        makeApplication: (@Sendable (Int) -> ClientApplication)?
+        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, memory: ThreadMemory, logger: Logger,
+        firstOnThread: Bool, makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws -> ShardRunner {
-        let ring = try Ring(entries: 4096, completionEntries: 65536, pollable: pollable)
+        let ring = try Ring(entries: 4096, completionEntries: 65536, pollable: !firstOnThread)
         try ring.registerFileTable(count: UInt32(configuration.effectiveConnectionsPerShard))
-        let slab = try HugePageSlab(
-            byteCount: configuration.slabBytesPerShard, hugePages: configuration.useHugePages,
-            hugetlbfsDirectory: configuration.hugetlbfsDirectory)
         if !ring.keepsOverflowedCompletions && index == 0 {
             logger.warning(
                 "this kernel lacks IORING_FEAT_NODROP (Linux 5.5): a completion queue burst can drop completions")
         }
-        if case .normalPages(let reason) = slab.backing, index == 0 {
-            logger.notice("slab uses normal pages: \(reason)")
-        }
         let buffers = try BufferRing(
-            ring: ring, slab: slab, groupID: 1, bufferCount: configuration.receiveBufferCount,
+            ring: ring, slab: memory.slab, groupID: 1, bufferCount: memory.clientBuffersPerShard,
             bufferSize: configuration.receiveBufferSize)
-        let io = ShardIO(ring: ring, slab: slab, receiveBuffers: buffers)
+        let io = ShardIO(ring: ring, slab: memory.slab, receiveBuffers: buffers, chunks: memory.chunks)
         let listeners = zip(configuration.listeners, handle.sockets).map { listener, socket in
             var listener = listener
             listener.address = socket.address
@@ -157,7 +159,8 @@ public final class GatewayServer: Sendable {
         var gateway: ShardGateway?
         if let upstream = configuration.upstream, let innerSocket = handle.innerSocket {
             gateway = try makeGateway(
-                index: index, upstream: upstream, io: io, innerSocket: innerSocket, logger: logger)
+                index: index, upstream: upstream, io: io, innerSocket: innerSocket,
+                bufferCount: memory.upstreamBuffersPerShard, logger: logger)
         }
         guard let application = gateway ?? makeApplication?(index) else {
             preconditionFailure("a shard needs an application or an upstream configuration")
@@ -166,7 +169,8 @@ public final class GatewayServer: Sendable {
             index: index, io: io, listeners: listeners, application: application, mailbox: handle.mailbox,
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
         shard.upstream = gateway
-        shard.memoryBudget = configuration.memoryBudgetPerShard
+        shard.memoryBudget = memory.budget
+        shard.reportsThreadMemory = firstOnThread
         shard.start()
         return ShardRunner(
             loop: ShardLoop(
@@ -178,14 +182,15 @@ public final class GatewayServer: Sendable {
     /// The worker-facing half of a gateway shard: its own pollable ring, file table and receive buffers
     /// (sharing the client ring's slab and chunk pool).
     private static func makeGateway(
-        index: Int, upstream: UpstreamConfiguration, io: ShardIO, innerSocket: ListeningSocket, logger: Logger
+        index: Int, upstream: UpstreamConfiguration, io: ShardIO, innerSocket: ListeningSocket, bufferCount: Int,
+        logger: Logger
     ) throws -> ShardGateway {
         let ring = try Ring(entries: 1024, completionEntries: 16384, pollable: true)
         // Inner links plus one slot per Register link (they share the table).
         try ring.registerFileTable(
             count: UInt32(clamping: upstream.innerConnectionLimit + upstream.registerAddresses.count))
         let buffers = try BufferRing(
-            ring: ring, slab: io.slab, groupID: 1, bufferCount: upstream.receiveBufferCount,
+            ring: ring, slab: io.slab, groupID: 1, bufferCount: bufferCount,
             bufferSize: upstream.receiveBufferSize)
         let upstreamIO = ShardIO(ring: ring, slab: io.slab, receiveBuffers: buffers, chunks: io.chunks)
         return ShardGateway(

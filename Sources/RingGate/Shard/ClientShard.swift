@@ -94,6 +94,9 @@ public final class ClientShard: ShardHandler {
     var completionOverflowTurns: UInt64 = 0
     /// Bytes of chunks (assemblies, send queues) this shard may hold for its peers; 0: no budget.
     var memoryBudget = 0
+    /// Whether this shard reports its thread's shared slab and chunk pool (the thread's first shard does; the
+    /// others report zero, so that figures summed over shards count the shared memory once).
+    var reportsThreadMemory = true
     /// Log lines a client can trigger repeatedly, aggregated per interval; flushed from `tick`.
     var notices: ThrottledNotices
     /// The ring's refused-submit count at the last tick, to log a new refusal once per tick.
@@ -248,16 +251,18 @@ public final class ClientShard: ShardHandler {
     func report() -> ShardReport {
         var counters = counters
         counters.upstream = upstream?.counters
+        let pool = reportsThreadMemory ? io.chunks : nil
         return ShardReport(
-            index: index, counters: counters, liveChunks: io.chunks.liveCount, slabBytesInUse: io.chunks.slabBytesInUse,
-            heapBytesInUse: io.chunks.heapBytesInUse, receiveBuffersLent: io.receiveBuffers.lentCount,
+            index: index, counters: counters, liveChunks: pool?.liveCount ?? 0,
+            slabBytesInUse: pool?.slabBytesInUse ?? 0,
+            heapBytesInUse: pool?.heapBytesInUse ?? 0, receiveBuffersLent: io.receiveBuffers.lentCount,
             queuedSendNodes: sendQueues.liveCount, slabBacking: io.slab.backing.description,
             hugePages: io.slab.backing.isHuge, loopTurns: turns, turnLatency: turnLatency,
             completionOverflowTurns: completionOverflowTurns,
             droppedCompletions: UInt64(io.ring.droppedCompletionCount)
                 + UInt64(upstream?.ring.droppedCompletionCount ?? 0),
-            slabBytes: io.slab.byteCount, shuttingDown: draining || stopping,
-            chunkAllocationFailures: io.chunks.allocationFailureCount)
+            slabBytes: reportsThreadMemory ? io.slab.byteCount : 0, shuttingDown: draining || stopping,
+            chunkAllocationFailures: pool?.allocationFailureCount ?? 0)
     }
 
     // MARK: Accept

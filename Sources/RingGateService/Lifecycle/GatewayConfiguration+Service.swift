@@ -23,7 +23,7 @@ extension ServiceConfiguration {
         if let shards = gateway.shards { configuration.shardCount = shards }
         configuration.threadCount = gateway.threads
         configuration.connectionsPerShard = gateway.connectionsPerShard
-        configuration.slabBytesPerShard = gateway.slabMiB << 20
+        configuration.slabBytesPerThread = gateway.slabMiB << 20
         configuration.useHugePages = gateway.hugePages == .auto
         configuration.hugetlbfsDirectory = gateway.hugetlbfs
         if let memoryMiB = gateway.memoryMiB {

@@ -113,7 +113,12 @@ public enum StartupChecks {
         let pageKiB = meminfo["Hugepagesize", default: 2_048]
         let free = meminfo["HugePages_Free", default: 0]
         let total = meminfo["HugePages_Total", default: 0]
-        let needed = UInt64(gateway.shardCount) * ((UInt64(gateway.slabBytesPerShard) / 1024 + pageKiB - 1) / pageKiB)
+        // One slab per thread, sized for the shards it runs.
+        let slabPages = (0..<gateway.effectiveThreadCount).map { thread -> UInt64 in
+            let bytes = UInt64(gateway.slabBytes(shardsOnThread: gateway.shards(onThread: thread).count))
+            return (bytes / 1024 + pageKiB - 1) / pageKiB
+        }
+        let needed = slabPages.reduce(0, +)
         guard free < needed else {
             return [
                 StartupFinding(
@@ -125,9 +130,9 @@ public enum StartupChecks {
             StartupFinding(
                 severity: .warning,
                 message:
-                    "huge pages: the slabs need \(needed) × \(pageKiB / 1024) MiB pages (\(gateway.shardCount) shards × "
-                    + "\(gateway.slabBytesPerShard >> 20) MiB) but \(free) are free (vm.nr_hugepages = \(total)); "
-                    + "shards without one fall back to normal pages. Fix: sysctl -w vm.nr_hugepages=\(total + needed - free) "
+                    "huge pages: the slabs need \(needed) × \(pageKiB / 1024) MiB pages (one slab per thread, "
+                    + "\(gateway.effectiveThreadCount) threads) but \(free) are free (vm.nr_hugepages = \(total)); "
+                    + "threads without one fall back to normal pages. Fix: sysctl -w vm.nr_hugepages=\(total + needed - free) "
                     + "(deploy/sysctl/91-ringgate-hugepages.conf), or gateway.huge_pages: off to silence this")
         ]
     }

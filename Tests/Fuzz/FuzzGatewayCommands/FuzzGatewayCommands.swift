@@ -25,7 +25,7 @@ final class FuzzedGateway: @unchecked Sendable {
 
     init() throws {
         var configuration = try testConfiguration(listeners: ["text://127.0.0.1:0"], shards: 1)
-        configuration.slabBytesPerShard = 8 << 20
+        configuration.slabBytesPerThread = 8 << 20
         var upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
         upstream.secretKey = Self.secretKey
         upstream.receiveBufferCount = 16
