@@ -74,8 +74,10 @@ public final class ClientShard: ShardHandler {
     var wheel: TimingWheel
     /// Control-frame payloads split across receive buffers (rare), keyed by slot.
     var controlAssemblies: [UInt32: Chunk] = [:]
-    /// Slots whose multishot receive ended with -ENOBUFS, re-armed after this turn returns buffers.
+    /// Slots whose multishot receive ended with -ENOBUFS, re-armed in arrival order after turns return
+    /// buffers (`rearmStarvedReceives`); those before `receivesToRearmStart` were re-armed already.
     var receivesToRearm: [ClientID] = []
+    var receivesToRearmStart = 0
     var application: ClientApplication
     /// The worker-facing side, when this shard is a GatewayWorker gateway.
     var upstream: ShardUpstream?
@@ -227,20 +229,32 @@ public final class ClientShard: ShardHandler {
     public func turnFinished() {
         turns &+= 1
         upstream?.turnFinished(on: self)
-        if !receivesToRearm.isEmpty {
-            let pending = receivesToRearm
-            // Keep a small list's storage; a burst's (every client starved at once) goes back.
-            if receivesToRearm.capacity > 1_024 { releasedHeapBytes += receivesToRearm.capacity * 8 }
-            receivesToRearm.removeAll(keepingCapacity: receivesToRearm.capacity <= 1_024)
-            for client in pending where lifecycle(of: client)?.isOpen == true {
-                perform(.armReceive, slot: client.slot)
-            }
-        }
+        rearmStarvedReceives()
         if draining && !stopping && counters.liveConnections == 0 {
             logger.info("every client drained")
             beginStop()
         }
         if stopping && counters.liveConnections == 0 && upstream?.isStopped != false { isFinished = true }
+    }
+
+    /// Re-arms receives that found the buffer ring empty, no more per turn than there are buffers for them:
+    /// each had data waiting, so each takes a buffer at once, and re-arming all of a burst's thousands would
+    /// have most of them fail with -ENOBUFS again, every turn — a storm that starved handshakes into their
+    /// deadline when 7 shards with 128 buffers each shared a thread under 120,000 connects. The rest wait
+    /// their turn in order; the ones re-armed complete at once, so the loop keeps turning until all are.
+    func rearmStarvedReceives() {
+        guard receivesToRearmStart < receivesToRearm.count else { return }
+        let buffers = max(1, io.receiveBuffers.bufferCount - io.receiveBuffers.lentCount)
+        let end = min(receivesToRearm.count, receivesToRearmStart + buffers)
+        for client in receivesToRearm[receivesToRearmStart..<end] where lifecycle(of: client)?.isOpen == true {
+            perform(.armReceive, slot: client.slot)
+        }
+        receivesToRearmStart = end
+        guard end == receivesToRearm.count else { return }
+        // Keep a small list's storage; a burst's (every client starved at once) goes back.
+        if receivesToRearm.capacity > 1_024 { releasedHeapBytes += receivesToRearm.capacity * 8 }
+        receivesToRearm.removeAll(keepingCapacity: receivesToRearm.capacity <= 1_024)
+        receivesToRearmStart = 0
     }
 
     public func turnMeasured(busyNanoseconds: UInt64, completionQueueOverflowed: Bool) {

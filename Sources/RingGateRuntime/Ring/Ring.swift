@@ -44,13 +44,16 @@ public final class Ring {
         0,
     ]
 
-    /// Flags for a ring whose descriptor another ring polls (a shard's upstream ring). DEFER_TASKRUN is
-    /// left out on purpose: such a ring posts completions only when its owner enters it, so a poll on its
-    /// descriptor armed in another ring never fires (measured on Linux 6.18); COOP_TASKRUN rings post
-    /// them from task work, which runs while the thread waits in the other ring, and the poll fires.
+    /// Flags for a ring whose descriptor another ring polls (a shard's upstream ring, the other shards of a
+    /// thread). DEFER_TASKRUN is left out: such a ring posts completions only when its owner enters it, so a
+    /// poll on its descriptor armed in another ring never fires (measured on Linux 6.18). COOP_TASKRUN is
+    /// left out too: it queues completion work without waking the thread (TWA_SIGNAL_NO_IPI), so while the
+    /// thread sleeps in the other ring that work waits for an unrelated wake-up — 7 shards on one thread
+    /// accepted a third of 120,000 connections, the rest timed out in their handshakes. Without it the
+    /// kernel wakes the sleeping thread, runs the work, the completion lands and the poll fires.
     private static let pollableFlagPreferences: [UInt32] = [
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
-        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SUBMIT_ALL,
         0,
     ]
 

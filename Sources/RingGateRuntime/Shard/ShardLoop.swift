@@ -164,6 +164,9 @@ public final class ShardLoop {
             }
         }
         completionCount &+= UInt64(handled)
+        // Buffers this batch recycled go back to the kernel now, not at the end of the turn: with several
+        // shards on a thread a turn can last many batches, and a ring without buffers fails its receives.
+        if handled > 0 { io.receiveBuffers.publish() }
         return handled
     }
 
