@@ -39,6 +39,57 @@ import Testing
             "\(disagreements.count) disagreements:\n\(disagreements.prefix(20).joined(separator: "\n"))")
     }
 
+    /// `JSONWriter` in its default mode is `json_encode` (Register lines are compared byte for byte with
+    /// PHP's): every string the corpus decodes to, every object key, and strings built to hit each escape.
+    @Test(.enabled(if: php != nil, "php-cli is not installed (apt-get install php8.2-cli); differential test skipped"))
+    func writerAgreesWithPHPJSONEncode() throws {
+        var strings: Set<String> = [
+            "", "a/b", "\"q\"", "back\\slash", "\u{7F}", "\u{80}", "é", "\u{2028}\u{2029}", "\u{FEFF}", "\u{FFFF}",
+            "\u{1F600}", "\u{10FFFF}", "tab\tnew\nline\r", String(decoding: (0..<32).map { UInt8($0) }, as: UTF8.self),
+            "127.0.0.1:2900", "密钥", "<script>&'",
+        ]
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .string(let text): strings.insert(text)
+            case .array(let elements): elements.forEach(collect)
+            case .object(let members):
+                for member in members {
+                    strings.insert(member.key)
+                    collect(member.value)
+                }
+            default: break
+            }
+        }
+        for input in try Self.corpus() { JSONParser.parse(input).map(collect) }
+        let sorted = strings.sorted()
+        #expect(sorted.count > 100)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("json-encode-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (index, text) in sorted.enumerated() {
+            try Data(text.utf8).write(to: directory.appendingPathComponent(String(format: "%06d", index)))
+        }
+        let script = #"""
+            $dir = $argv[1];
+            foreach (array_values(array_diff(scandir($dir), ['.', '..'])) as $name) {
+                $json = json_encode(file_get_contents("$dir/$name"));
+                echo $json === false ? "E" : "V" . bin2hex($json), "\n";
+            }
+            """#
+        let theirs = try Self.runPHP(script: script, on: directory.path)
+        #expect(theirs.count == sorted.count)
+        var disagreements: [String] = []
+        for (index, text) in sorted.enumerated() where index < theirs.count {
+            let ours = "V" + String(decoding: JSONWriter.encode(.string(text)), as: UTF8.self)
+            if theirs[index] != ours {
+                disagreements.append("\(text.debugDescription): php \(theirs[index] ?? "?"), ours \(ours)")
+            }
+        }
+        #expect(
+            disagreements.isEmpty,
+            "\(disagreements.count) disagreements:\n\(disagreements.prefix(20).joined(separator: "\n"))")
+    }
+
     /// The comparison itself notices a difference: PHP keeps the last of two equal keys.
     @Test func theCanonicalFormShowsDuplicateKeysAndBigIntegers() {
         #expect(Self.decodeAsPHP(Array(#"{"a":1,"b":2,"a":3}"#.utf8)) == #"Va:2:{s:1:"a";i:3;s:1:"b";i:2;}"#)
@@ -75,7 +126,7 @@ import Testing
 
     // MARK: PHP's side
 
-    /// One line per input file, in name order: `E`, or `V` + hex of `serialize()`.
+    /// One line per input file, in name order: `E`, or `V` + hex of `serialize(json_decode(…, true))`.
     static func runPHP(on directory: String) throws -> [String?] {
         let script = #"""
             $dir = $argv[1];
@@ -86,6 +137,11 @@ import Testing
                 else { echo "V", bin2hex(serialize($value)), "\n"; }
             }
             """#
+        return try runPHP(script: script, on: directory)
+    }
+
+    /// Runs `script` with the directory as its argument; each output line is `E` or `V` + hex, decoded.
+    static func runPHP(script: String, on directory: String) throws -> [String?] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: php!)
         process.arguments = ["-n", "-d", "serialize_precision=-1", "-d", "memory_limit=1G", "-r", script, directory]
