@@ -103,7 +103,8 @@ extension ConfigurationKeyReference {
             "Direct-descriptor table per shard, 64..1048576; auto = RLIMIT_NOFILE − 256."),
         .init(
             "gateway.slab_mib", "16",
-            "MiB of receive buffers and send chunks per shard, rounded up to 2 MiB pages; 2..65536."),
+            "MiB of receive buffers and send chunks per shard thread (its shards share it), in 2 MiB pages; "
+                + "2..65536."),
         .init(
             "gateway.huge_pages", "auto",
             "`auto` maps the slab with MAP_HUGETLB and falls back to normal pages with one log line; `off` never tries."
