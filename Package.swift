@@ -162,7 +162,7 @@ let package = Package(
             path: "Tests/Fuzz/FuzzPHPUnserialize"),
         .executableTarget(
             name: "FuzzJSONParser", dependencies: ["RingGateCodecs", "FuzzSupport"],
-            path: "Tests/Fuzz/FuzzJSONParser"),
+            path: "Tests/Fuzz/FuzzJSONParser", exclude: ["corpus"]),
         .executableTarget(
             name: "FuzzRegisterLine", dependencies: ["RingGateCodecs", "FuzzSupport"],
             path: "Tests/Fuzz/FuzzRegisterLine"),

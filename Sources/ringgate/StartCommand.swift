@@ -114,7 +114,14 @@ struct CheckConfigCommand: ParsableCommand {
 
     @OptionGroup var source: ConfigurationSource
 
+    @Flag(help: "Print the reference of every key (docs/configuration.md) and exit.")
+    var printReference = false
+
     func run() throws {
+        if printReference {
+            print(ConfigurationKeyReference.markdown, terminator: "")
+            return
+        }
         let configuration = try source.load()
         let gateway = configuration.gateway.enabled ? try configuration.gatewayConfiguration() : nil
         let findings = StartupChecks.run(configuration, gateway: gateway)

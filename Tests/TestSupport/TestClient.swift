@@ -44,9 +44,24 @@ public final class TestClient {
         }
         guard result == 0 else {
             let code = errno
+            // A signal (another suite's child exiting) can interrupt a blocking connect; the connection
+            // still completes in the background, so wait for it instead of failing the test.
+            if code == EINTR, Self.awaitConnect(descriptor, timeoutSeconds: timeoutSeconds) { return }
             close(descriptor)
             throw Failure.system("connect", code)
         }
+    }
+
+    /// Whether an interrupted connect on `descriptor` completed within the timeout (SO_ERROR 0).
+    private static func awaitConnect(_ descriptor: Int32, timeoutSeconds: Int) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        var ready: Int32
+        repeat { ready = poll(&entry, 1, Int32(timeoutSeconds * 1_000)) } while ready < 0 && errno == EINTR
+        guard ready == 1 else { return false }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return false }
+        return error == 0
     }
 
     deinit { close(descriptor) }

@@ -17,10 +17,14 @@
  *                    2 for usage errors).
  *
  * Defaults: --register 127.0.0.1:$PHPCOMPAT_REGISTER_PORT (1236), --secret $PHPCOMPAT_SECRET
- * (ringgate-lab); PHPLAB_DIR (/work/php-lab) locates the autoloader written by setup.sh.
+ * (ringgate-lab); PHPLAB_DIR (required) locates the autoloader written by setup.sh.
  */
 
-$labDir = getenv('PHPLAB_DIR') ?: '/work/php-lab';
+$labDir = getenv('PHPLAB_DIR');
+if ($labDir === false || $labDir === '') {
+    fwrite(STDERR, "gatewayclient-call.php: set PHPLAB_DIR to the lab laid out by setup.sh\n");
+    exit(2);
+}
 require "$labDir/autoload.php";
 
 use GatewayClient\Gateway;

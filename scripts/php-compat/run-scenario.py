@@ -848,13 +848,16 @@ def main():
     ap.add_argument("--ping-interval", default="0", help="PHP Gateway pingInterval")
     ap.add_argument("--ping-limit", default="0", help="PHP Gateway pingNotResponseLimit")
     ap.add_argument("--ping-data", default="", help="PHP Gateway pingData")
-    ap.add_argument("--lab-dir", default=os.environ.get("PHPLAB_DIR", "/work/php-lab"))
+    ap.add_argument("--lab-dir", default=os.environ.get("PHPLAB_DIR"),
+                    help="lab laid out by setup.sh (default: $PHPLAB_DIR; required)")
     ap.add_argument("--run-dir", default=None, help="pid/log files (default LAB_DIR/run)")
     ap.add_argument("--php", default="php")
     ap.add_argument("--out", default=None, help="transcript path (default LAB_DIR/out/<gateway>-gateway.jsonl)")
     ap.add_argument("--raw", action="store_true", help="do not normalise client_ids/ports (debugging)")
     ap.add_argument("--compare", default=None, help="diff the transcript against this file; exit 1 if different")
     args = ap.parse_args()
+    if not args.lab_dir:
+        ap.error("no lab: give --lab-dir DIR or set PHPLAB_DIR (the directory scripts/php-compat/setup.sh laid out)")
     args.run_dir = args.run_dir or os.path.join(args.lab_dir, "run")
     args.out = args.out or os.path.join(args.lab_dir, "out", f"{args.gateway}-gateway.jsonl")
     if not os.path.isfile(os.path.join(args.lab_dir, "autoload.php")):

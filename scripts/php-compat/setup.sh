@@ -6,12 +6,12 @@
 # exported from git checkouts that already exist on this machine, and a tiny PSR-4
 # autoloader is written next to them.
 #
-# Inputs (environment variables; every one has a default):
-#   PHPLAB_DIR            where to build the lab                 (default /work/php-lab)
-#   GATEWAYWORKER_GIT     git dir (bare or not) of walkor/GatewayWorker
-#                                                               (default /work/.mirror/walkor+GatewayWorker/repo)
-#   WORKERMAN_GIT         git dir of walkor/workerman           (default /work/.mirror/walkor+workerman/repo)
-#   GATEWAYCLIENT_GIT     git dir of walkor/GatewayClient       (default /work/.mirror/walkor+GatewayClient/repo)
+# Inputs (environment variables; the first four are required, there are no machine-specific defaults):
+#   PHPLAB_DIR            where to build the lab (any empty or earlier lab directory, outside the repo)
+#   GATEWAYWORKER_GIT     git dir (bare or not) of walkor/GatewayWorker, e.g. from
+#                         `git clone --mirror https://github.com/walkor/GatewayWorker`
+#   WORKERMAN_GIT         git dir of walkor/workerman
+#   GATEWAYCLIENT_GIT     git dir of walkor/GatewayClient
 #   GATEWAYWORKER_REF     ref to export (default v4.0.0, falls back to HEAD if the tag is missing)
 #   WORKERMAN_REF         ref to export (default v4.2.1: runs on Debian php8.2-cli, needs pcntl+posix)
 #   GATEWAYCLIENT_REF     ref to export (default HEAD = master)
@@ -30,10 +30,20 @@
 # recorded in vendor/<name>/.lab-commit. Nothing is ever written into the RingGate repo.
 set -euo pipefail
 
-PHPLAB_DIR=${PHPLAB_DIR:-/work/php-lab}
-GATEWAYWORKER_GIT=${1:-${GATEWAYWORKER_GIT:-/work/.mirror/walkor+GatewayWorker/repo}}
-WORKERMAN_GIT=${2:-${WORKERMAN_GIT:-/work/.mirror/walkor+workerman/repo}}
-GATEWAYCLIENT_GIT=${3:-${GATEWAYCLIENT_GIT:-/work/.mirror/walkor+GatewayClient/repo}}
+usage() {
+    echo "usage: PHPLAB_DIR=DIR setup.sh GATEWAYWORKER_GIT WORKERMAN_GIT GATEWAYCLIENT_GIT" >&2
+    echo "       (or set GATEWAYWORKER_GIT, WORKERMAN_GIT and GATEWAYCLIENT_GIT in the environment)" >&2
+    echo "setup.sh: $1" >&2
+    exit 2
+}
+PHPLAB_DIR=${PHPLAB_DIR:-}
+GATEWAYWORKER_GIT=${1:-${GATEWAYWORKER_GIT:-}}
+WORKERMAN_GIT=${2:-${WORKERMAN_GIT:-}}
+GATEWAYCLIENT_GIT=${3:-${GATEWAYCLIENT_GIT:-}}
+[ -n "$PHPLAB_DIR" ] || usage "PHPLAB_DIR is not set: where should the lab be built?"
+[ -n "$GATEWAYWORKER_GIT" ] || usage "no GatewayWorker git dir given"
+[ -n "$WORKERMAN_GIT" ] || usage "no workerman git dir given"
+[ -n "$GATEWAYCLIENT_GIT" ] || usage "no GatewayClient git dir given"
 GATEWAYWORKER_REF=${GATEWAYWORKER_REF:-v4.0.0}
 WORKERMAN_REF=${WORKERMAN_REF:-v4.2.1}
 GATEWAYCLIENT_REF=${GATEWAYCLIENT_REF:-HEAD}

@@ -9,7 +9,7 @@
  * `--gateway external` can leave the gateway role out.
  *
  * Configuration, all by environment variable (defaults in brackets):
- *   PHPLAB_DIR                   lab built by setup.sh                        [/work/php-lab]
+ *   PHPLAB_DIR                   lab built by setup.sh                        [required]
  *   PHPCOMPAT_ROLES              comma list of register,gateway,worker        [register,gateway,worker]
  *   PHPCOMPAT_RUN_DIR            pid / log / status files                     [$PHPLAB_DIR/run]
  *   PHPCOMPAT_REGISTER_PORT      Register port on 127.0.0.1                   [1236]
@@ -34,7 +34,11 @@ $env = function (string $name, string $default): string {
     return ($v === false) ? $default : $v;
 };
 
-$labDir = $env('PHPLAB_DIR', '/work/php-lab');
+$labDir = $env('PHPLAB_DIR', '');
+if ($labDir === '') {
+    fwrite(STDERR, "start-php-stack.php: set PHPLAB_DIR to the lab laid out by setup.sh\n");
+    exit(2);
+}
 if (!is_file("$labDir/autoload.php")) {
     fwrite(STDERR, "no $labDir/autoload.php — run scripts/php-compat/setup.sh first\n");
     exit(1);

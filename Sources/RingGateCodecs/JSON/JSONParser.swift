@@ -2,10 +2,13 @@
 ///
 /// Accepts what PHP's `json_decode` accepts: any value at top level, whitespace around it, UTF-8
 /// only, no control characters in strings, surrogate escapes only in pairs. Nesting is bounded by
-/// `maxDepth` (PHP's default depth is 512) and the parser is iterative, so depth costs heap only.
+/// `maxDepth` (511 containers: PHP's default depth 512 counts the innermost value's level too) and the
+/// parser is iterative, so depth costs heap only.
 public enum JSONParser {
-    /// PHP `json_decode`'s default depth.
-    public static let defaultMaxDepth = 512
+    /// Arrays/objects nested at most, as PHP `json_decode` allows with its default `$depth = 512`: PHP
+    /// refuses 512 nested containers (`[[…]]` needs depth 3), so 511 do and 512 do not parse. Found by
+    /// the differential test against PHP (`JSONDifferentialTests`).
+    public static let defaultMaxDepth = 511
 
     /// The JSON value that is the whole of `bytes`, or nil when they are not exactly one valid JSON
     /// document or nest deeper than `maxDepth` arrays/objects.
