@@ -1,3 +1,4 @@
+import NIOCore
 import RingGateCodecs
 
 /// A worker connection (spec §5.6): the one connection a worker keeps to each gateway. Its first
@@ -5,13 +6,11 @@ import RingGateCodecs
 /// events in and commands out.
 final class GatewayLink: LoopConnection {
     let core: WorkerCore
-    private var assembler: GatewayPacketAssembler
     /// Sessions this worker wrote that the gateway has not echoed back yet, by connection id.
     var pendingSessions: [UInt32: PendingSessionWrite] = [:]
 
     init(core: WorkerCore, endpoint: IPv4Endpoint) {
         self.core = core
-        self.assembler = GatewayPacketAssembler(maxPackageLength: core.configuration.maxPackageLength)
         super.init(loop: core.loop, endpoint: endpoint)
     }
 
@@ -41,49 +40,28 @@ final class GatewayLink: LoopConnection {
         core.linkDidOpen(self)
     }
 
+    override func makeDecoder() -> any ChannelHandler {
+        ByteToMessageHandler(GatewayPacketDecoder(maxPackageLength: core.configuration.maxPackageLength))
+    }
+
     override func didClose(_ reason: CloseReason) {
         pendingSessions.removeAll()
+        if case .protocolError = reason {
+            core.statistics.protocolErrors += 1
+            core.logger.error("bad packet from gateway", metadata: ["gateway": "\(endpoint)", "error": "\(reason)"])
+        }
         core.linkDidClose(self, reason: reason)
     }
 
-    /// Frames the received bytes into packets and hands each to the worker as it completes.
-    ///
-    /// While nothing is buffered, whole packets are decoded straight from the received bytes (the usual
-    /// case: many events per read), and only a trailing partial packet is copied into the assembler.
-    override func didReceive(_ bytes: Span<UInt8>) {
-        var offset = 0
-        if assembler.bufferedByteCount == 0 {
-            while phase == .open, let header = GatewayHeader(decoding: bytes.extracting(offset..<bytes.count)) {
-                let packLength = Int(header.packLength)
-                guard header.bodyLength != nil, packLength <= assembler.maxPackageLength,
-                    bytes.count - offset >= packLength
-                else { break }  // incomplete, or malformed: the assembler reports it below
-                let extEnd = offset + GatewayHeader.byteCount + Int(header.extLength)
-                let event = WorkerEvent(
-                    header: header, extData: bytes.extracting((offset + GatewayHeader.byteCount)..<extEnd),
-                    body: bytes.extracting(extEnd..<(offset + packLength)))
-                offset += packLength
-                core.handle(event, on: self)
-            }
-        }
-        guard phase == .open else { return }
-        if offset < bytes.count { assembler.append(bytes.extracting(offset..<bytes.count)) }
-        while phase == .open {
-            let layout: GatewayPacketLayout
-            do {
-                guard let next = try assembler.peekPacket() else { return }
-                layout = next
-            } catch {
-                core.statistics.protocolErrors += 1
-                core.logger.error("bad packet from gateway", metadata: ["gateway": "\(endpoint)", "error": "\(error)"])
-                return close(.protocolError(error.description))
-            }
-            let event = assembler.withContents(of: layout) { extData, body in
-                WorkerEvent(header: layout.header, extData: extData, body: body)
-            }
-            assembler.consume(layout)
-            core.handle(event, on: self)
-        }
+    /// Hands one packet (framed and validated by `GatewayPacketDecoder`) to the worker.
+    override func didReceive(_ frame: ByteBuffer) {
+        let bytes = frame.readableBytesUInt8Span
+        guard let header = GatewayHeader(decoding: bytes) else { return }
+        let extEnd = GatewayHeader.byteCount + Int(header.extLength)
+        let event = WorkerEvent(
+            header: header, extData: bytes.extracting(GatewayHeader.byteCount..<extEnd),
+            body: bytes.extracting(extEnd..<Int(header.packLength)))
+        core.handle(event, on: self)
     }
 }
 
