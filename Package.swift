@@ -138,7 +138,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "TestSupport"]),
-        .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
+        .testTarget(
+            name: "RingGateWorkerKitTests",
+            dependencies: [
+                "RingGateWorkerKit", "RingGateCodecs", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "RingGateServiceTests",
             dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),

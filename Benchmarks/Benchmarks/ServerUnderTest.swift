@@ -18,11 +18,13 @@ final class ServerUnderTest {
     let innerAddresses: [String]
     /// The NIO baseline's control port.
     let controlPort: UInt16?
+    /// The Swift echo worker's process (relayed echo), measured apart from the gateway.
+    let workerPIDs: [Int32]
     private let processes: [ChildProcess]
 
     private init(
         name: String, ports: [StreamFraming: UInt16], gatewayPIDs: [Int32], cores: Int, innerAddresses: [String] = [],
-        controlPort: UInt16? = nil, processes: [ChildProcess]
+        controlPort: UInt16? = nil, workerPIDs: [Int32] = [], processes: [ChildProcess]
     ) {
         self.name = name
         self.ports = ports
@@ -30,6 +32,7 @@ final class ServerUnderTest {
         self.cores = cores
         self.innerAddresses = innerAddresses
         self.controlPort = controlPort
+        self.workerPIDs = workerPIDs
         self.processes = processes
     }
 
@@ -100,7 +103,8 @@ final class ServerUnderTest {
                 usleep(1_000_000)  // the worker connects to every shard; its first echo check confirms it
                 return ServerUnderTest(
                     name: "RingGate", ports: [.websocket: client], gatewayPIDs: [gateway.pid],
-                    cores: server.cores, innerAddresses: inner, processes: processes + [worker])
+                    cores: server.cores, innerAddresses: inner, workerPIDs: [worker.pid],
+                    processes: processes + [worker])
             }
             return server
         } catch {

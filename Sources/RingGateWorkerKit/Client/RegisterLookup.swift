@@ -28,7 +28,9 @@ enum RegisterLookup {
     static func lookup(
         on eventLoop: any EventLoop, registers: [IPv4Endpoint], secretKey: String, timeout: Duration
     ) async -> Result<[String], GatewayKitError> {
-        guard !registers.isEmpty else { return .failure(.registerUnavailable(reason: "no Register address configured")) }
+        guard !registers.isEmpty else {
+            return .failure(.registerUnavailable(reason: "no Register address configured"))
+        }
         var result = Result<[String], GatewayKitError>.failure(.noGatewayAddresses)
         for endpoint in registers {
             result = await ask(endpoint, on: eventLoop, secretKey: secretKey, timeout: timeout)
@@ -54,14 +56,16 @@ enum RegisterLookup {
                 }
         } catch {
             if ContinuousClock.now >= deadline { return .failure(.timeout(address: endpoint.description)) }
-            return .failure(.connectFailed(address: endpoint.description, errno: IOErrors.errno(of: error) ?? ECONNREFUSED))
+            return .failure(
+                .connectFailed(address: endpoint.description, errno: IOErrors.errno(of: error) ?? ECONNREFUSED))
         }
         let nioChannel = channel.channel
         let timer = nioChannel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { nioChannel.close(promise: nil) }
         defer { timer.cancel() }
         do {
             return try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: RegisterMessage.workerConnect(secretKey: secretKey).encodedLine))
+                try await outbound.write(
+                    ByteBuffer(bytes: RegisterMessage.workerConnect(secretKey: secretKey).encodedLine))
                 for try await line in inbound {
                     return reply(Array(line.readableBytesView))
                 }
