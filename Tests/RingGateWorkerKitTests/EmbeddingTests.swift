@@ -28,7 +28,6 @@ struct EmbeddingTests {
 
     @Test func aWorkerRunsOnTheCallersEventLoopGroupAndLeavesItRunning() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        defer { try? group.syncShutdownGracefully() }
         let gateway = try FakeListener()
         let log = EventLog()
         let worker = try BusinessWorker(
@@ -46,6 +45,7 @@ struct EmbeddingTests {
         // The group is the application's: the worker's shutdown leaves it serving.
         let answer = try await group.next().submit { 42 }.get()
         #expect(answer == 42)
+        try await group.shutdownGracefully()
     }
 
     @Test func aServiceGroupRunsAndGracefullyStopsAWorkerAndAClient() async throws {
