@@ -51,11 +51,12 @@ class LoopConnection {
     /// Bytes queued for the peer and not yet handed to the channel.
     final var outbound: [UInt8] = []
     private var flushScheduled = false
+    /// Frames of one socket read are being handled: output waits for the read to complete, so the
+    /// replies to every event of the read go out in one write.
+    private var readInProgress = false
     private var channel: (any Channel)?
-    /// Bytes handed to the channel so far, and those the channel reported written.
-    private var handedOffByteCount = 0
-    private(set) var flushedByteCount = 0
-    private var flushWaiters: [(target: Int, callback: (Bool) -> Void)] = []
+    /// Callbacks of `whenFlushed` not yet attached to a flush marker (the connect is pending).
+    private var flushWaiters: [(Bool) -> Void] = []
     /// Output capacity kept after a flush; more is released.
     private static let retainedOutboundCapacity = 1 << 20
 
@@ -68,7 +69,10 @@ class LoopConnection {
     final var isActive: Bool { phase == .connecting || phase == .open }
 
     /// Bytes queued and not yet written to the socket (in `outbound` or in the channel).
-    final var pendingOutboundByteCount: Int { outbound.count + handedOffByteCount - flushedByteCount }
+    final var pendingOutboundByteCount: Int {
+        let inChannel = (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        return outbound.count + inChannel
+    }
 
     /// Starts connecting. A failure is reported through `didClose` later, never from inside `start`.
     final func start(keepAlive: Bool = false) {
@@ -103,9 +107,10 @@ class LoopConnection {
             }
     }
 
-    /// Call after appending to `outbound`: schedules one write after the current loop iteration.
+    /// Call after appending to `outbound`: schedules one write, at the end of the current read or
+    /// after the current loop iteration.
     final func outboundDidGrow() {
-        guard !flushScheduled, phase == .open, !outbound.isEmpty else { return }
+        guard !flushScheduled, !readInProgress, phase == .open, !outbound.isEmpty else { return }
         flushScheduled = true
         loop.runSoon { [self] in flushOutbound() }
     }
@@ -114,9 +119,10 @@ class LoopConnection {
     /// connection closes first.
     final func whenFlushed(_ callback: @escaping (Bool) -> Void) {
         guard phase != .closed else { return callback(false) }
-        let target = handedOffByteCount + outbound.count
-        if target == flushedByteCount { return callback(true) }
-        flushWaiters.append((target, callback))
+        flushWaiters.append(callback)
+        guard phase == .open, let channel else { return }  // written (or failed) once connected
+        flushOutbound()
+        writeFlushMarker(on: channel)
     }
 
     /// Closes the channel (once) and reports `reason` to `didClose`. Queued output is discarded.
@@ -132,7 +138,7 @@ class LoopConnection {
         let waiters = flushWaiters
         flushWaiters.removeAll()
         if wasStarted { didClose(reason) }
-        for waiter in waiters { waiter.callback(false) }
+        for waiter in waiters { waiter(false) }
     }
 
     // MARK: Protocol hooks
@@ -165,11 +171,18 @@ class LoopConnection {
         phase = .open
         didConnect()
         outboundDidGrow()
+        if !flushWaiters.isEmpty { writeFlushMarker(on: channel) }
     }
 
     fileprivate func frameArrived(_ frame: ByteBuffer) {
         guard phase == .open else { return }
+        readInProgress = true
         didReceive(frame)
+    }
+
+    fileprivate func readDidComplete() {
+        readInProgress = false
+        flushOutbound()
     }
 
     fileprivate func channelFailed(_ error: any Error) {
@@ -186,27 +199,26 @@ class LoopConnection {
     private func flushOutbound() {
         flushScheduled = false
         guard phase == .open, let channel, !outbound.isEmpty else { return }
-        let count = outbound.count
         let buffer = channel.allocator.buffer(bytes: outbound)
         if outbound.capacity > Self.retainedOutboundCapacity {
             outbound = []
         } else {
             outbound.removeAll(keepingCapacity: true)
         }
-        handedOffByteCount += count
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(buffer, promise: written)
-        written.futureResult.assumeIsolated().whenSuccess { [self] in
-            flushedByteCount += count
-            notifyFlushWaiters()
-        }
+        channel.writeAndFlush(buffer, promise: nil)
     }
 
-    private func notifyFlushWaiters() {
-        guard let first = flushWaiters.first, first.target <= flushedByteCount else { return }
-        let due = flushWaiters.prefix { $0.target <= flushedByteCount }
-        flushWaiters.removeFirst(due.count)
-        for waiter in due { waiter.callback(true) }
+    /// An empty write whose promise completes once everything written before it reached the socket:
+    /// what `whenFlushed` waits for, without a promise on every write.
+    private func writeFlushMarker(on channel: any Channel) {
+        let waiters = flushWaiters
+        flushWaiters.removeAll()
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(channel.allocator.buffer(capacity: 0), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { result in
+            let success = if case .success = result { true } else { false }
+            for waiter in waiters { waiter(success) }
+        }
     }
 }
 
@@ -223,6 +235,10 @@ private final class ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         connection?.frameArrived(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection?.readDidComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

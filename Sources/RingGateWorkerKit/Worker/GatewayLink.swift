@@ -53,15 +53,20 @@ final class GatewayLink: LoopConnection {
         core.linkDidClose(self, reason: reason)
     }
 
-    /// Hands one packet (framed and validated by `GatewayPacketDecoder`) to the worker.
+    /// Hands every packet of a run (framed and validated by `GatewayPacketDecoder`) to the worker, in order,
+    /// decoded straight from the received bytes.
     override func didReceive(_ frame: ByteBuffer) {
         let bytes = frame.readableBytesUInt8Span
-        guard let header = GatewayHeader(decoding: bytes) else { return }
-        let extEnd = GatewayHeader.byteCount + Int(header.extLength)
-        let event = WorkerEvent(
-            header: header, extData: bytes.extracting(GatewayHeader.byteCount..<extEnd),
-            body: bytes.extracting(extEnd..<Int(header.packLength)))
-        core.handle(event, on: self)
+        var offset = 0
+        while phase == .open, let header = GatewayHeader(decoding: bytes.extracting(offset..<bytes.count)) {
+            let extStart = offset + GatewayHeader.byteCount
+            let extEnd = extStart + Int(header.extLength)
+            let end = offset + Int(header.packLength)
+            let event = WorkerEvent(
+                header: header, extData: bytes.extracting(extStart..<extEnd), body: bytes.extracting(extEnd..<end))
+            offset = end
+            core.handle(event, on: self)
+        }
     }
 }
 
