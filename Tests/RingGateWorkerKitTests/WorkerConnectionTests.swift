@@ -184,6 +184,24 @@ struct WorkerConnectionTests {
         }
     }
 
+    @Test func eventsBeforeABadPacketAreHandledThenTheConnectionCloses() async throws {
+        let gateway = try FakeListener()
+        let log = EventLog()
+        try await withWorker(testConfiguration(gateways: [gateway.address]), handler: RecordingHandler(log: log)) {
+            worker in
+            let peer = try await acceptWorkerLink(gateway, worker: worker)
+            // Two whole events and a header announcing 10 MiB + 1 byte, all in one write.
+            let tooLong = hex("00A00001") + [UInt8](repeating: 0, count: 24)
+            try await peer.send(
+                try event(.onMessage, on: gateway, 1, body: utf8("a"))
+                    + event(.onMessage, on: gateway, 2, body: utf8("b"))
+                    + tooLong)
+            try await peer.expectClosed()
+            #expect(log.all.map(\.message) == [utf8("a"), utf8("b")])
+            #expect(await worker.statistics().protocolErrors == 1)
+        }
+    }
+
     @Test func invalidAddressesAreRefused() {
         #expect(throws: GatewayKitError.invalidAddress("localhost:1236")) {
             _ = try BusinessWorker(

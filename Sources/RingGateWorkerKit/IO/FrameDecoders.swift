@@ -28,7 +28,13 @@ struct GatewayPacketDecoder: ByteToMessageDecoder {
         let bytes = buffer.readableBytesUInt8Span
         var wholeByteCount = 0
         while let header = GatewayHeader(decoding: bytes.extracting(wholeByteCount..<bytes.count)) {
-            let packLength = try validatedLength(header, limit: limit)
+            let packLength: Int
+            do {
+                packLength = try validatedLength(header, limit: limit)
+            } catch {
+                guard wholeByteCount > 0 else { throw error }
+                break  // the packets before it are handled first; the next call throws
+            }
             guard bytes.count - wholeByteCount >= packLength else { break }
             wholeByteCount += packLength
         }
