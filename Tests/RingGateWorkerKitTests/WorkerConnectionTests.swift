@@ -202,6 +202,29 @@ struct WorkerConnectionTests {
         }
     }
 
+    @Test func commandsBeyondTheSendBufferLimitAreDroppedWhileTheGatewayDoesNotRead() async throws {
+        let gateway = try FakeListener()
+        var configuration = testConfiguration(gateways: [gateway.address])
+        configuration.maxSendBufferByteCount = 1 << 20
+        try await withWorker(configuration, handler: RecordingHandler(log: EventLog())) { worker in
+            let peer = try await acceptWorkerLink(gateway, worker: worker)
+            // 24 MiB for a gateway that reads nothing: more than the kernel's socket buffers take, so the
+            // rest waits in the channel and the limit must count it.
+            let message = [UInt8](repeating: 0x61, count: 64 * 1024)
+            let total = 384
+            for _ in 0..<total { worker.gateway.sendToClient(clientID(on: gateway, 9), message) }
+            #expect(try await eventually { await worker.statistics().commandsDroppedBufferFull > 0 })
+            let dropped = await worker.statistics().commandsDroppedBufferFull
+            var received = 0
+            while received + dropped < total {
+                #expect(try await peer.receivePacket().body == message)
+                received += 1
+            }
+            try await peer.expectSilence(for: .milliseconds(200))
+            #expect(await worker.statistics().commandsDroppedBufferFull == dropped)
+        }
+    }
+
     @Test func invalidAddressesAreRefused() {
         #expect(throws: GatewayKitError.invalidAddress("localhost:1236")) {
             _ = try BusinessWorker(

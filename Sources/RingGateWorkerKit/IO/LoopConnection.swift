@@ -55,6 +55,7 @@ class LoopConnection {
     /// replies to every event of the read go out in one write.
     private var readInProgress = false
     private var channel: (any Channel)?
+    private var channelBytesAfterLastWrite = 0
     /// Callbacks of `whenFlushed` not yet attached to a flush marker (the connect is pending).
     private var flushWaiters: [(Bool) -> Void] = []
     /// Output capacity kept after a flush; more is released.
@@ -68,11 +69,12 @@ class LoopConnection {
     /// Whether the connection is open or still connecting (not closed, not unstarted).
     final var isActive: Bool { phase == .connecting || phase == .open }
 
-    /// Bytes queued and not yet written to the socket (in `outbound` or in the channel).
-    final var pendingOutboundByteCount: Int {
-        let inChannel = (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return outbound.count + inChannel
-    }
+    /// Bytes queued and not yet written to the socket, at most: `outbound` plus what the channel still held
+    /// after the latest write (it only shrinks until the next one). Cheap enough to check per command.
+    final var pendingOutboundByteCountBound: Int { outbound.count + channelBytesAfterLastWrite }
+
+    /// Bytes queued and not yet written to the socket, exactly (asks the channel).
+    final var pendingOutboundByteCount: Int { outbound.count + channelBufferedByteCount() }
 
     /// Starts connecting. A failure is reported through `didClose` later, never from inside `start`.
     final func start(keepAlive: Bool = false) {
@@ -206,6 +208,11 @@ class LoopConnection {
             outbound.removeAll(keepingCapacity: true)
         }
         channel.writeAndFlush(buffer, promise: nil)
+        channelBytesAfterLastWrite = channelBufferedByteCount()
+    }
+
+    private func channelBufferedByteCount() -> Int {
+        (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     /// An empty write whose promise completes once everything written before it reached the socket:

@@ -22,7 +22,8 @@ final class GatewayLink: LoopConnection {
             core.statistics.commandsDroppedNoConnection += 1
             return
         }
-        guard pendingOutboundByteCount < core.configuration.maxSendBufferByteCount else {
+        let limit = core.configuration.maxSendBufferByteCount
+        guard pendingOutboundByteCountBound < limit || pendingOutboundByteCount < limit else {
             core.statistics.commandsDroppedBufferFull += 1
             return
         }
