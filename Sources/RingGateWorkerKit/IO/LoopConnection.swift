@@ -233,27 +233,29 @@ class LoopConnection {
 private final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    /// Weak: events may still arrive after the connection closed and was released.
-    private weak var connection: LoopConnection?
+    /// Strong, not weak: a weak reference would move the connection's reference count to a side table
+    /// and slow every retain of it (one per event). The cycle through the channel is broken when the
+    /// connection closes (it drops the channel), which it does at the latest on `channelInactive`.
+    private let connection: LoopConnection
 
     init(_ connection: LoopConnection) {
         self.connection = connection
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection?.frameArrived(unwrapInboundIn(data))
+        connection.frameArrived(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        connection?.readDidComplete()
+        connection.readDidComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection?.channelClosed()
+        connection.channelClosed()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        connection?.channelFailed(error)
+        connection.channelFailed(error)
     }
 }
 
