@@ -38,9 +38,11 @@ let package = Package(
         // The config file is YAML: Yams (libyaml inside) is the maintained Swift YAML library, builds in
         // seconds with no further dependencies, and gives line numbers for every node.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // Only the benchmarks' SwiftNIO baseline server uses it.
+        // The worker kit's connections and the benchmarks' SwiftNIO baseline server.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // The worker kit runs as a `Service` in an application's ServiceGroup (Hummingbird, Vapor, …).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.11.0"),
     ],
     targets: [
         // C shims: only what Swift cannot call directly.
@@ -62,10 +64,14 @@ let package = Package(
             dependencies: ["RingGateRuntime", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: safeSettings
         ),
-        // Swift business workers and GatewayClient: its own small poll(2) loop, no RingGate/runtime import.
+        // Swift business workers and GatewayClient: SwiftNIO channel pipelines, no RingGate/runtime import.
         .target(
             name: "RingGateWorkerKit",
-            dependencies: ["RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RingGateCodecs", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: safeSettings
         ),
         // What `ringgate start` adds around a gateway: config file, admin endpoint, startup checks, drain.
@@ -132,7 +138,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "TestSupport"]),
-        .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
+        .testTarget(
+            name: "RingGateWorkerKitTests",
+            dependencies: [
+                "RingGateWorkerKit", "RingGateCodecs", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "RingGateServiceTests",
             dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),

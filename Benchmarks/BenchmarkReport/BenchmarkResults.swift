@@ -77,6 +77,8 @@ public struct EchoResult: Codable, Sendable {
     public var seconds = 0.0
     public var gatewayCPUSeconds = 0.0
     public var generatorCPUSeconds = 0.0
+    /// CPU-seconds of the Swift echo worker (relayed echo only; absent in older results).
+    public var workerCPUSeconds: Double?
     /// Cores the gateway may use (shards or threads): 100% saturation is this many CPU-seconds per second.
     public var gatewayCores = 1
     public var latencyMicroseconds = Percentiles()

@@ -105,6 +105,7 @@ struct EchoScenario {
         _ = try fleet.ask("reset", expecting: "ok", timeout: 10)
         let cpuStart = server.cpuSeconds
         let generatorStart = ProcessCPU.seconds(pids: fleet.pids)
+        let workerStart = ProcessCPU.seconds(pids: server.workerPIDs)
         let start = Date()
         sleepWithProgress(
             settings.options.duration, label: "echo \(mode.rawValue) \(server.name) N=\(point.connections): measuring",
@@ -113,6 +114,7 @@ struct EchoScenario {
         let seconds = Date().timeIntervalSince(start)
         let cpu = server.cpuSeconds - cpuStart
         let generatorCPU = ProcessCPU.seconds(pids: fleet.pids) - generatorStart
+        let workerCPU = ProcessCPU.seconds(pids: server.workerPIDs) - workerStart
         var histogram = Histogram<UInt64>(
             lowestDiscernibleValue: 1_000, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three
         )
@@ -130,6 +132,7 @@ struct EchoScenario {
         result.seconds = seconds
         result.gatewayCPUSeconds = cpu
         result.generatorCPUSeconds = generatorCPU
+        if !server.workerPIDs.isEmpty { result.workerCPUSeconds = workerCPU }
         result.gatewayCores = server.cores
         result.latencyMicroseconds = Percentiles(
             p50: Double(histogram.valueAtPercentile(50)) / 1000, p99: Double(histogram.valueAtPercentile(99)) / 1000,
@@ -146,12 +149,17 @@ struct EchoScenario {
     }
 
     static func summary(_ result: EchoResult) -> String {
-        String(
+        let worker =
+            result.workerCPUSeconds.map {
+                String(format: ", %.0f round trips per worker CPU-s", Double(result.messages) / $0)
+            }
+            ?? ""
+        return String(
             format:
                 "echo %@ %@ N=%d×%d: %.0f msgs/s, %.0f msgs per gateway CPU-s (CPU %.0f%%%@), p50 %.0f µs p99 %.0f µs p999 %.0f µs",
             result.mode, result.server, result.connections, result.inFlight, result.messagesPerSecond,
             result.messagesPerCPUSecond, result.gatewayCPUPercent, result.saturated ? "" : ", not saturated",
-            result.latencyMicroseconds.p50, result.latencyMicroseconds.p99, result.latencyMicroseconds.p999)
+            result.latencyMicroseconds.p50, result.latencyMicroseconds.p99, result.latencyMicroseconds.p999) + worker
     }
 }
 

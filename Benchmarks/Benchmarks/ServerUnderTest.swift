@@ -20,11 +20,14 @@ final class ServerUnderTest {
     let controlPort: UInt16?
     /// Connections this server can hold at all (PHP's select() loop: about 1,000 per process), if limited.
     let connectionLimit: Int?
+    /// The Swift echo worker's process (relayed echo), measured apart from the gateway.
+    let workerPIDs: [Int32]
     private let processes: [ChildProcess]
 
     private init(
         name: String, ports: [StreamFraming: UInt16], gatewayPIDs: [Int32], cores: Int, innerAddresses: [String] = [],
-        controlPort: UInt16? = nil, connectionLimit: Int? = nil, processes: [ChildProcess]
+        controlPort: UInt16? = nil, connectionLimit: Int? = nil, workerPIDs: [Int32] = [],
+        processes: [ChildProcess]
     ) {
         self.name = name
         self.ports = ports
@@ -33,6 +36,7 @@ final class ServerUnderTest {
         self.innerAddresses = innerAddresses
         self.controlPort = controlPort
         self.connectionLimit = connectionLimit
+        self.workerPIDs = workerPIDs
         self.processes = processes
     }
 
@@ -103,7 +107,8 @@ final class ServerUnderTest {
                 usleep(1_000_000)  // the worker connects to every shard; its first echo check confirms it
                 return ServerUnderTest(
                     name: "RingGate", ports: [.websocket: client], gatewayPIDs: [gateway.pid],
-                    cores: server.cores, innerAddresses: inner, processes: processes + [worker])
+                    cores: server.cores, innerAddresses: inner, workerPIDs: [worker.pid],
+                    processes: processes + [worker])
             }
             return server
         } catch {
@@ -167,16 +172,17 @@ final class ServerUnderTest {
                 name: referenceName, ports: [.websocket: port], gatewayPIDs: [relay.pid],
                 cores: min(rings, settings.gatewayCPUs.count), innerAddresses: inner, processes: processes)
             try server.waitUntilListening(settings: settings)
-            processes.append(
-                try ChildProcess(
-                    name: "ringgate echo-worker",
-                    arguments: [settings.ringgatePath, "echo-worker", "--log-level", "warning"]
-                        + inner.flatMap { ["--gateway-address", $0] },
-                    logPath: settings.logPath("reference-echo-worker"), cpus: settings.generatorCPUs))
+            let worker = try ChildProcess(
+                name: "ringgate echo-worker",
+                arguments: [settings.ringgatePath, "echo-worker", "--log-level", "warning"]
+                    + inner.flatMap { ["--gateway-address", $0] },
+                logPath: settings.logPath("reference-echo-worker"), cpus: settings.generatorCPUs)
+            processes.append(worker)
             usleep(1_000_000)  // the worker connects to every ring
             return ServerUnderTest(
                 name: referenceName, ports: [.websocket: port], gatewayPIDs: [relay.pid],
-                cores: min(rings, settings.gatewayCPUs.count), innerAddresses: inner, processes: processes)
+                cores: min(rings, settings.gatewayCPUs.count), innerAddresses: inner, workerPIDs: [worker.pid],
+                processes: processes)
         } catch {
             processes.reversed().forEach { $0.stop() }
             throw error
@@ -251,7 +257,8 @@ final class ServerUnderTest {
             usleep(1_500_000)  // the BusinessWorker learns the gateway from the Register and connects
             return ServerUnderTest(
                 name: phpName, ports: [.websocket: client], gatewayPIDs: gatewayPIDs, cores: 1,
-                innerAddresses: ["127.0.0.1:\(inner)"], connectionLimit: 1_000, processes: processes)
+                innerAddresses: ["127.0.0.1:\(inner)"], connectionLimit: 1_000,
+                workerPIDs: workermanWorkers(named: "BenchBusinessWorker"), processes: processes)
         } catch {
             processes.reversed().forEach { $0.stop() }
             throw error

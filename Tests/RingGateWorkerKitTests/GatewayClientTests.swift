@@ -57,6 +57,33 @@ struct GatewayClientTests {
         }
     }
 
+    @Test func aHostileRegisterFailsTheLookupInsteadOfExhaustingTheClient() async throws {
+        let register = try FakeListener()
+        var configuration = GatewayClient.Configuration(registerAddresses: [register.address], logger: testLogger)
+        configuration.queryTimeout = Self.patientTimeout
+        try await withClient(configuration) { client in
+            // A line without end, longer than the 1 MiB limit: the lookup gives up and closes.
+            let endless = Task { try await client.gateway.getAllClientIdCount() }
+            let first = try await register.accept()
+            _ = try await first.receiveLine()
+            try await first.send(utf8(#"{"event":"broadcast_addresses","addresses":[""#))
+            try await first.send([UInt8](repeating: UInt8(ascii: "1"), count: (1 << 20) + 1024))
+            try await first.expectClosed()
+            await #expect(throws: GatewayKitError.registerUnavailable(reason: "Register line longer than the limit")) {
+                try await endless.value
+            }
+            // More gateways than the 4,096 a list may name.
+            let many = Task { try await client.gateway.getAllClientIdCount() }
+            let second = try await register.accept()
+            _ = try await second.receiveLine()
+            let addresses = (1...5_000).map { #""127.0.0.1:\#($0)""# }.joined(separator: ",")
+            try await second.send(utf8(#"{"event":"broadcast_addresses","addresses":["# + addresses + "]}\n"))
+            await #expect(throws: GatewayKitError.registerUnavailable(reason: "Register listed 5000 gateways")) {
+                try await many.value
+            }
+        }
+    }
+
     @Test func anExpiredAddressCacheIsLookedUpAgain() async throws {
         let register = try FakeListener()
         let gateway = try FakeListener()

@@ -75,17 +75,4 @@ import Testing
         }
         #expect(IPv4Endpoint(labClient(7)) == labGateway)
     }
-
-    @Test func timerQueueFiresInDeadlineThenSchedulingOrder() {
-        var queue = TimerQueue()
-        var fired: [Int] = []
-        let start = ContinuousClock.now
-        for (index, offset) in [30, 10, 20, 10, 0].enumerated() {
-            queue.schedule(at: start + .milliseconds(offset)) { fired.append(index) }
-        }
-        #expect(queue.pollTimeoutMilliseconds(now: start - .milliseconds(5)) == 5)
-        while let action = queue.popDue(now: start + .milliseconds(25)) { action() }
-        #expect(fired == [4, 1, 3, 2])
-        #expect(queue.count == 1)
-    }
 }

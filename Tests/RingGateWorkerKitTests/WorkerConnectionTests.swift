@@ -184,6 +184,47 @@ struct WorkerConnectionTests {
         }
     }
 
+    @Test func eventsBeforeABadPacketAreHandledThenTheConnectionCloses() async throws {
+        let gateway = try FakeListener()
+        let log = EventLog()
+        try await withWorker(testConfiguration(gateways: [gateway.address]), handler: RecordingHandler(log: log)) {
+            worker in
+            let peer = try await acceptWorkerLink(gateway, worker: worker)
+            // Two whole events and a header announcing 10 MiB + 1 byte, all in one write.
+            let tooLong = hex("00A00001") + [UInt8](repeating: 0, count: 24)
+            try await peer.send(
+                try event(.onMessage, on: gateway, 1, body: utf8("a"))
+                    + event(.onMessage, on: gateway, 2, body: utf8("b"))
+                    + tooLong)
+            try await peer.expectClosed()
+            #expect(log.all.map(\.message) == [utf8("a"), utf8("b")])
+            #expect(await worker.statistics().protocolErrors == 1)
+        }
+    }
+
+    @Test func commandsBeyondTheSendBufferLimitAreDroppedWhileTheGatewayDoesNotRead() async throws {
+        let gateway = try FakeListener()
+        var configuration = testConfiguration(gateways: [gateway.address])
+        configuration.maxSendBufferByteCount = 1 << 20
+        try await withWorker(configuration, handler: RecordingHandler(log: EventLog())) { worker in
+            let peer = try await acceptWorkerLink(gateway, worker: worker)
+            // 24 MiB for a gateway that reads nothing: more than the kernel's socket buffers take, so the
+            // rest waits in the channel and the limit must count it.
+            let message = [UInt8](repeating: 0x61, count: 64 * 1024)
+            let total = 384
+            for _ in 0..<total { worker.gateway.sendToClient(clientID(on: gateway, 9), message) }
+            #expect(try await eventually { await worker.statistics().commandsDroppedBufferFull > 0 })
+            let dropped = await worker.statistics().commandsDroppedBufferFull
+            var received = 0
+            while received + dropped < total {
+                #expect(try await peer.receivePacket().body == message)
+                received += 1
+            }
+            try await peer.expectSilence(for: .milliseconds(200))
+            #expect(await worker.statistics().commandsDroppedBufferFull == dropped)
+        }
+    }
+
     @Test func invalidAddressesAreRefused() {
         #expect(throws: GatewayKitError.invalidAddress("localhost:1236")) {
             _ = try BusinessWorker(

@@ -25,7 +25,7 @@ public final class Gateway: Sendable {
         self.logger = logger
     }
 
-    var loop: EventLoop { bound.loop }
+    var loop: KitLoop { bound.loop }
 
     // MARK: Sending
 

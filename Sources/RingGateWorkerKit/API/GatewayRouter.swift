@@ -3,7 +3,7 @@
 /// connections with the auth prefix, addresses looked up on demand). Used on the loop thread only.
 protocol GatewayRouter: AnyObject {
     /// The loop everything runs on.
-    var loop: EventLoop { get }
+    var loop: KitLoop { get }
     /// Query connections (and the GatewayClient's command connections).
     var queryPool: QueryPool { get }
     /// Counters.

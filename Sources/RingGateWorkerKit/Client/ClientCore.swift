@@ -9,7 +9,7 @@ import Logging
 /// waits behind it, so commands reach each gateway in the order they were issued.
 final class ClientCore: GatewayRouter {
     let configuration: GatewayClient.Configuration
-    let loop: EventLoop
+    let loop: KitLoop
     let logger: Logger
     let queryPool: QueryPool
     var statistics = WorkerKitStatistics()
@@ -19,9 +19,10 @@ final class ClientCore: GatewayRouter {
     private var cached: (addresses: [IPv4Endpoint], fetchedAt: ContinuousClock.Instant)?
     private var waiting: [(kind: TargetKind, body: (Result<[IPv4Endpoint], GatewayKitError>) -> Void)] = []
     private var lookupInFlight = false
+    private var failsWaitersOnStop = false
     private var commandFailure: GatewayKitError?
 
-    init(configuration: GatewayClient.Configuration, loop: EventLoop) {
+    init(configuration: GatewayClient.Configuration, loop: KitLoop) {
         self.configuration = configuration
         self.loop = loop
         self.logger = configuration.logger
@@ -55,6 +56,14 @@ final class ClientCore: GatewayRouter {
         waiting.append((kind, body))
         guard !lookupInFlight else { return }
         lookupInFlight = true
+        if !failsWaitersOnStop {
+            failsWaitersOnStop = true
+            loop.onStop { [self] in
+                let stranded = waiting
+                waiting.removeAll()
+                for item in stranded { item.body(.failure(.shutdown)) }
+            }
+        }
         RegisterLookup.run(
             loop: loop, registers: registers, secretKey: configuration.secretKey, timeout: configuration.queryTimeout
         ) { [self] result in lookupFinished(result) }

@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import ServiceLifecycle
 
 /// The gateway API for any Swift program — a CLI, a web backend — like PHP's GatewayClient.
 ///
@@ -16,8 +18,12 @@ import Logging
 /// the client keeps one connection per gateway (opened on first use, reopened after a failure) and
 /// pipelines commands and queries on it, with the CMD_GATEWAY_CLIENT_CONNECT prefix before each when a
 /// secret is set. Commands return at once; `gateway.flush()` waits for them and reports a delivery
-/// failure. The client runs one small thread until `shutdown()`.
-public final class GatewayClient: Sendable {
+/// failure. The client runs on one SwiftNIO event loop: `eventLoopGroup.next()` (an application's group)
+/// or a one-thread group of its own, until `shutdown()`.
+///
+/// `GatewayClient` is a swift-service-lifecycle `Service`: in a `ServiceGroup`, `run()` keeps it alive
+/// and, on graceful shutdown, writes the commands already issued before closing its connections.
+public final class GatewayClient: Service, Sendable {
     /// Where the gateways are and how to talk to them.
     public struct Configuration: Sendable {
         /// Register addresses (`a.b.c.d:port`), tried in order until one accepts the connection.
@@ -46,20 +52,40 @@ public final class GatewayClient: Sendable {
 
     /// The `Lib\Gateway` API.
     public let gateway: Gateway
-    private let loop: EventLoop
+    private let loop: KitLoop
 
-    /// A client with its own thread, started at once. Nothing connects before the first call.
-    public init(configuration: Configuration) throws(GatewayKitError) {
+    /// A client, usable at once (on `eventLoopGroup.next()`, or a thread of its own when nil). Nothing
+    /// connects before the first call.
+    public init(configuration: Configuration, eventLoopGroup: (any EventLoopGroup)? = nil) throws(GatewayKitError) {
         for address in configuration.gatewayAddresses ?? configuration.registerAddresses
         where IPv4Endpoint(parsing: address) == nil {
             throw .invalidAddress(address)
         }
-        loop = try EventLoop(name: "GatewayClient", logger: configuration.logger)
+        loop = KitLoop(name: "GatewayClient", logger: configuration.logger, group: eventLoopGroup)
         gateway = Gateway(router: ClientCore(configuration: configuration, loop: loop), logger: configuration.logger)
-        try loop.start()
     }
 
-    /// Closes the connections, fails pending queries with `.shutdown` and stops the thread.
+    /// Returns once the client was shut down: by `shutdown()`, by cancelling the calling task, or by a
+    /// `ServiceGroup`'s graceful shutdown (which first waits, like `gateway.flush()`, for the commands
+    /// issued so far to be written).
+    public func run() async {
+        let (loop, gateway) = (loop, gateway)
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await loop.waitUntilStopped()
+            } onGracefulShutdown: {
+                Task {
+                    try? await gateway.flush()
+                    loop.requestStop()
+                }
+            }
+        } onCancel: {
+            loop.requestStop()
+        }
+    }
+
+    /// Closes the connections, fails pending queries with `.shutdown` and stops the client's own thread
+    /// (if it has one).
     public func shutdown() async {
         loop.requestStop()
         await loop.waitUntilStopped()

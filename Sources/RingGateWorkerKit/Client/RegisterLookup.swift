@@ -1,88 +1,100 @@
+import Glibc
+import NIOCore
+import NIOPosix
 import RingGateCodecs
 
 /// One gateway-list lookup as PHP's GatewayClient does it (spec §6): connect to the first Register
 /// that accepts a TCP connection, send `worker_connect`, read one line, close.
-final class RegisterLookup: LoopConnection {
-    private let secretKey: String
-    private var completion: ((Result<[String], GatewayKitError>) -> Void)?
-    private var buffered: [UInt8] = []
-    /// Bytes of `buffered` already searched for the newline, so a long reply is scanned once.
-    private var scanned = 0
-
-    private init(
-        loop: EventLoop, endpoint: IPv4Endpoint, secretKey: String,
-        completion: @escaping (Result<[String], GatewayKitError>) -> Void
-    ) {
-        self.secretKey = secretKey
-        self.completion = completion
-        super.init(loop: loop, endpoint: endpoint)
-    }
-
-    /// Asks the Registers in order (moving on only when one refuses the connection) and completes
-    /// with the address list, or fails after `timeout`.
+///
+/// A lookup is a short request/response exchange, so it is written as an async function over a
+/// `NIOAsyncChannel` (Register line framing in the pipeline) rather than as a callback connection.
+enum RegisterLookup {
+    /// Asks the Registers in order (moving on only when one refuses the connection) and calls
+    /// `completion` on the loop thread with the address list, or a failure after `timeout`. If the kit
+    /// stops first, `completion` is not called (the caller fails its waiters when it stops).
     static func run(
-        loop: EventLoop, registers: [IPv4Endpoint], secretKey: String, timeout: Duration,
+        loop: KitLoop, registers: [IPv4Endpoint], secretKey: String, timeout: Duration,
         completion: @escaping (Result<[String], GatewayKitError>) -> Void
     ) {
-        guard let first = registers.first else {
-            return completion(.failure(.registerUnavailable(reason: "no Register address configured")))
+        let nioLoop = loop.nioLoop
+        let bound = NIOLoopBound(completion, eventLoop: nioLoop)
+        Task {
+            let result = await lookup(on: nioLoop, registers: registers, secretKey: secretKey, timeout: timeout)
+            loop.execute { bound.value(result) }
         }
-        let lookup = RegisterLookup(loop: loop, endpoint: first, secretKey: secretKey) { result in
-            if case .failure(.connectFailed) = result, registers.count > 1 {
-                return run(
-                    loop: loop, registers: Array(registers.dropFirst()), secretKey: secretKey, timeout: timeout,
-                    completion: completion)
+    }
+
+    /// The lookup itself: every Register in order until one accepts the connection.
+    static func lookup(
+        on eventLoop: any EventLoop, registers: [IPv4Endpoint], secretKey: String, timeout: Duration
+    ) async -> Result<[String], GatewayKitError> {
+        guard !registers.isEmpty else {
+            return .failure(.registerUnavailable(reason: "no Register address configured"))
+        }
+        var result = Result<[String], GatewayKitError>.failure(.noGatewayAddresses)
+        for endpoint in registers {
+            result = await ask(endpoint, on: eventLoop, secretKey: secretKey, timeout: timeout)
+            guard case .failure(.connectFailed) = result else { break }
+        }
+        return result
+    }
+
+    private static func ask(
+        _ endpoint: IPv4Endpoint, on eventLoop: any EventLoop, secretKey: String, timeout: Duration
+    ) async -> Result<[String], GatewayKitError> {
+        let deadline = ContinuousClock.now + timeout
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(TimeAmount(timeout))
+                .connect(to: endpoint.socketAddress()) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(RegisterLineDecoder(maxLineLength: RegisterLink.maxLineLength)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            if ContinuousClock.now >= deadline { return .failure(.timeout(address: endpoint.description)) }
+            return .failure(
+                .connectFailed(address: endpoint.description, errno: IOErrors.errno(of: error) ?? ECONNREFUSED))
+        }
+        let nioChannel = channel.channel
+        let timer = nioChannel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { nioChannel.close(promise: nil) }
+        defer { timer.cancel() }
+        do {
+            return try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    ByteBuffer(bytes: RegisterMessage.workerConnect(secretKey: secretKey).encodedLine))
+                for try await line in inbound {
+                    return reply(Array(line.readableBytesView))
+                }
+                if ContinuousClock.now >= deadline { return .failure(.timeout(address: endpoint.description)) }
+                return .failure(.registerUnavailable(reason: "Register \(endpoint) closed before replying"))
             }
-            completion(result)
+        } catch let error as FrameTooLong {
+            return .failure(.registerUnavailable(reason: error.description))
+        } catch {
+            if ContinuousClock.now >= deadline { return .failure(.timeout(address: endpoint.description)) }
+            return .failure(.registerUnavailable(reason: "Register \(endpoint) failed before replying: \(error)"))
         }
-        lookup.start()
-        loop.schedule(after: timeout) { [weak lookup] in lookup?.close(.timeout) }
     }
 
-    override func didConnect() {
-        outbound.append(contentsOf: RegisterMessage.workerConnect(secretKey: secretKey).encodedLine)
-        outboundDidGrow()
-    }
-
-    override func didReceive(_ bytes: Span<UInt8>) {
-        ByteCopy.append(bytes, to: &buffered)
-        guard let newline = buffered[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
-            scanned = buffered.count
-            if buffered.count > RegisterLink.maxLineLength { close(.protocolError("Register line too long")) }
-            return
-        }
-        let result: Result<[String], GatewayKitError>
-        switch RegisterMessage.decode(line: Array(buffered[..<newline])) {
+    /// The gateway list of one Register line.
+    private static func reply(_ line: [UInt8]) -> Result<[String], GatewayKitError> {
+        switch RegisterMessage.decode(line: line) {
         case .message(.broadcastAddresses(let list)):
             let addresses = list.addresses
             if addresses.count > RegisterLink.maxAddresses {
-                result = .failure(.registerUnavailable(reason: "Register listed \(addresses.count) gateways"))
-            } else {
-                result = addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(addresses)
+                return .failure(.registerUnavailable(reason: "Register listed \(addresses.count) gateways"))
             }
+            return addresses.isEmpty ? .failure(.noGatewayAddresses) : .success(addresses)
         case .message(let other):
-            result = .failure(.registerUnavailable(reason: "unexpected reply \(other)"))
+            return .failure(.registerUnavailable(reason: "unexpected reply \(other)"))
         case .unknownEvent(let event):
-            result = .failure(.registerUnavailable(reason: "unexpected event \(event)"))
+            return .failure(.registerUnavailable(reason: "unexpected event \(event)"))
         case .badRequest(let reason), .invalidMessage(_, let reason):
-            result = .failure(.registerUnavailable(reason: reason))
+            return .failure(.registerUnavailable(reason: reason))
         }
-        finish(result)
-        close(.local)
-    }
-
-    override func didClose(_ reason: CloseReason) {
-        switch reason {
-        case .connectFailed(let code): finish(.failure(.connectFailed(address: endpoint.description, errno: code)))
-        case .timeout: finish(.failure(.timeout(address: endpoint.description)))
-        case .shutdown: finish(.failure(.shutdown))
-        default: finish(.failure(.registerUnavailable(reason: "Register \(endpoint) \(reason) before replying")))
-        }
-    }
-
-    private func finish(_ result: Result<[String], GatewayKitError>) {
-        guard let completion else { return }
-        self.completion = nil
-        completion(result)
     }
 }

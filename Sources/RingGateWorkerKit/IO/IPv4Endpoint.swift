@@ -1,3 +1,4 @@
+import NIOCore
 import RingGateCodecs
 
 /// A gateway or Register address: an IPv4 address and a port, written `a.b.c.d:port`.
@@ -42,4 +43,9 @@ struct IPv4Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// `a.b.c.d:port`, as PHP's `long2ip` and string interpolation print it.
     var description: String { "\(GatewayIPv4.dottedQuad(ip)):\(port)" }
+
+    /// The address for a NIO connect (no name resolution).
+    func socketAddress() throws -> SocketAddress {
+        try SocketAddress(ipAddress: GatewayIPv4.dottedQuad(ip), port: Int(port))
+    }
 }

@@ -1,4 +1,7 @@
 import Glibc
+import NIOCore
+import NIOPosix
+import RingGateCodecs
 
 /// Why a `LoopConnection` closed.
 enum CloseReason: Equatable, Sendable, CustomStringConvertible {
@@ -30,35 +33,35 @@ enum CloseReason: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An outgoing TCP connection driven by an `EventLoop`: nonblocking connect, a read path that hands
-/// received bytes to `didReceive`, and a write queue flushed once per loop turn.
+/// An outgoing TCP connection on the kit's NIO event loop: a channel whose pipeline is the subclass's
+/// framing decoder (a `ByteToMessageDecoder`) and a handler that hands every frame to `didReceive`,
+/// and a write queue flushed once per loop iteration.
 ///
-/// Subclasses implement the protocol (`GatewayLink`, `RegisterLink`, `QueryConnection`, …) by
-/// overriding `didConnect`, `didReceive` and `didClose`, and send by appending to `outbound` and calling
-/// `outboundDidGrow()`. Bytes may be queued before the connect completes (PHP queues
+/// Subclasses implement the protocol (`GatewayLink`, `RegisterLink`, `QueryConnection`) by overriding
+/// `makeDecoder`, `didConnect`, `didReceive` and `didClose`, and send by appending to `outbound` and
+/// calling `outboundDidGrow()`. Bytes may be queued before the connect completes (PHP queues
 /// CMD_WORKER_CONNECT the same way); they go out once it does. Every member is used on the loop
 /// thread only. A connection object is used for one TCP connection; reconnecting makes a new one.
 class LoopConnection {
     enum Phase: Equatable { case idle, connecting, open, closed }
 
-    let loop: EventLoop
+    let loop: KitLoop
     let endpoint: IPv4Endpoint
     private(set) var phase = Phase.idle
-    /// Position in the loop's poll set; 0 when not registered.
-    var pollIndex = 0
-    /// Bytes queued for the peer; `outbound[outboundOffset...]` are not written yet.
+    /// Bytes queued for the peer and not yet handed to the channel.
     final var outbound: [UInt8] = []
-    private var outboundOffset = 0
-    private var isDirty = false
-    private var wantsWritable = false
-    private var socket = Socket(unopened: ())
-    /// Bytes the kernel accepted so far.
-    private(set) var flushedByteCount = 0
-    private var flushWaiters: [(target: Int, callback: (Bool) -> Void)] = []
+    private var flushScheduled = false
+    /// Frames of one socket read are being handled: output waits for the read to complete, so the
+    /// replies to every event of the read go out in one write.
+    private var readInProgress = false
+    private var channel: (any Channel)?
+    private var channelBytesAfterLastWrite = 0
+    /// Callbacks of `whenFlushed` not yet attached to a flush marker (the connect is pending).
+    private var flushWaiters: [(Bool) -> Void] = []
     /// Output capacity kept after a flush; more is released.
     private static let retainedOutboundCapacity = 1 << 20
 
-    init(loop: EventLoop, endpoint: IPv4Endpoint) {
+    init(loop: KitLoop, endpoint: IPv4Endpoint) {
         self.loop = loop
         self.endpoint = endpoint
     }
@@ -66,71 +69,92 @@ class LoopConnection {
     /// Whether the connection is open or still connecting (not closed, not unstarted).
     final var isActive: Bool { phase == .connecting || phase == .open }
 
-    /// Bytes queued and not yet written.
-    final var pendingOutboundByteCount: Int { outbound.count - outboundOffset }
+    /// Bytes queued and not yet written to the socket, at most: `outbound` plus what the channel still held
+    /// after the latest write (it only shrinks until the next one). Cheap enough to check per command.
+    final var pendingOutboundByteCountBound: Int { outbound.count + channelBytesAfterLastWrite }
 
-    /// Opens the socket and starts connecting. A failure is reported through `didClose` later in the
-    /// turn, never from inside `start`.
+    /// Bytes queued and not yet written to the socket, exactly (asks the channel).
+    final var pendingOutboundByteCount: Int { outbound.count + channelBufferedByteCount() }
+
+    /// Starts connecting. A failure is reported through `didClose` later, never from inside `start`.
     final func start(keepAlive: Bool = false) {
         precondition(phase == .idle, "a connection is started once")
-        do {
-            socket = try Socket()
-        } catch {
-            let code: Int32 = if case .system(_, let errno) = error { errno } else { EINVAL }
-            phase = .connecting
-            loop.runSoon { [self] in close(.connectFailed(errno: code)) }
-            return
-        }
-        if keepAlive { socket.enableKeepAlive() }
-        let result = socket.connect(to: endpoint)
         phase = .connecting
-        loop.register(self, descriptor: socket.descriptor, events: Int16(POLLOUT))
-        if result == 0 {
-            becomeOpen()
-        } else if result != EINPROGRESS {
-            loop.runSoon { [self] in close(.connectFailed(errno: result)) }
+        guard !loop.isStopped else { return loop.nioLoop.assumeIsolated().execute { [self] in close(.shutdown) } }
+        loop.register(self)
+        let address: SocketAddress
+        do {
+            address = try endpoint.socketAddress()
+        } catch {
+            return loop.runSoon { [self] in close(.connectFailed(errno: EINVAL)) }
         }
+        let bound = NIOLoopBound(self, eventLoop: loop.nioLoop)
+        ClientBootstrap(group: loop.nioLoop)
+            .channelOption(.socketOption(.so_keepalive), value: keepAlive ? 1 : 0)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = bound.value
+                    try channel.pipeline.syncOperations.addHandler(connection.makeDecoder())
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection))
+                }
+            }
+            .connect(to: address)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel): becomeOpen(channel)
+                case .failure(let error): close(.connectFailed(errno: IOErrors.errno(of: error) ?? ECONNREFUSED))
+                }
+            }
     }
 
-    /// Call after appending to `outbound`: schedules a write at the end of the turn.
+    /// Call after appending to `outbound`: schedules one write, at the end of the current read or
+    /// after the current loop iteration.
     final func outboundDidGrow() {
-        guard !isDirty, phase == .open, !wantsWritable, pendingOutboundByteCount > 0 else { return }
-        isDirty = true
-        loop.markDirty(self)
+        guard !flushScheduled, !readInProgress, phase == .open, !outbound.isEmpty else { return }
+        flushScheduled = true
+        loop.runSoon { [self] in flushOutbound() }
     }
 
     /// Calls `callback(true)` once every byte queued so far was written, or `callback(false)` if the
     /// connection closes first.
     final func whenFlushed(_ callback: @escaping (Bool) -> Void) {
         guard phase != .closed else { return callback(false) }
-        let target = flushedByteCount + pendingOutboundByteCount
-        if target == flushedByteCount { return callback(true) }
-        flushWaiters.append((target, callback))
+        flushWaiters.append(callback)
+        guard phase == .open, let channel else { return }  // written (or failed) once connected
+        flushOutbound()
+        writeFlushMarker(on: channel)
     }
 
-    /// Closes the socket (once) and reports `reason` to `didClose`. Queued output is discarded.
+    /// Closes the channel (once) and reports `reason` to `didClose`. Queued output is discarded.
     final func close(_ reason: CloseReason) {
         guard phase != .closed else { return }
         let wasStarted = phase != .idle
         connectionWillClose(unsentByteCount: pendingOutboundByteCount)
         phase = .closed
         loop.unregister(self)
-        socket.close()
+        channel?.close(promise: nil)
+        channel = nil
         outbound = []
-        outboundOffset = 0
         let waiters = flushWaiters
         flushWaiters.removeAll()
         if wasStarted { didClose(reason) }
-        for waiter in waiters { waiter.callback(false) }
+        for waiter in waiters { waiter(false) }
     }
 
     // MARK: Protocol hooks
 
+    /// The channel handler that frames received bytes (each frame reaches `didReceive`).
+    func makeDecoder() -> any ChannelHandler {
+        preconditionFailure("subclasses frame their protocol")
+    }
+
     /// The TCP connection is established (queued output is about to be written).
     func didConnect() {}
 
-    /// Bytes arrived. The span is valid during the call only.
-    func didReceive(_ bytes: Span<UInt8>) {}
+    /// One frame arrived.
+    func didReceive(_ frame: ByteBuffer) {}
 
     /// The connection is about to close with `unsentByteCount` queued bytes never written.
     func connectionWillClose(unsentByteCount: Int) {}
@@ -138,89 +162,111 @@ class LoopConnection {
     /// The connection closed; called once, after `close` or a failure.
     func didClose(_ reason: CloseReason) {}
 
-    // MARK: Loop callbacks
+    // MARK: Channel events
 
-    /// The poll set reported `events` for this connection.
-    final func handleReady(events: Int16) {
-        if phase == .connecting {
-            guard events & Int16(POLLOUT | POLLERR | POLLHUP) != 0 else { return }
-            let error = socket.pendingError()
-            if error == 0 { becomeOpen() } else { close(.connectFailed(errno: error)) }
+    private func becomeOpen(_ channel: any Channel) {
+        guard phase == .connecting else {
+            channel.close(promise: nil)  // closed (or the kit stopped) while connecting
             return
         }
-        guard phase == .open else { return }
-        if events & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readAvailable() }
-        if phase == .open && events & Int16(POLLOUT) != 0 { flush() }
-    }
-
-    /// The loop's end-of-turn write for a connection marked dirty.
-    final func flushMarked() {
-        isDirty = false
-        if !wantsWritable { flush() }
-    }
-
-    private func becomeOpen() {
+        self.channel = channel
         phase = .open
-        loop.setInterest(self, events: Int16(POLLIN))
         didConnect()
-        if phase == .open && pendingOutboundByteCount > 0 { outboundDidGrow() }
+        outboundDidGrow()
+        if !flushWaiters.isEmpty { writeFlushMarker(on: channel) }
     }
 
-    private func readAvailable() {
-        // A few reads per readiness: a full buffer usually means more is waiting, but one busy peer
-        // must not starve the others.
-        for _ in 0..<4 {
-            let result = loop.withReceiveBuffer { buffer -> Int in
-                let count = socket.receive(into: &buffer)
-                if count > 0 { didReceive(buffer.span.extracting(0..<count)) }
-                return count
-            }
-            if result == 0 { return close(.peerClosed) }
-            if result < 0 {
-                if result == -Int(EAGAIN) || result == -Int(EWOULDBLOCK) { return }
-                return close(.failed(errno: Int32(-result)))
-            }
-            if phase != .open || result < EventLoop.receiveBufferByteCount { return }
-        }
+    fileprivate func frameArrived(_ frame: ByteBuffer) {
+        guard phase == .open else { return }
+        readInProgress = true
+        didReceive(frame)
     }
 
-    private func flush() {
-        guard phase == .open, pendingOutboundByteCount > 0 else { return }
-        let result = socket.send(outbound, from: outboundOffset)
-        if result < 0 && result != -Int(EAGAIN) && result != -Int(EWOULDBLOCK) {
-            return close(.failed(errno: Int32(-result)))
-        }
-        let written = max(result, 0)
-        outboundOffset += written
-        flushedByteCount += written
-        if outboundOffset == outbound.count {
-            if outbound.capacity > Self.retainedOutboundCapacity {
-                outbound = []
-            } else {
-                outbound.removeAll(keepingCapacity: true)
-            }
-            outboundOffset = 0
-            setWantsWritable(false)
+    fileprivate func readDidComplete() {
+        readInProgress = false
+        flushOutbound()
+    }
+
+    fileprivate func channelFailed(_ error: any Error) {
+        if let error = error as? GatewayProtocolError { return close(.protocolError(error.description)) }
+        if let error = error as? FrameTooLong { return close(.protocolError(error.description)) }
+        if let code = IOErrors.errno(of: error) { return close(.failed(errno: code)) }
+        close(.protocolError("\(error)"))
+    }
+
+    fileprivate func channelClosed() {
+        close(.peerClosed)
+    }
+
+    private func flushOutbound() {
+        flushScheduled = false
+        guard phase == .open, let channel, !outbound.isEmpty else { return }
+        let buffer = channel.allocator.buffer(bytes: outbound)
+        if outbound.capacity > Self.retainedOutboundCapacity {
+            outbound = []
         } else {
-            if outboundOffset >= 65_536 && outboundOffset * 2 >= outbound.count {
-                outbound.removeSubrange(0..<outboundOffset)
-                outboundOffset = 0
-            }
-            setWantsWritable(true)
+            outbound.removeAll(keepingCapacity: true)
         }
-        notifyFlushWaiters()
+        channel.writeAndFlush(buffer, promise: nil)
+        channelBytesAfterLastWrite = channelBufferedByteCount()
     }
 
-    private func setWantsWritable(_ wanted: Bool) {
-        guard wanted != wantsWritable else { return }
-        wantsWritable = wanted
-        loop.setInterest(self, events: Int16(wanted ? POLLIN | POLLOUT : POLLIN))
+    private func channelBufferedByteCount() -> Int {
+        (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
-    private func notifyFlushWaiters() {
-        guard let first = flushWaiters.first, first.target <= flushedByteCount else { return }
-        let due = flushWaiters.prefix { $0.target <= flushedByteCount }
-        flushWaiters.removeFirst(due.count)
-        for waiter in due { waiter.callback(true) }
+    /// An empty write whose promise completes once everything written before it reached the socket:
+    /// what `whenFlushed` waits for, without a promise on every write.
+    private func writeFlushMarker(on channel: any Channel) {
+        let waiters = flushWaiters
+        flushWaiters.removeAll()
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(channel.allocator.buffer(capacity: 0), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { result in
+            let success = if case .success = result { true } else { false }
+            for waiter in waiters { waiter(success) }
+        }
+    }
+}
+
+/// The last handler of a kit connection's pipeline: frames to the connection, errors and EOF close it.
+private final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// Strong, not weak: a weak reference would move the connection's reference count to a side table
+    /// and slow every retain of it (one per event). The cycle through the channel is broken when the
+    /// connection closes (it drops the channel), which it does at the latest on `channelInactive`.
+    private let connection: LoopConnection
+
+    init(_ connection: LoopConnection) {
+        self.connection = connection
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.frameArrived(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection.readDidComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.channelClosed()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection.channelFailed(error)
+    }
+}
+
+/// errno values inside NIO's errors.
+enum IOErrors {
+    /// The errno of a failed system call or connect attempt; nil for other errors.
+    static func errno(of error: any Error) -> Int32? {
+        if let error = error as? IOError { return error.errnoCode }
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.lazy.compactMap { errno(of: $0.error) }.first
+        }
+        return nil
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import RingGateCodecs
 
 /// A query/command connection to one gateway (spec §5.6): requests are pipelined, each preceded by
@@ -14,7 +15,6 @@ final class QueryConnection: LoopConnection {
     }
 
     private let pool: QueryPool
-    private var replies = GatewayReplyAssembler()
     private var pending: [Pending] = []
     private var pendingHead = 0
     private var timerArmed = false
@@ -51,25 +51,19 @@ final class QueryConnection: LoopConnection {
         outboundDidGrow()
     }
 
-    override func didReceive(_ bytes: Span<UInt8>) {
-        replies.append(bytes)
-        while phase == .open {
-            let payload: [UInt8]
-            do {
-                guard let next = try replies.nextReply() else { return }
-                payload = next
-            } catch {
-                return close(.protocolError(error.description))
-            }
-            guard pendingCount > 0 else { return close(.protocolError("a reply nobody asked for")) }
-            let request = pending[pendingHead]
-            pendingHead += 1
-            if pendingHead == pending.count {
-                pending.removeAll(keepingCapacity: true)
-                pendingHead = 0
-            }
-            request.completion(.success(payload))
+    override func makeDecoder() -> any ChannelHandler {
+        ByteToMessageHandler(GatewayReplyDecoder(maxReplyLength: GatewayReplyAssembler.defaultMaxReplyLength))
+    }
+
+    override func didReceive(_ frame: ByteBuffer) {
+        guard pendingCount > 0 else { return close(.protocolError("a reply nobody asked for")) }
+        let request = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
         }
+        request.completion(.success(Array(frame.readableBytesView)))
     }
 
     override func didClose(_ reason: CloseReason) {
@@ -115,7 +109,7 @@ final class QueryConnection: LoopConnection {
 /// The query/command connections of one `Gateway`, one per gateway address, opened on demand and
 /// kept until they fail (PHP reopens after 50 s; a kept connection costs the gateway nothing).
 final class QueryPool {
-    let loop: EventLoop
+    let loop: KitLoop
     /// CMD_GATEWAY_CLIENT_CONNECT when a secret is set, else empty.
     let authPrefix: [UInt8]
     let timeout: Duration
@@ -125,7 +119,7 @@ final class QueryPool {
     /// Called when a connection closes with commands it never wrote.
     var onLostCommands: ((IPv4Endpoint, CloseReason) -> Void)?
 
-    init(loop: EventLoop, secretKey: String, timeout: Duration) {
+    init(loop: KitLoop, secretKey: String, timeout: Duration) {
         self.loop = loop
         self.authPrefix = secretKey.isEmpty ? [] : GatewayRequest.gatewayClientConnect(secretKey: secretKey)
         self.timeout = timeout

@@ -1,4 +1,7 @@
 import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
 
 /// A Swift GatewayWorker BusinessWorker: it registers with the gateways, receives their client events
 /// and runs a `BusinessWorkerHandler` for each, with `gateway` to reply, broadcast and query.
@@ -14,11 +17,16 @@ import Logging
 /// try await worker.run()
 /// ```
 ///
-/// Each worker owns one thread (its event loop) with every connection it needs: one per Register, one
+/// Each worker runs on one SwiftNIO event loop with every connection it needs: one per Register, one
 /// worker connection per gateway (`name:index` is its worker key), and query connections on demand.
-/// The handler runs on that thread. Several workers in one process (say one per core, with distinct
-/// `processIndex`) behave like several PHP BusinessWorker processes.
-public final class BusinessWorker: Sendable {
+/// The handler runs on that loop's thread. The loop is taken from `eventLoopGroup` (an application's
+/// group, say Hummingbird's or Vapor's) or, when none is given, from a one-thread group the worker owns.
+/// Several workers in one process (one per core, with distinct `processIndex`) behave like several PHP
+/// BusinessWorker processes.
+///
+/// `BusinessWorker` is a swift-service-lifecycle `Service`: in a `ServiceGroup`, `run()` returns once a
+/// graceful shutdown closed the worker's connections.
+public final class BusinessWorker: Service, Sendable {
     /// How a worker finds gateways and identifies itself.
     public struct Configuration: Sendable {
         /// Worker name (PHP `$worker->name`); the worker key is `name:processIndex`.
@@ -68,16 +76,22 @@ public final class BusinessWorker: Sendable {
     /// The `Lib\Gateway` API, usable from the handler and from any other thread or task.
     public let gateway: Gateway
     private let core: LoopBound<WorkerCore>
+    private let started = Mutex(false)
 
     /// A worker that will run `handler`; nothing connects before `start()` or `run()`. The handler is
-    /// handed over to the worker's thread (`sending`), so it may keep mutable state without locks.
-    public init(configuration: Configuration, handler: sending some BusinessWorkerHandler) throws(GatewayKitError) {
+    /// handed over to the worker's loop (`sending`), so it may keep mutable state without locks. The
+    /// worker runs on `eventLoopGroup.next()`, or on a thread of its own when it is nil.
+    public init(
+        configuration: Configuration, handler: sending some BusinessWorkerHandler,
+        eventLoopGroup: (any EventLoopGroup)? = nil
+    ) throws(GatewayKitError) {
         for address in configuration.gatewayAddresses ?? configuration.registerAddresses
         where IPv4Endpoint(parsing: address) == nil {
             throw .invalidAddress(address)
         }
         self.configuration = configuration
-        let loop = try EventLoop(name: "worker \(configuration.workerKey)", logger: configuration.logger)
+        let loop = KitLoop(
+            name: "worker \(configuration.workerKey)", logger: configuration.logger, group: eventLoopGroup)
         let workerCore = WorkerCore(configuration: configuration, loop: loop, handler: handler)
         let gateway = Gateway(router: workerCore, logger: configuration.logger)
         workerCore.gateway = gateway
@@ -85,19 +99,34 @@ public final class BusinessWorker: Sendable {
         self.core = LoopBound(workerCore, loop: loop)
     }
 
-    /// Starts the worker's thread and connects. Returns at once; calling it again does nothing.
+    /// Connects (on the worker's loop). Returns at once; calling it again, or after `shutdown()`, does
+    /// nothing.
     public func start() throws(GatewayKitError) {
-        if try core.loop.start() { core.loop.execute({ [core] in core.value.start() }) }
+        let first = started.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        if first { core.loop.execute({ [core] in core.value.start() }) }
     }
 
-    /// Starts the worker (if needed) and returns once it was shut down.
+    /// Starts the worker (if needed) and returns once it was shut down: by `shutdown()`, by a
+    /// `ServiceGroup`'s graceful shutdown, or by cancelling the calling task.
     public func run() async throws(GatewayKitError) {
         try start()
-        await core.loop.waitUntilStopped()
+        let loop = core.loop
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await loop.waitUntilStopped()
+            } onGracefulShutdown: {
+                loop.requestStop()
+            }
+        } onCancel: {
+            loop.requestStop()
+        }
     }
 
-    /// Closes every connection, fails pending queries with `.shutdown`, stops the thread, and returns
-    /// once it has stopped. Events not yet handled are dropped.
+    /// Closes every connection, fails pending queries with `.shutdown`, stops the worker's own thread
+    /// (if it has one), and returns once it has stopped. Events not yet handled are dropped.
     public func shutdown() async {
         core.loop.requestStop()
         await core.loop.waitUntilStopped()

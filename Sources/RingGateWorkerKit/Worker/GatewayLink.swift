@@ -1,3 +1,4 @@
+import NIOCore
 import RingGateCodecs
 
 /// A worker connection (spec §5.6): the one connection a worker keeps to each gateway. Its first
@@ -5,13 +6,11 @@ import RingGateCodecs
 /// events in and commands out.
 final class GatewayLink: LoopConnection {
     let core: WorkerCore
-    private var assembler: GatewayPacketAssembler
     /// Sessions this worker wrote that the gateway has not echoed back yet, by connection id.
     var pendingSessions: [UInt32: PendingSessionWrite] = [:]
 
     init(core: WorkerCore, endpoint: IPv4Endpoint) {
         self.core = core
-        self.assembler = GatewayPacketAssembler(maxPackageLength: core.configuration.maxPackageLength)
         super.init(loop: core.loop, endpoint: endpoint)
     }
 
@@ -23,7 +22,8 @@ final class GatewayLink: LoopConnection {
             core.statistics.commandsDroppedNoConnection += 1
             return
         }
-        guard pendingOutboundByteCount < core.configuration.maxSendBufferByteCount else {
+        let limit = core.configuration.maxSendBufferByteCount
+        guard pendingOutboundByteCountBound < limit || pendingOutboundByteCount < limit else {
             core.statistics.commandsDroppedBufferFull += 1
             return
         }
@@ -41,47 +41,31 @@ final class GatewayLink: LoopConnection {
         core.linkDidOpen(self)
     }
 
+    override func makeDecoder() -> any ChannelHandler {
+        ByteToMessageHandler(GatewayPacketDecoder(maxPackageLength: core.configuration.maxPackageLength))
+    }
+
     override func didClose(_ reason: CloseReason) {
         pendingSessions.removeAll()
+        if case .protocolError = reason {
+            core.statistics.protocolErrors += 1
+            core.logger.error("bad packet from gateway", metadata: ["gateway": "\(endpoint)", "error": "\(reason)"])
+        }
         core.linkDidClose(self, reason: reason)
     }
 
-    /// Frames the received bytes into packets and hands each to the worker as it completes.
-    ///
-    /// While nothing is buffered, whole packets are decoded straight from the received bytes (the usual
-    /// case: many events per read), and only a trailing partial packet is copied into the assembler.
-    override func didReceive(_ bytes: Span<UInt8>) {
+    /// Hands every packet of a run (framed and validated by `GatewayPacketDecoder`) to the worker, in order,
+    /// decoded straight from the received bytes.
+    override func didReceive(_ frame: ByteBuffer) {
+        let bytes = frame.readableBytesUInt8Span
         var offset = 0
-        if assembler.bufferedByteCount == 0 {
-            while phase == .open, let header = GatewayHeader(decoding: bytes.extracting(offset..<bytes.count)) {
-                let packLength = Int(header.packLength)
-                guard header.bodyLength != nil, packLength <= assembler.maxPackageLength,
-                    bytes.count - offset >= packLength
-                else { break }  // incomplete, or malformed: the assembler reports it below
-                let extEnd = offset + GatewayHeader.byteCount + Int(header.extLength)
-                let event = WorkerEvent(
-                    header: header, extData: bytes.extracting((offset + GatewayHeader.byteCount)..<extEnd),
-                    body: bytes.extracting(extEnd..<(offset + packLength)))
-                offset += packLength
-                core.handle(event, on: self)
-            }
-        }
-        guard phase == .open else { return }
-        if offset < bytes.count { assembler.append(bytes.extracting(offset..<bytes.count)) }
-        while phase == .open {
-            let layout: GatewayPacketLayout
-            do {
-                guard let next = try assembler.peekPacket() else { return }
-                layout = next
-            } catch {
-                core.statistics.protocolErrors += 1
-                core.logger.error("bad packet from gateway", metadata: ["gateway": "\(endpoint)", "error": "\(error)"])
-                return close(.protocolError(error.description))
-            }
-            let event = assembler.withContents(of: layout) { extData, body in
-                WorkerEvent(header: layout.header, extData: extData, body: body)
-            }
-            assembler.consume(layout)
+        while phase == .open, let header = GatewayHeader(decoding: bytes.extracting(offset..<bytes.count)) {
+            let extStart = offset + GatewayHeader.byteCount
+            let extEnd = extStart + Int(header.extLength)
+            let end = offset + Int(header.packLength)
+            let event = WorkerEvent(
+                header: header, extData: bytes.extracting(extStart..<extEnd), body: bytes.extracting(extEnd..<end))
+            offset = end
             core.handle(event, on: self)
         }
     }

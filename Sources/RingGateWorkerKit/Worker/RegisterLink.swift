@@ -1,3 +1,4 @@
+import NIOCore
 import RingGateCodecs
 
 /// A worker's connection to one Register (spec §6): Text framing (`\n`-terminated JSON lines),
@@ -14,9 +15,6 @@ final class RegisterLink: LoopConnection {
     let core: WorkerCore
     /// The address as configured (its `127.0.0.1` prefix decides about pings, like PHP's `strpos`).
     let address: String
-    private var buffered: [UInt8] = []
-    /// Bytes of `buffered` already searched for a newline, so a long line is scanned once.
-    private var scanned = 0
 
     init(core: WorkerCore, endpoint: IPv4Endpoint, address: String) {
         self.core = core
@@ -31,20 +29,16 @@ final class RegisterLink: LoopConnection {
         if !address.hasPrefix("127.0.0.1") { schedulePing() }
     }
 
-    override func didReceive(_ bytes: Span<UInt8>) {
-        ByteCopy.append(bytes, to: &buffered)
-        var start = 0
-        while phase == .open, let newline = buffered[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
-            let line = RegisterMessage.decode(line: Array(buffered[start..<newline]))
-            start = newline + 1
-            if let count = Self.oversizedListCount(line) {
-                return close(.protocolError("Register listed \(count) gateways, more than \(Self.maxAddresses)"))
-            }
-            core.registerSent(line, from: self)
+    override func makeDecoder() -> any ChannelHandler {
+        ByteToMessageHandler(RegisterLineDecoder(maxLineLength: Self.maxLineLength))
+    }
+
+    override func didReceive(_ frame: ByteBuffer) {
+        let line = RegisterMessage.decode(line: Array(frame.readableBytesView))
+        if let count = Self.oversizedListCount(line) {
+            return close(.protocolError("Register listed \(count) gateways, more than \(Self.maxAddresses)"))
         }
-        buffered.removeSubrange(0..<min(start, buffered.count))
-        scanned = buffered.count
-        if buffered.count > Self.maxLineLength { close(.protocolError("Register line longer than the limit")) }
+        core.registerSent(line, from: self)
     }
 
     override func didClose(_ reason: CloseReason) {

@@ -12,7 +12,7 @@ import RingGateCodecs
 /// reconnected. Register connections are reconnected `reconnectDelay` after any close.
 final class WorkerCore: GatewayRouter {
     let configuration: BusinessWorker.Configuration
-    let loop: EventLoop
+    let loop: KitLoop
     let logger: Logger
     let queryPool: QueryPool
     var statistics = WorkerKitStatistics()
@@ -30,7 +30,7 @@ final class WorkerCore: GatewayRouter {
     private var openLinks: [GatewayLink] = []
     private var waitingReconnect: Set<IPv4Endpoint> = []
 
-    init(configuration: BusinessWorker.Configuration, loop: EventLoop, handler: sending any BusinessWorkerHandler) {
+    init(configuration: BusinessWorker.Configuration, loop: KitLoop, handler: sending any BusinessWorkerHandler) {
         self.configuration = configuration
         self.loop = loop
         self.logger = configuration.logger

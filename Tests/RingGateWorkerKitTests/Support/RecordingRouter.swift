@@ -8,14 +8,14 @@ import Testing
 /// A `GatewayRouter` without sockets: records the bytes of every command per gateway, so a `Gateway`
 /// built on it shows exactly what the API writes.
 final class RecordingRouter: GatewayRouter {
-    let loop: EventLoop
+    let loop: KitLoop
     let queryPool: QueryPool
     var statistics = WorkerKitStatistics()
     let routesImmediately = true
     let targets: [IPv4Endpoint]
     let written = Mutex<[IPv4Endpoint: [UInt8]]>([:])
 
-    init(loop: EventLoop, targets: [IPv4Endpoint]) {
+    init(loop: KitLoop, targets: [IPv4Endpoint]) {
         self.loop = loop
         self.targets = targets
         self.queryPool = QueryPool(loop: loop, secretKey: "", timeout: .seconds(1))
@@ -48,10 +48,9 @@ func labClient(_ connectionID: UInt32) -> GatewayClientID {
 func recordCommands(
     targets: [IPv4Endpoint] = [labGateway], _ body: (Gateway) throws -> Void
 ) async throws -> [IPv4Endpoint: [UInt8]] {
-    let loop = try EventLoop(name: "recording", logger: Logger(label: "test"))
+    let loop = KitLoop(name: "recording", logger: Logger(label: "test"), group: nil)
     let router = RecordingRouter(loop: loop, targets: targets)
     let gateway = Gateway(router: router, logger: Logger(label: "test"))
-    try loop.start()
     try body(gateway)
     try await gateway.flush()
     loop.requestStop()
