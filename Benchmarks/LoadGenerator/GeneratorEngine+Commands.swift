@@ -94,7 +94,7 @@ extension GeneratorEngine {
             let handshaking = connections.lazy.filter { $0.phase == .handshaking }.count
             let verifying = plan.verifyOnEstablish && verifiedReplies < established
             let done = nextToOpen >= plan.connectionCount && connectsInFlight == 0 && handshaking == 0 && !verifying
-            let pastDeadline = now - connectStart > 120_000_000_000
+            let pastDeadline = now - connectStart > connectDeadlineNanoseconds
             if done || pastDeadline || settled >= plan.connectionCount && !verifying {
                 connectReported = true
                 if pastDeadline { abandonUnfinishedConnects() }
@@ -182,6 +182,8 @@ extension GeneratorEngine {
         let argument = { (index: Int) -> Int in words.count > index ? Int(words[index]) ?? 0 : 0 }
         switch command {
         case "connect":
+            // `connect [seconds]`: how long the connect phase may take (120 s unless given).
+            connectDeadlineNanoseconds = UInt64(argument(1) > 0 ? argument(1) : 120) * 1_000_000_000
             // After a `close`, `connect` opens the same slots again (the soak's churn share reconnects).
             if nextToOpen >= plan.connectionCount, connections.allSatisfy({ $0.phase == .free }) { nextToOpen = 0 }
             connectStart = monotonicNanoseconds()

@@ -25,6 +25,7 @@ public final class GeneratorEngine {
     /// what is reported as established is exactly what stays open.
     var timedOut = 0
     var connectTimedOut = false
+    var connectDeadlineNanoseconds: UInt64 = 120_000_000_000
     var connectStart: UInt64 = 0
     var connectReported = true
     var lastProgress: UInt64 = 0
