@@ -46,6 +46,10 @@ let package = Package(
         // C shims: only what Swift cannot call directly.
         .target(name: "CLiburing", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CLibCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CLibSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // TLS on the rings: OpenSSL sessions over memory, not sockets. Holds the unsafe OpenSSL pointers
+        // (like RingGateRuntime, not strict-memory-safe) behind a few owner types.
+        .target(name: "RingGateTLS", dependencies: ["CLibSSL"], swiftSettings: warningSettings),
 
         .target(
             name: "RingGateCodecs",
@@ -59,7 +63,9 @@ let package = Package(
         ),
         .target(
             name: "RingGate",
-            dependencies: ["RingGateRuntime", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RingGateRuntime", "RingGateCodecs", "RingGateTLS", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: safeSettings
         ),
         // Swift business workers and GatewayClient: its own small poll(2) loop, no RingGate/runtime import.

@@ -1,0 +1,46 @@
+import CLibSSL
+
+/// One shard's channel between its TLS sessions and OpenSSL: ciphertext in (lent per call), ciphertext
+/// out (drained after every call), and the buffer plaintext is decrypted into. Shared by every session
+/// of the shard, so an idle connection holds none of these bytes.
+///
+/// Safety: owned by one shard thread; `raw` and `plaintext` live as long as the pipe, and sessions
+/// using it are only called on that thread (each call lends, then takes back, its input).
+public final class TLSPipe {
+    let raw: UnsafeMutablePointer<CLibSSL_Pipe>
+    /// The largest plaintext a TLS record carries.
+    static let plaintextCapacity = 16_384
+    let plaintext: UnsafeMutableRawBufferPointer
+    /// Output storage kept after a burst; more is freed once drained.
+    static let keptOutputCapacity = 256 << 10
+
+    public init() {
+        guard let raw = CLibSSL_pipe_new() else { fatalError("cannot allocate a TLS pipe at startup") }
+        self.raw = raw
+        plaintext = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.plaintextCapacity, alignment: 16)
+    }
+
+    deinit {
+        CLibSSL_pipe_free(raw)
+        plaintext.deallocate()
+    }
+
+    /// Hands what OpenSSL wrote to `output` and empties the output.
+    func drain(_ output: (Span<UInt8>) -> Void) {
+        let length = raw.pointee.output_length
+        guard length > 0, let bytes = raw.pointee.output else { return }
+        let buffer = UnsafeBufferPointer(start: bytes, count: length)
+        output(buffer.span)
+        raw.pointee.output_length = 0
+        CLibSSL_pipe_trim(raw, Self.keptOutputCapacity)
+    }
+
+    /// Drops unread output (a session that failed, whose bytes nobody will send).
+    func discardOutput() {
+        raw.pointee.output_length = 0
+        CLibSSL_pipe_trim(raw, Self.keptOutputCapacity)
+    }
+}
+
+@available(*, unavailable)
+extension TLSPipe: Sendable {}
