@@ -130,14 +130,16 @@ let package = Package(
         .testTarget(name: "BenchmarkReportTests", dependencies: ["BenchmarkReport", "LoadGenerator"]),
 
         .target(
-            name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs"],
+            name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs", "RingGateTLS"],
             path: "Tests/TestSupport"),
         .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "TestSupport"]),
+            dependencies: [
+                "RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "RingGateTLS", "TestSupport",
+            ]),
         .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
         .testTarget(
             name: "RingGateServiceTests",

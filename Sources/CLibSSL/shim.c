@@ -127,7 +127,10 @@ SSL_CTX *CLibSSL_context_new(const CLibSSL_ContextOptions *options, char *error,
     }
     if (options->private_key_path &&
         SSL_CTX_use_PrivateKey_file(context, options->private_key_path, SSL_FILETYPE_PEM) != 1) {
-        set_error(error, error_capacity, "cannot load the private key", options->private_key_path);
+        int mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+        set_error(error, error_capacity,
+                  mismatch ? "the private key does not match the certificate:" : "cannot load the private key",
+                  options->private_key_path);
         goto fail;
     }
     if (options->certificate_chain_path && options->private_key_path && SSL_CTX_check_private_key(context) != 1) {

@@ -57,7 +57,8 @@ public final class TLSContext: @unchecked Sendable {
             minimumVersion: minimumVersion, maximumVersion: maximumVersion, cipherList: cipherList, cipherSuites: nil,
             caPath: caPath, verifyPeer: caPath != nil, alpnHTTP11: alpnHTTP11)
         switch made {
-        case .success(let context): try self.init(contexts: [context], server: false, paths: [certificateChainPath ?? ""])
+        case .success(let context):
+            try self.init(contexts: [context], server: false, paths: [certificateChainPath ?? ""])
         case .failure(let error): throw error
         }
     }
@@ -66,7 +67,9 @@ public final class TLSContext: @unchecked Sendable {
         var selector: OpaquePointer? = nil
         if contexts.count > 1 {
             selector = contexts.withUnsafeBufferPointer { all in
-                all.withMemoryRebound(to: OpaquePointer?.self) { CLibSSL_sni_install(contexts[0], $0.baseAddress, $0.count) }
+                all.withMemoryRebound(to: OpaquePointer?.self) {
+                    CLibSSL_sni_install(contexts[0], $0.baseAddress, $0.count)
+                }
             }
             guard selector != nil else {
                 contexts.forEach { CLibSSL_context_free($0) }

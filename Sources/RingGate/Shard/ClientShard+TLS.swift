@@ -103,7 +103,9 @@ extension ClientShard {
             notices.notice(
                 "closing TLS client: out of memory for its ciphertext", peer: peerDescription(slot), level: .warning,
                 now: ShardLoop.now())
-            close(ClientID(slot: slot, generation: connections[Int(slot)].generation), reason: .outOfMemory, graceful: false)
+            close(
+                ClientID(slot: slot, generation: connections[Int(slot)].generation), reason: .outOfMemory,
+                graceful: false)
             return
         }
         state.pending = appended
