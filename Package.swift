@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "RingGateService",
             dependencies: [
-                "RingGate", "RingGateRuntime", .product(name: "Logging", package: "swift-log"),
+                "RingGate", "RingGateRuntime", "RingGateTLS", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: safeSettings
@@ -93,7 +93,7 @@ let package = Package(
             name: "ringgate",
             dependencies: [
                 "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit", "RingGateService", "RingGateDemo",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RingGateTLS", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: warningSettings

@@ -108,13 +108,13 @@ struct GatewayCommand: ParsableCommand {
             "gateway running",
             metadata: [
                 "listeners":
-                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" })",
                 "inner": "\(server.innerAddresses.map(\.description))",
                 "register": "\(cluster.registerAddresses)",
                 "shards": "\(configuration.shardCount)",
             ])
         TestHooks.apply(to: server, logger: logger)
-        SignalWaiter.waitForTermination()
+        SignalWaiter.waitForTermination(onHangup: { options.reloadCertificates(server, configuration, logger) })
         logger.info("stopping")
         ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }

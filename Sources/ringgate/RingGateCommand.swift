@@ -8,7 +8,8 @@ struct RingGateCommand: ParsableCommand {
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
-            StartCommand.self, StopCommand.self, StatusCommand.self, CheckConfigCommand.self, GatewayCommand.self,
+            StartCommand.self, StopCommand.self, StatusCommand.self, ReloadCommand.self, CheckConfigCommand.self,
+            GatewayCommand.self,
             RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )
@@ -43,6 +44,8 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup var tls: TLSOptions
+
     func gatewayConfiguration(listenerURLs: [String]) throws -> GatewayConfiguration {
         var listeners: [ListenerConfiguration] = []
         for url in listenerURLs {
@@ -58,6 +61,7 @@ struct ShardOptions: ParsableArguments {
             listener.webSocket.outgoingFrameType = frameType
             listeners.append(listener)
         }
+        try tls.apply(to: &listeners)
         var configuration = GatewayConfiguration(listeners: listeners)
         if let shards {
             guard shards > 0 else { throw ValidationError("--shards must be at least 1") }
@@ -68,6 +72,15 @@ struct ShardOptions: ParsableArguments {
         configuration.useHugePages = !noHugePages
         configuration.hugetlbfsDirectory = hugetlbfs
         return configuration
+    }
+
+    /// SIGHUP: the same certificate files loaded again for new handshakes (renewed in place).
+    func reloadCertificates(_ server: GatewayServer, _ configuration: GatewayConfiguration, _ logger: Logger) {
+        do {
+            try server.reloadTLS(configuration.listeners)
+        } catch {
+            logger.error("certificates not reloaded, the old ones stay in use: \(error)")
+        }
     }
 
     func makeLogger() -> Logger {
@@ -99,11 +112,11 @@ struct EchoCommand: ParsableCommand {
             "echo gateway running",
             metadata: [
                 "listeners":
-                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" })",
                 "shards": "\(configuration.shardCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
             ])
-        SignalWaiter.waitForTermination()
+        SignalWaiter.waitForTermination(onHangup: { options.reloadCertificates(server, configuration, logger) })
         logger.info("stopping")
         ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }

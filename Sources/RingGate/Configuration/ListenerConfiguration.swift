@@ -68,7 +68,10 @@ public struct ListenerConfiguration: Sendable {
         guard parts.count == 2 else {
             throw ConfigurationError("listener '\(url)' has no scheme: write e.g. websocket://0.0.0.0:8282")
         }
-        let scheme = parts[0].lowercased()
+        var scheme = parts[0].lowercased()
+        // `text+tls://`, `frame+tls://`, `websocket+tls://`: any framing over TLS.
+        let tlsSuffix = scheme.hasSuffix("+tls")
+        if tlsSuffix { scheme.removeLast(4) }
         let hostPort = parts[1].split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         guard let address = SocketAddress(hostPort) else {
             throw ConfigurationError("listener '\(url)': '\(hostPort)' is not an IP address and port")
@@ -81,19 +84,19 @@ public struct ListenerConfiguration: Sendable {
         case "tcp", "ssl", "tls": framing = .tcp
         default:
             throw ConfigurationError(
-                "listener '\(url)': unknown scheme '\(scheme)' (websocket, wss, text, frame, tcp, ssl; custom length-field "
+                "listener '\(url)': unknown scheme '\(scheme)' (websocket, wss, text, frame, tcp, ssl, or any of them with +tls; custom length-field "
                     + "framings are set in the configuration file)")
         }
         self.init(address: address, framing: framing)
-        requiresTLS = scheme == "wss" || scheme == "ssl" || scheme == "tls"
+        requiresTLS = tlsSuffix || scheme == "wss" || scheme == "ssl" || scheme == "tls"
     }
 
     /// The scheme a client uses to reach this listener (`wss` for WebSocket over TLS).
     public var scheme: String {
-        guard tls != nil else { return framing.scheme }
+        guard tls != nil || requiresTLS else { return framing.scheme }
         if framing.isWebSocket { return "wss" }
         if case .tcp = framing { return "ssl" }
-        return framing.scheme
+        return framing.scheme + "+tls"
     }
 }
 
