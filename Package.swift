@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "RingGateWorkerKitTests", dependencies: ["RingGateWorkerKit", "RingGateCodecs"]),
         .testTarget(
             name: "RingGateServiceTests",
-            dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),
+            dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "RingGateTLS", "TestSupport"]),
         .testTarget(name: "RingGateDemoTests", dependencies: ["RingGateDemo", "RingGateCodecs"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address

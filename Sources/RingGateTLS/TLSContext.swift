@@ -7,6 +7,12 @@ public struct TLSCertificateInfo: Sendable, Equatable {
     public var subject: String
     /// notAfter, seconds since the epoch.
     public var notAfter: Int64
+
+    public init(chainPath: String, subject: String, notAfter: Int64) {
+        self.chainPath = chainPath
+        self.subject = subject
+        self.notAfter = notAfter
+    }
 }
 
 /// Loaded certificates and settings for one listener: an OpenSSL context per certificate, the first the
