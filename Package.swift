@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "FuzzRegisterLine", targets: ["FuzzRegisterLine"]),
         .executable(name: "FuzzWebSocketConnectInfo", targets: ["FuzzWebSocketConnectInfo"]),
         .executable(name: "FuzzGatewayCommands", targets: ["FuzzGatewayCommands"]),
+        .executable(name: "FuzzTLSRecords", targets: ["FuzzTLSRecords"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -184,5 +185,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzGatewayCommands", exclude: ["corpus", "make-corpus.py"]),
+        .executableTarget(
+            name: "FuzzTLSRecords", dependencies: ["RingGateTLS", "FuzzSupport"], path: "Tests/Fuzz/FuzzTLSRecords"),
     ]
 )
