@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit",
+                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit", "RingGateTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
