@@ -18,6 +18,9 @@ extension ClientShard {
     /// Ciphertext a TLS client may have encrypted ahead of the kernel: plaintext beyond it waits in the
     /// send queue (counted against the send queue limit as for plain clients).
     static let tlsCiphertextAhead = 64 << 10
+    /// Pending ciphertext beyond which a TLS client is closed: what OpenSSL answers on its own (alerts,
+    /// key updates, tickets) to a peer that sends and never reads must not pile up without end.
+    static let tlsPendingLimit = 4 * tlsCiphertextAhead
 
     /// Starts TLS for a connection just accepted on a TLS listener. False when OpenSSL could not
     /// allocate the session (the caller closes the connection).
@@ -87,6 +90,17 @@ extension ClientShard {
     /// cannot be held is closed.
     private func appendCiphertext(_ records: Span<UInt8>, slot: UInt32) {
         guard var state = tlsClients[slot] else { return }
+        let held = state.pending.map { io.chunks.length(of: $0) } ?? 0
+        if held + records.count > Self.tlsPendingLimit {
+            counters.sendQueueDrops &+= 1
+            notices.notice(
+                "closing TLS client: it does not read what its own records make the gateway answer",
+                peer: peerDescription(slot), level: .info, metadata: ["pending": "\(held)"], now: ShardLoop.now())
+            close(
+                ClientID(slot: slot, generation: connections[Int(slot)].generation), reason: .slowClient,
+                graceful: false)
+            return
+        }
         let appended: Chunk?
         if let pending = state.pending {
             appended = io.chunks.tryAppend(records, to: pending, capacityLimit: Int.max)
