@@ -76,7 +76,12 @@ struct TLSScenario {
             (row.echoPerCPUSecond, row.echoMessages) = try echo(setup)
             rows.append(row)
         }
-        let report = markdown(rows, settings: settings)
+        settings.progress.note("tls: OpenSSL heap per server session, 1000 in-process handshakes")
+        let openSSL = try openSSLBytesPerSession(chain: ecdsa.chain, key: ecdsa.key, count: 1_000)
+        var report = markdown(rows, settings: settings)
+        report += "\nOpenSSL alone (in this process, 1,000 TLS 1.3 handshakes over memory with the ECDSA certificate, "
+        report += "client sessions freed): heap in use per established server session, SSL_MODE_RELEASE_BUFFERS, "
+        report += "mallinfo2 `uordblks` growth: \(openSSL) B.\n"
         try report.write(to: settings.resultsFolder.appendingPathComponent("tls.md"), atomically: true, encoding: .utf8)
         print(report)
         settings.results.notes.append("tls: see tls.md")
@@ -150,6 +155,42 @@ struct TLSScenario {
         return (Double(messages) / max(used, 1e-9), messages)
     }
 
+    /// Heap bytes (glibc `uordblks`) each established, idle server session keeps: handshakes between
+    /// server and client sessions in this process, the clients freed, the servers kept.
+    func openSSLBytesPerSession(chain: String, key: String, count: Int) throws -> Int {
+        let server = try TLSContext(server: TLSConfiguration(certificateChainPath: chain, privateKeyPath: key))
+        let client = try TLSContext(clientTrusting: nil, minimumVersion: .tls13)
+        let serverPipe = TLSPipe()
+        let clientPipe = TLSPipe()
+        func flight(_ bytes: [UInt8], into session: TLSSession, pipe: TLSPipe) -> [UInt8] {
+            var out: [UInt8] = []
+            _ = session.receive(
+                bytes.span, pipe: pipe, output: { out += TLSBenchClient.bytes($0) }, handshakeCompleted: {},
+                plaintext: { _ in true })
+            return out
+        }
+        let before = TLSHeap.bytesInUse
+        var kept: [TLSSession] = []
+        kept.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let serverSession = TLSSession(context: server, pipe: serverPipe),
+                let clientSession = TLSSession(context: client, pipe: clientPipe, serverName: "localhost")
+            else { throw BenchmarkFailure("no TLS session") }
+            var toServer: [UInt8] = []
+            _ = clientSession.start(pipe: clientPipe) { toServer += TLSBenchClient.bytes($0) }
+            for _ in 0..<4 where !(serverSession.isHandshakeComplete && clientSession.isHandshakeComplete) {
+                let toClient = flight(toServer, into: serverSession, pipe: serverPipe)
+                toServer = flight(toClient, into: clientSession, pipe: clientPipe)
+            }
+            guard serverSession.isHandshakeComplete else { throw BenchmarkFailure("in-memory handshake failed") }
+            kept.append(serverSession)
+        }
+        let after = TLSHeap.bytesInUse
+        let perSession = (after - before) / count
+        kept.removeAll()
+        return perSession
+    }
+
     // MARK: Set-up
 
     func makeCertificate(_ folder: String, name: String, commonName: String, key: String) throws -> (chain: String, key: String) {
@@ -160,7 +201,16 @@ struct TLSScenario {
         return ("\(folder)/\(name).pem", "\(folder)/\(name).key")
     }
 
-    /// nginx with one worker on the gateway CPUs, TLS 1.3 with the same two certificates (by server
+    /// Workers enough that each stays under RLIMIT_NOFILE with two descriptors per client (client and
+    /// upstream): a process here cannot raise its limit past the hard 20,000; `reuseport` spreads clients.
+    var nginxWorkers: Int { max(2, (idleConnections * 2 + 15_000) / 15_000) }
+    var nginxFiles: Int {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(limit.rlim_max)
+    }
+
+    /// nginx on the gateway CPUs (workers: `nginxWorkers`), TLS 1.3 with the same two certificates (by server
     /// name), proxying WebSocket upgrades to `upstream`; nil when nginx is not installed.
     func startNginx(
         settings: RunSettings, folder: String, upstream: UInt16, ecdsa: (chain: String, key: String),
@@ -171,7 +221,7 @@ struct TLSScenario {
         func server(_ name: String, _ files: (chain: String, key: String), isDefault: Bool) -> String {
             """
                 server {
-                    listen 127.0.0.1:\(port) ssl\(isDefault ? " default_server" : "");
+                    listen 127.0.0.1:\(port) ssl\(isDefault ? " default_server reuseport" : "");
                     server_name \(name);
                     ssl_certificate \(files.chain);
                     ssl_certificate_key \(files.key);
@@ -189,11 +239,11 @@ struct TLSScenario {
             """
         }
         let configuration = """
-            worker_processes \(settings.gatewayCPUs.count);
-            worker_rlimit_nofile 65536;
+            worker_processes \(nginxWorkers);
+            worker_rlimit_nofile \(nginxFiles);
             pid \(folder)/nginx.pid;
             error_log \(folder)/nginx-error.log warn;
-            events { worker_connections 60000; }
+            events { worker_connections \(nginxFiles); }
             http {
                 access_log off;
             \(server("localhost", ecdsa, isDefault: true))\(server("rsa.localhost", rsa, isDefault: false))}

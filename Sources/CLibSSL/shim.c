@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <time.h>
 
 // MARK: The pipe BIO
@@ -107,8 +108,9 @@ SSL_CTX *CLibSSL_context_new(const CLibSSL_ContextOptions *options, char *error,
         return NULL;
     }
     SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS);
-    // Session IDs would be kept per context for every client; stateless tickets resume without that.
-    SSL_CTX_set_session_cache_mode(context, options->server ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_CLIENT);
+    // Session IDs would be kept per context for every client; stateless tickets resume without that
+    // (and the test and benchmark clients do not resume).
+    SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (options->minimum_version && !SSL_CTX_set_min_proto_version(context, options->minimum_version)) goto version;
     if (options->maximum_version && !SSL_CTX_set_max_proto_version(context, options->maximum_version)) goto version;
@@ -278,7 +280,12 @@ int CLibSSL_handshake(SSL *session, CLibSSL_Pipe *pipe, const uint8_t *input, si
     lend(pipe, session, input, input_length);
     int result = SSL_do_handshake(session);
     take_back(pipe, input_length, consumed);
-    if (result == 1) return 1;
+    if (result == 1) {
+        // The handshake's read buffer is not released by SSL_MODE_RELEASE_BUFFERS until application data
+        // was read; an idle connection should not keep it.
+        SSL_free_buffers(session);
+        return 1;
+    }
     int outcome = classify(session, result);
     return outcome == CLibSSL_CLOSED ? CLibSSL_FAILED : outcome;
 }
@@ -289,7 +296,11 @@ int CLibSSL_read(SSL *session, CLibSSL_Pipe *pipe, const uint8_t *input, size_t 
     lend(pipe, session, input, input_length);
     int result = SSL_read(session, plaintext, capacity > INT32_MAX ? INT32_MAX : (int)capacity);
     take_back(pipe, input_length, consumed);
-    return result > 0 ? result : classify(session, result);
+    if (result > 0) return result;
+    int outcome = classify(session, result);
+    // Waiting for more bytes: whatever buffer is empty goes (a partial record keeps the read buffer).
+    if (outcome == CLibSSL_WANT_INPUT) SSL_free_buffers(session);
+    return outcome;
 }
 
 int CLibSSL_write(SSL *session, CLibSSL_Pipe *pipe, const uint8_t *plaintext, size_t length) {
@@ -375,4 +386,9 @@ void CLibSSL_session_peer_subject(SSL *session, char *buffer, size_t capacity) {
     if (!certificate) return;
     X509_NAME_oneline(X509_get_subject_name(certificate), buffer, (int)capacity);
     X509_free(certificate);
+}
+
+size_t CLibSSL_heap_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks;
 }

@@ -44,3 +44,8 @@ public final class TLSPipe {
 
 @available(*, unavailable)
 extension TLSPipe: Sendable {}
+
+/// The process heap in use (glibc's `uordblks`), for measuring what TLS sessions cost.
+public enum TLSHeap {
+    public static var bytesInUse: Int { CLibSSL_heap_in_use() }
+}

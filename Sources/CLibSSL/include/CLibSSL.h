@@ -90,4 +90,7 @@ void CLibSSL_session_alpn(SSL *session, char *buffer, size_t capacity);
 void CLibSSL_session_peer_subject(SSL *session, char *buffer, size_t capacity);
 
 
+/// Bytes of the heap in use (glibc mallinfo2 uordblks): benchmarks measure what sessions cost.
+size_t CLibSSL_heap_in_use(void);
+
 #endif
