@@ -59,7 +59,9 @@ final class TLSBenchClient {
     private func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw Failure(description: "send: errno \(errno)") }
             offset += sent
         }
@@ -67,7 +69,9 @@ final class TLSBenchClient {
 
     private func pump() throws {
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw Failure(description: count == 0 ? "closed by the server" : "recv: errno \(errno)") }
+        guard count > 0 else {
+            throw Failure(description: count == 0 ? "closed by the server" : "recv: errno \(errno)")
+        }
         var out: [UInt8] = []
         var clear: [UInt8] = []
         let received = Array(buffer[..<count])

@@ -36,7 +36,8 @@ struct TLSScenario {
         let folder = settings.resultsFolder.appendingPathComponent("tls")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { _ = shell("rm -f '\(folder.path)'/*.key") }
-        let ecdsa = try makeCertificate(folder.path, name: "ecdsa", commonName: "localhost", key: "ec -pkeyopt ec_paramgen_curve:P-256")
+        let ecdsa = try makeCertificate(
+            folder.path, name: "ecdsa", commonName: "localhost", key: "ec -pkeyopt ec_paramgen_curve:P-256")
         let rsa = try makeCertificate(folder.path, name: "rsa", commonName: "rsa.localhost", key: "rsa:2048")
         let wss = settings.port()
         let plain = settings.port()
@@ -53,11 +54,15 @@ struct TLSScenario {
         var setups = [Setup(name: "RingGate wss (native TLS)", port: wss, pids: { [gateway.pid] })]
         var proxy: ChildProcess?
         if nginx {
-            if let started = try startNginx(settings: settings, folder: folder.path, upstream: plain, ecdsa: ecdsa, rsa: rsa) {
+            if let started = try startNginx(
+                settings: settings, folder: folder.path, upstream: plain, ecdsa: ecdsa, rsa: rsa)
+            {
                 proxy = started.process
                 let master = started.process.pid
                 setups.append(
-                    Setup(name: "nginx TLS → RingGate ws", port: started.port, pids: { [gateway.pid, master] + children(of: master) }))
+                    Setup(
+                        name: "nginx TLS → RingGate ws", port: started.port,
+                        pids: { [gateway.pid, master] + children(of: master) }))
             } else {
                 settings.results.notes.append("tls: nginx not installed (apt-get install -y nginx): no nginx rows")
             }
@@ -193,7 +198,9 @@ struct TLSScenario {
 
     // MARK: Set-up
 
-    func makeCertificate(_ folder: String, name: String, commonName: String, key: String) throws -> (chain: String, key: String) {
+    func makeCertificate(_ folder: String, name: String, commonName: String, key: String) throws -> (
+        chain: String, key: String
+    ) {
         let status = shell(
             "cd '\(folder)' && openssl req -x509 -newkey \(key) -nodes -keyout \(name).key -out \(name).pem -days 2"
                 + " -subj /CN=\(commonName) -addext subjectAltName=DNS:\(commonName) >/dev/null 2>&1")
@@ -271,11 +278,13 @@ struct TLSScenario {
         text += "Server CPUs: \(settings.gatewayCPUs); user memory = RssAnon growth of every server process "
         text += "(RingGate; nginx master + workers too in the nginx rows). Clients: blocking RingGateTLS sessions "
         text += "in the benchmark process, TLS 1.3.\n\n"
-        text += "| setup | idle connections | user memory per idle connection | TLS 1.3 handshakes per server CPU-s (ECDSA P-256) | (RSA-2048) | wss echo messages per server CPU-s (64 B, \(echoConnections) connections) |\n"
+        text +=
+            "| setup | idle connections | user memory per idle connection | TLS 1.3 handshakes per server CPU-s (ECDSA P-256) | (RSA-2048) | wss echo messages per server CPU-s (64 B, \(echoConnections) connections) |\n"
         text += "|---|---:|---:|---:|---:|---:|\n"
         for row in rows {
             text += "| \(row.setup) | \(row.idleConnections) | \(Int(row.idleBytesPerConnection.rounded())) B |"
-            text += " \(Int(row.handshakesPerCPUSecond["ECDSA P-256"] ?? 0)) | \(Int(row.handshakesPerCPUSecond["RSA-2048"] ?? 0)) |"
+            text +=
+                " \(Int(row.handshakesPerCPUSecond["ECDSA P-256"] ?? 0)) | \(Int(row.handshakesPerCPUSecond["RSA-2048"] ?? 0)) |"
             text += " \(Int(row.echoPerCPUSecond)) (\(row.echoMessages) messages) |\n"
         }
         if rows.count == 2 {
@@ -309,4 +318,3 @@ enum Heap {
     /// A moment for the server to settle after the previous measurement.
     static func settle() { usleep(500_000) }
 }
-

@@ -28,7 +28,8 @@ final class Contexts {
             "cd '\(directory)' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
             + " -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost >/dev/null 2>&1"
         precondition(shell(command) == 0, "the openssl CLI could not make the fuzz certificate")
-        var tls = TLSConfiguration(certificateChainPath: directory + "/cert.pem", privateKeyPath: directory + "/key.pem")
+        var tls = TLSConfiguration(
+            certificateChainPath: directory + "/cert.pem", privateKeyPath: directory + "/key.pem")
         do {
             server13 = try TLSContext(server: tls)
             tls.minimumVersion = .tls12
@@ -103,13 +104,16 @@ func fuzzOne(_ input: [UInt8]) {
     var plaintext = 0
     if selector & 1 != 0 {
         // A real handshake first, then the garbage arrives as if from the established peer.
-        guard let client = TLSSession(context: contexts.client, pipe: clientPipe, serverName: "localhost") else { return }
+        guard let client = TLSSession(context: contexts.client, pipe: clientPipe, serverName: "localhost") else {
+            return
+        }
         var toServer: [UInt8] = []
         _ = client.start(pipe: clientPipe) { toServer += bytes(of: $0) }
         var rounds = 0
         while !(client.isHandshakeComplete && session.isHandshakeComplete) && rounds < 8 {
             rounds += 1
-            let (toClient, alive) = feed(toServer, to: session, pipe: serverPipe, chunkSize: 4096, plaintextSeen: &plaintext)
+            let (toClient, alive) = feed(
+                toServer, to: session, pipe: serverPipe, chunkSize: 4096, plaintextSeen: &plaintext)
             precondition(alive, "a real handshake failed")
             toServer = []
             var ignored = 0
@@ -121,7 +125,8 @@ func fuzzOne(_ input: [UInt8]) {
         if selector & 4 != 0 {
             _ = client.write(garbage.span, pipe: clientPipe) { toServer += bytes(of: $0) }
             let before = plaintext
-            let (_, alive) = feed(toServer, to: session, pipe: serverPipe, chunkSize: chunkSize, plaintextSeen: &plaintext)
+            let (_, alive) = feed(
+                toServer, to: session, pipe: serverPipe, chunkSize: chunkSize, plaintextSeen: &plaintext)
             precondition(alive && plaintext - before == garbage.count, "a valid record was not decrypted whole")
         }
     }
