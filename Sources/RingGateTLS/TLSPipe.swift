@@ -1,4 +1,5 @@
 import CLibSSL
+import Glibc
 
 /// One shard's channel between its TLS sessions and OpenSSL: ciphertext in (lent per call), ciphertext
 /// out (drained after every call), and the buffer plaintext is decrypted into. Shared by every session
@@ -25,14 +26,23 @@ public final class TLSPipe {
         plaintext.deallocate()
     }
 
-    /// Hands what OpenSSL wrote to `output` and empties the output.
+    /// Hands what OpenSSL wrote to `output` and empties the output. The buffer is taken out of the pipe
+    /// for the call, so a session written to from inside `output` (the caller reacting to these bytes)
+    /// gets a buffer of its own instead of moving or overwriting the one being read.
     func drain(_ output: (Span<UInt8>) -> Void) {
         let length = raw.pointee.output_length
         guard length > 0, let bytes = raw.pointee.output else { return }
-        let buffer = UnsafeBufferPointer(start: bytes, count: length)
-        output(buffer.span)
+        let capacity = raw.pointee.output_capacity
+        raw.pointee.output = nil
         raw.pointee.output_length = 0
-        CLibSSL_pipe_trim(raw, Self.keptOutputCapacity)
+        raw.pointee.output_capacity = 0
+        output(UnsafeBufferPointer(start: bytes, count: length).span)
+        if raw.pointee.output == nil && capacity <= Self.keptOutputCapacity {
+            raw.pointee.output = bytes
+            raw.pointee.output_capacity = capacity
+        } else {
+            free(bytes)
+        }
     }
 
     /// Drops unread output (a session that failed, whose bytes nobody will send).
