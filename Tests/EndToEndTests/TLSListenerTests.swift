@@ -103,6 +103,21 @@ struct TLSListenerTests {
         }
     }
 
+    @Test func noCipherInCommonIsClosedAndCounted() throws {
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        var tls = TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)
+        tls.cipherList = "ECDHE-ECDSA-AES256-GCM-SHA384"
+        try withTLSGateway(tls) { server in
+            let context = try TLSContext(
+                clientTrusting: certificates.caPath, maximumVersion: .tls12, cipherList: "ECDHE-ECDSA-AES128-GCM-SHA256"
+            )
+            #expect(throws: TLSTestClient.Failure.self) { try TLSTestClient(port: server.port(), context: context) }
+            #expect(server.waitFor { $0.tlsHandshakeFailures[.noSharedCipher] == 1 })
+        }
+    }
+
     @Test(arguments: [
         Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
         [UInt8](repeating: 0xFF, count: 300),

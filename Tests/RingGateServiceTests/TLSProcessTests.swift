@@ -43,6 +43,13 @@ import Testing
                 """
             try text.write(toFile: config, atomically: true, encoding: .utf8)
         }
+        // A key that does not belong to the certificate stops check-config (and start) with OpenSSL's reason.
+        try writeConfig(key: certificates.path("ca.key"), shards: 1)
+        let mismatched = try run(["check-config", "--config", config])
+        #expect(mismatched.status == 78)
+        #expect(
+            mismatched.output.contains("fatal: listener wss://127.0.0.1:\(ports[1]): the private key does not match"))
+
         try writeConfig(key: leaf.key, shards: 1)
 
         let checked = try run(["check-config", "--config", config])
