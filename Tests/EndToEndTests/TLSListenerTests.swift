@@ -191,8 +191,20 @@ struct TLSListenerTests {
         }
     }
 
+    /// Raises the soft descriptor limit towards `wanted` (1,000 clients here, their 1,000 server sides
+    /// in the same process); false when the hard limit is below it.
+    static func raiseDescriptorLimit(to wanted: rlim_t) -> Bool {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur >= wanted { return true }
+        guard limit.rlim_max >= wanted else { return false }
+        limit.rlim_cur = wanted
+        return setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+    }
+
     @Test func aThousandParallelHandshakes() throws {
         try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        try #require(Self.raiseDescriptorLimit(to: 4_096), "needs RLIMIT_NOFILE of at least 4096 (ulimit -Hn)")
         let certificates = try TestCertificates()
         let leaf = try certificates.makeLeaf("leaf")
         try withTLSGateway(TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)) { server in
