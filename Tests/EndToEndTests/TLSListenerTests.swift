@@ -227,6 +227,34 @@ struct TLSListenerTests {
         }
     }
 
+    /// OpenSSL sessions count against the memory budget: with room for about 100 sessions, a flood of
+    /// handshakes is refused at accept past 7/8 of it instead of growing the heap without bound.
+    @Test func tlsSessionsCountAgainstTheMemoryBudget() throws {
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        let tls = TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)
+        try withGateway(
+            listeners: ["text://127.0.0.1:0"], shards: 1,
+            configure: {
+                $0.listeners[0].tls = tls
+                $0.memoryBudgetBytes = 100 * (16 << 10)
+            }
+        ) { server in
+            var clients: [TestClient] = []
+            for _ in 0..<120 {
+                let client = try TestClient(port: server.port())
+                try client.send([0x16, 0x03, 0x01])  // a handshake begun and left waiting
+                clients.append(client)
+            }
+            func refused() -> UInt64 { server.reports().reduce(0) { $0 + $1.counters.memoryRefusedAccepts } }
+            #expect(server.waitFor { $0.accepted + refused() == 120 })
+            let counters = server.totalCounters()
+            #expect(counters.liveConnections <= 88, "\(counters.liveConnections) sessions held")
+            #expect(refused() >= 32, "\(refused()) refused")
+        }
+    }
+
     @Test func clientCertificatesAreRequiredWhenVerifyPeerIsOn() throws {
         try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
         let certificates = try TestCertificates()

@@ -21,6 +21,9 @@ extension ClientShard {
     /// Pending ciphertext beyond which a TLS client is closed: what OpenSSL answers on its own (alerts,
     /// key updates, tickets) to a peer that sends and never reads must not pile up without end.
     static let tlsPendingLimit = 4 * tlsCiphertextAhead
+    /// What one TLS session is counted as against the memory budget (OpenSSL 3.0's established server
+    /// session is 14 KB, see Benchmarks/README.md "TLS"; a handshake in progress holds more for a while).
+    static let tlsSessionBytes = 16 << 10
 
     /// Starts TLS for a connection just accepted on a TLS listener. False when OpenSSL could not
     /// allocate the session (the caller closes the connection).

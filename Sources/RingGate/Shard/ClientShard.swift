@@ -199,8 +199,12 @@ public final class ClientShard: ShardHandler {
             metadata: ["errno": "\(io.ring.lastSubmitRefusal)"], now: now)
     }
 
-    /// Bytes of chunks this shard holds now (assemblies, send queues, encoded messages).
-    var heldBytes: Int { io.chunks.slabBytesInUse + io.chunks.heapBytesInUse }
+    /// Bytes of chunks this shard holds now (assemblies, send queues, encoded messages), plus what its
+    /// TLS sessions hold in OpenSSL (counted at `tlsSessionBytes` each: measured 14 KB established, more
+    /// while a handshake holds a partial record), so that a flood of handshakes meets the budget too.
+    var heldBytes: Int {
+        io.chunks.slabBytesInUse + io.chunks.heapBytesInUse + tlsClients.count * Self.tlsSessionBytes
+    }
 
     /// A completion the state machines cannot place (kernel and table out of step — not expected from
     /// any CQE order, see the report in issue 11): ignored with an error line and a counter, not a trap.
