@@ -19,7 +19,10 @@ struct GatewayCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Client listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283")
+    @Argument(
+        help:
+            "Client listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283; TLS: wss://0.0.0.0:443 (with --tls-certificate)."
+    )
     var listeners: [String] = ["websocket://0.0.0.0:8282"]
 
     @Option(help: "IPv4 address workers reach this gateway on (encoded into every client_id).")

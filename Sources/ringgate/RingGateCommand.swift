@@ -97,7 +97,10 @@ struct EchoCommand: ParsableCommand {
         abstract: "Echo every client message back through its framing (tests, conformance, benchmarks)."
     )
 
-    @Argument(help: "Listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283 frame://… tcp://…")
+    @Argument(
+        help:
+            "Listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283 frame://… tcp://…; TLS: wss://…, ssl://…, text+tls://… (with --tls-certificate)."
+    )
     var listeners: [String] = ["websocket://0.0.0.0:8282"]
 
     @OptionGroup var options: ShardOptions
