@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "FuzzRegisterLine", targets: ["FuzzRegisterLine"]),
         .executable(name: "FuzzWebSocketConnectInfo", targets: ["FuzzWebSocketConnectInfo"]),
         .executable(name: "FuzzGatewayCommands", targets: ["FuzzGatewayCommands"]),
+        .executable(name: "FuzzTLSRecords", targets: ["FuzzTLSRecords"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -48,6 +49,10 @@ let package = Package(
         // C shims: only what Swift cannot call directly.
         .target(name: "CLiburing", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CLibCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CLibSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // TLS on the rings: OpenSSL sessions over memory, not sockets. Holds the unsafe OpenSSL pointers
+        // (like RingGateRuntime, not strict-memory-safe) behind a few owner types.
+        .target(name: "RingGateTLS", dependencies: ["CLibSSL"], swiftSettings: warningSettings),
 
         .target(
             name: "RingGateCodecs",
@@ -61,7 +66,9 @@ let package = Package(
         ),
         .target(
             name: "RingGate",
-            dependencies: ["RingGateRuntime", "RingGateCodecs", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RingGateRuntime", "RingGateCodecs", "RingGateTLS", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: safeSettings
         ),
         // Swift business workers and GatewayClient: SwiftNIO channel pipelines, no RingGate/runtime import.
@@ -78,7 +85,7 @@ let package = Package(
         .target(
             name: "RingGateService",
             dependencies: [
-                "RingGate", "RingGateRuntime", .product(name: "Logging", package: "swift-log"),
+                "RingGate", "RingGateRuntime", "RingGateTLS", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: safeSettings
@@ -93,7 +100,7 @@ let package = Package(
             name: "ringgate",
             dependencies: [
                 "RingGate", "RingGateCodecs", "RingGateRuntime", "RingGateWorkerKit", "RingGateService", "RingGateDemo",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RingGateTLS", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: warningSettings
@@ -122,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit",
+                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit", "RingGateTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -130,14 +137,16 @@ let package = Package(
         .testTarget(name: "BenchmarkReportTests", dependencies: ["BenchmarkReport", "LoadGenerator"]),
 
         .target(
-            name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs"],
+            name: "TestSupport", dependencies: ["RingGate", "RingGateRuntime", "RingGateCodecs", "RingGateTLS"],
             path: "Tests/TestSupport"),
         .testTarget(name: "RingGateCodecsTests", dependencies: ["RingGateCodecs"]),
         .testTarget(name: "RingGateRuntimeTests", dependencies: ["RingGateRuntime", "TestSupport"]),
         .testTarget(name: "RingGateTests", dependencies: ["RingGate", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "TestSupport"]),
+            dependencies: [
+                "RingGate", "RingGateCodecs", "RingGateWorkerKit", "RingGateDemo", "RingGateTLS", "TestSupport",
+            ]),
         .testTarget(
             name: "RingGateWorkerKitTests",
             dependencies: [
@@ -146,7 +155,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "RingGateServiceTests",
-            dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "TestSupport"]),
+            dependencies: ["RingGateService", "RingGate", "RingGateRuntime", "RingGateTLS", "TestSupport"]),
         .testTarget(name: "RingGateDemoTests", dependencies: ["RingGateDemo", "RingGateCodecs"]),
 
         // libFuzzer targets, built and run by scripts/fuzz-smoke.sh (`--sanitize=fuzzer --sanitize=address
@@ -187,5 +196,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzGatewayCommands", exclude: ["corpus", "make-corpus.py"]),
+        .executableTarget(
+            name: "FuzzTLSRecords", dependencies: ["RingGateTLS", "FuzzSupport"], path: "Tests/Fuzz/FuzzTLSRecords"),
     ]
 )

@@ -12,6 +12,9 @@ Usage: deploy/install.sh [options] [BINARY]
   BINARY        the ringgate executable to install (default: .build/release/ringgate)
   --build       build it first: swift build -c release --product ringgate --static-swift-stdlib
   --hugetlbfs   also install the ringgate-owned hugetlbfs mount and the unit drop-in that uses it
+  --tls-certificate PATH, --tls-private-key PATH
+                serve TLS listeners (wss://...) with these files: a unit drop-in (ringgate.service.d/tls.conf)
+                sets tls.local_cert and tls.local_pk; the key must be readable by the ringgate group
   --dry-run     print every action, change nothing
   --root DIR    install into the staging root DIR (tests, packaging): no user, ownership, sysctl or
                 systemctl changes on this host
@@ -25,6 +28,8 @@ project_dir=$(dirname "$deploy_dir")
 binary=""
 build=false
 hugetlbfs=false
+tls_certificate=""
+tls_private_key=""
 dry_run=false
 root=""
 mode=install
@@ -33,6 +38,12 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --build) build=true ;;
     --hugetlbfs) hugetlbfs=true ;;
+    --tls-certificate | --tls-private-key)
+        [ $# -ge 2 ] || { echo "install.sh: $1 needs a path" >&2; exit 2; }
+        case "$2" in /*) ;; *) echo "install.sh: $1 must be an absolute path" >&2; exit 2 ;; esac
+        if [ "$1" = --tls-certificate ]; then tls_certificate=$2; else tls_private_key=$2; fi
+        shift
+        ;;
     --dry-run) dry_run=true ;;
     --root)
         [ $# -ge 2 ] || { echo "install.sh: --root needs a directory" >&2; exit 2; }
@@ -46,6 +57,11 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+
+if { [ -n "$tls_certificate" ] && [ -z "$tls_private_key" ]; } || { [ -z "$tls_certificate" ] && [ -n "$tls_private_key" ]; }; then
+    echo "install.sh: --tls-certificate and --tls-private-key go together" >&2
+    exit 2
+fi
 
 # Where things go, relative to the (staging) root.
 bin_path=/usr/local/bin/ringgate
@@ -161,6 +177,18 @@ install_all() {
         put "$deploy_dir/hugetlbfs/hugetlbfs.conf" "$unit_dir/ringgate.service.d/hugetlbfs.conf" 0644
     fi
 
+    if [ -n "$tls_certificate" ]; then
+        local dropin
+        dropin=$(mktemp)
+        printf '%s\n' "# Written by install.sh --tls-certificate/--tls-private-key." "[Service]" \
+            "Environment=RINGGATE_TLS_LOCAL_CERT=$tls_certificate RINGGATE_TLS_LOCAL_PK=$tls_private_key" >"$dropin"
+        put "$dropin" "$unit_dir/ringgate.service.d/tls.conf" 0644
+        rm -f "$dropin"
+        if $live && [ -e "$tls_private_key" ] && ! su -s /bin/sh ringgate -c "test -r '$tls_private_key'" 2>/dev/null; then
+            say "warning: user ringgate cannot read $tls_private_key (e.g. chgrp ringgate it and chmod 0640)"
+        fi
+    fi
+
     # sysctl --system reapplies every drop-in (ours included) the way the boot does.
     # A setting the kernel refuses (a container, a missing module) is reported, not fatal.
     run_live sysctl --system || say "warning: some sysctl settings were not applied; see the lines above"
@@ -194,6 +222,7 @@ uninstall_all() {
     fi
     remove "$unit_dir/ringgate.service"
     remove "$unit_dir/ringgate.service.d/hugetlbfs.conf"
+    remove "$unit_dir/ringgate.service.d/tls.conf"
     [ -d "$root$unit_dir/ringgate.service.d" ] && run rmdir --ignore-fail-on-non-empty "$root$unit_dir/ringgate.service.d"
     remove "$unit_dir/$mount_unit"
     remove "$bin_path"

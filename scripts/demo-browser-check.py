@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two-tab check of RingGate's demo chat in headless Chromium, driven over the DevTools protocol.
 
-Usage: demo-browser-check.py URL [--timeout SECONDS] [--chromium PATH]
+Usage: demo-browser-check.py URL [--timeout SECONDS] [--chromium PATH] [--insecure]
 
 URL is the gateway's page, e.g. http://127.0.0.1:8282/. Once it answers 200, the script starts Chromium headless with a
 fresh profile (--remote-debugging-port=0, the port read from DevToolsActivePort), opens URL in two
@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -162,6 +163,7 @@ def start_chromium(chromium, profile, deadline):
         "--disable-sync", "--mute-audio", "--disable-background-timer-throttling",
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
         "--remote-debugging-port=0", f"--user-data-dir={profile}",
+        *(["--ignore-certificate-errors"] if INSECURE else []),
         "about:blank",
     ]
     with open(os.path.join(os.path.dirname(profile), "chromium.log"), "wb") as log:
@@ -181,9 +183,13 @@ def start_chromium(chromium, profile, deadline):
     return process, poll(deadline, "Chromium's DevToolsActivePort", port)
 
 
+INSECURE = False
+
+
 def page_answers(url, deadline):
+    context = ssl._create_unverified_context() if INSECURE else None
     try:
-        with urllib.request.urlopen(url, timeout=min(2.0, deadline.left())) as response:
+        with urllib.request.urlopen(url, timeout=min(2.0, deadline.left()), context=context) as response:
             return response.status == 200
     except (OSError, ValueError):
         return False
@@ -267,7 +273,11 @@ def main():
     parser.add_argument("url", help="the chat page, e.g. http://127.0.0.1:8282/")
     parser.add_argument("--timeout", type=float, default=25.0, help="seconds for the whole check")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
+    parser.add_argument("--insecure", action="store_true",
+                        help="https with a test certificate: skip verification (Chromium --ignore-certificate-errors)")
     arguments = parser.parse_args()
+    global INSECURE
+    INSECURE = arguments.insecure
     if not arguments.url.startswith(("http://", "https://")):
         print("URL must start with http:// or https://", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ struct BenchmarksCommand: ParsableCommand {
             """,
         subcommands: [
             SuiteCommand.self, IdleCommand.self, EchoCommand.self, BroadcastCommand.self, ChurnCommand.self,
-            SoakCommand.self, ReportCommand.self, LoadWorkerCommand.self,
+            SoakCommand.self, TLSCommand.self, ReportCommand.self, LoadWorkerCommand.self,
         ],
         defaultSubcommand: SuiteCommand.self
     )
@@ -65,6 +65,27 @@ struct IdleCommand: ParsableCommand {
     func run() throws {
         try runScenarios(options: options) { settings in
             try IdleScenario(connections: connections, holdSeconds: hold).run(settings: settings)
+        }
+    }
+}
+
+struct TLSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tls",
+        abstract: "Native wss against nginx terminating TLS before the plain listener: idle memory, handshakes, echo.")
+    @OptionGroup var options: RunOptions
+    @Option(help: "Idle wss connections held and verified.") var connections = 10_000
+    @Option(help: "TLS 1.3 handshakes per certificate type.") var handshakes = 2_000
+    @Option(help: "Connections of the echo point.") var echoConnections = 100
+    @Option(help: "Seconds of echo.") var echoSeconds: Double = 5
+    @Flag(help: "Skip the nginx rows.") var noNginx = false
+
+    func run() throws {
+        try runScenarios(options: options) { settings in
+            try TLSScenario(
+                idleConnections: connections, handshakes: handshakes, echoConnections: echoConnections,
+                echoSeconds: echoSeconds, nginx: !noNginx
+            ).run(settings: settings)
         }
     }
 }

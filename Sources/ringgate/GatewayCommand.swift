@@ -19,7 +19,10 @@ struct GatewayCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Client listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283")
+    @Argument(
+        help:
+            "Client listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283; TLS: wss://0.0.0.0:443 (with --tls-certificate)."
+    )
     var listeners: [String] = ["websocket://0.0.0.0:8282"]
 
     @Option(help: "IPv4 address workers reach this gateway on (encoded into every client_id).")
@@ -108,13 +111,13 @@ struct GatewayCommand: ParsableCommand {
             "gateway running",
             metadata: [
                 "listeners":
-                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" })",
                 "inner": "\(server.innerAddresses.map(\.description))",
                 "register": "\(cluster.registerAddresses)",
                 "shards": "\(configuration.shardCount)", "threads": "\(configuration.effectiveThreadCount)",
             ])
         TestHooks.apply(to: server, logger: logger)
-        SignalWaiter.waitForTermination()
+        SignalWaiter.waitForTermination(onHangup: { options.reloadCertificates(server, configuration, logger) })
         logger.info("stopping")
         ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }

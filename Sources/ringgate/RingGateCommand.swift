@@ -8,7 +8,8 @@ struct RingGateCommand: ParsableCommand {
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
-            StartCommand.self, StopCommand.self, StatusCommand.self, CheckConfigCommand.self, GatewayCommand.self,
+            StartCommand.self, StopCommand.self, StatusCommand.self, ReloadCommand.self, CheckConfigCommand.self,
+            GatewayCommand.self,
             RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )
@@ -49,6 +50,8 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup var tls: TLSOptions
+
     func gatewayConfiguration(listenerURLs: [String]) throws -> GatewayConfiguration {
         var listeners: [ListenerConfiguration] = []
         for url in listenerURLs {
@@ -64,6 +67,7 @@ struct ShardOptions: ParsableArguments {
             listener.webSocket.outgoingFrameType = frameType
             listeners.append(listener)
         }
+        try tls.apply(to: &listeners)
         var configuration = GatewayConfiguration(listeners: listeners)
         if let shards {
             guard shards > 0 else { throw ValidationError("--shards must be at least 1") }
@@ -80,6 +84,15 @@ struct ShardOptions: ParsableArguments {
         return configuration
     }
 
+    /// SIGHUP: the same certificate files loaded again for new handshakes (renewed in place).
+    func reloadCertificates(_ server: GatewayServer, _ configuration: GatewayConfiguration, _ logger: Logger) {
+        do {
+            try server.reloadTLS(configuration.listeners)
+        } catch {
+            logger.error("certificates not reloaded, the old ones stay in use: \(error)")
+        }
+    }
+
     func makeLogger() -> Logger {
         var logger = Logger(label: "ringgate")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -94,7 +107,10 @@ struct EchoCommand: ParsableCommand {
         abstract: "Echo every client message back through its framing (tests, conformance, benchmarks)."
     )
 
-    @Argument(help: "Listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283 frame://… tcp://…")
+    @Argument(
+        help:
+            "Listeners, e.g. websocket://0.0.0.0:8282 text://0.0.0.0:8283 frame://… tcp://…; TLS: wss://…, ssl://…, text+tls://… (with --tls-certificate)."
+    )
     var listeners: [String] = ["websocket://0.0.0.0:8282"]
 
     @OptionGroup var options: ShardOptions
@@ -109,11 +125,11 @@ struct EchoCommand: ParsableCommand {
             "echo gateway running",
             metadata: [
                 "listeners":
-                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
+                    "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" })",
                 "shards": "\(configuration.shardCount)", "threads": "\(configuration.effectiveThreadCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
             ])
-        SignalWaiter.waitForTermination()
+        SignalWaiter.waitForTermination(onHangup: { options.reloadCertificates(server, configuration, logger) })
         logger.info("stopping")
         ShutdownGuard.run(deadlineSeconds: ShutdownGuard.graceSeconds, logger: logger) { server.stop() }
     }

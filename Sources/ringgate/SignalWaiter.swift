@@ -7,6 +7,9 @@ import Glibc
 enum SignalWaiter {
     static func blockTerminationSignals() {
         var set = terminationSignals()
+        // SIGHUP too, so that only sigwait sees it: a reload where one is wired, else ignored (never
+        // the default exit).
+        sigaddset(&set, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
@@ -15,6 +18,18 @@ enum SignalWaiter {
         var set = terminationSignals()
         var received: Int32 = 0
         sigwait(&set, &received)
+    }
+
+    /// Waits for SIGINT or SIGTERM, running `onHangup` for each SIGHUP meanwhile (reload).
+    static func waitForTermination(onHangup: () -> Void) {
+        var set = terminationSignals()
+        sigaddset(&set, SIGHUP)
+        while true {
+            var received: Int32 = 0
+            sigwait(&set, &received)
+            guard received == SIGHUP else { return }
+            onHangup()
+        }
     }
 
     /// The termination signal that arrived within `timeoutMilliseconds`, or nil.

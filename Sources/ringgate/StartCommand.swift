@@ -68,7 +68,14 @@ struct StartCommand: ParsableCommand {
         notifier?.notify("READY=1\nSTATUS=serving on \(service.gatewayAddresses.map(\.description))")
         let watchdog = Watchdog.start(notifier: notifier, service: service, logger: logger)
         TestHooks.apply(to: service.figures.gateway, logger: logger)
-        SignalWaiter.waitForTermination()
+        let reload = makeReload(configuration, gateway: service.figures.gateway, logger: logger)
+        service.figures.reloadHandler.withLock { $0 = { reload.run() } }
+        SignalWaiter.waitForTermination(onHangup: {
+            let outcome = reload.run()
+            for line in outcome.report.split(separator: "\n") {
+                if outcome.succeeded { logger.info("\(line)") } else { logger.error("\(line)") }
+            }
+        })
         logger.info("termination signal: shutting down")
         notifier?.notify("STOPPING=1")
         let deadline = configuration.gateway.drainSeconds + ShutdownGuard.graceSeconds
@@ -76,6 +83,26 @@ struct StartCommand: ParsableCommand {
             watchdog?.stop()
             service.shutdown()
         }
+    }
+}
+
+extension StartCommand {
+    /// The reload SIGHUP and `ringgate reload` run: the same sources read again.
+    func makeReload(_ configuration: ServiceConfiguration, gateway: GatewayServer?, logger: Logger)
+        -> ConfigurationReload
+    {
+        let source = source
+        let environment = ProcessInfo.processInfo.environment
+        let contents = (try? source.contents()) ?? nil
+        return ConfigurationReload(
+            startedWith: ConfigurationLoader.effectiveSettings(
+                fileContents: contents, environment: environment, overrides: source.allOverrides),
+            gateway: gateway, logger: logger, configureListener: { DemoChatWiring.configureListener($0) },
+            readSources: {
+                let contents: String?
+                do { contents = try source.contents() } catch { return nil }
+                return (contents, source.config ?? "config", environment, source.allOverrides)
+            })
     }
 }
 
@@ -87,14 +114,30 @@ struct ConfigurationSource: ParsableArguments {
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set gateway.lan_ip=10.0.0.5 (repeatable).")
     var overrides: [String] = []
 
-    func load() throws -> ServiceConfiguration {
-        var contents: String?
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else {
-                throw ValidationError("cannot read config file \(config)")
-            }
-            contents = String(decoding: data, as: UTF8.self)
+    @Option(help: "Certificate chain (PEM) for TLS listeners: same as --set tls.local_cert=PATH.")
+    var tlsCertificate: String?
+
+    @Option(help: "Its private key (PEM): same as --set tls.local_pk=PATH.")
+    var tlsPrivateKey: String?
+
+    /// `--set` flags with the TLS flags turned into theirs.
+    var allOverrides: [String] {
+        overrides + (tlsCertificate.map { ["tls.local_cert=\($0)"] } ?? [])
+            + (tlsPrivateKey.map { ["tls.local_pk=\($0)"] } ?? [])
+    }
+
+    /// The config file's text (nil without one).
+    func contents() throws -> String? {
+        guard let config else { return nil }
+        guard let data = FileManager.default.contents(atPath: config) else {
+            throw ValidationError("cannot read config file \(config)")
         }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func load() throws -> ServiceConfiguration {
+        let contents = try contents()
+        let overrides = allOverrides
         do {
             return try ConfigurationLoader.load(
                 fileContents: contents, fileName: config ?? "config",

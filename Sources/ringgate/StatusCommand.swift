@@ -70,3 +70,27 @@ struct StopCommand: ParsableCommand {
         print("stopped")
     }
 }
+
+/// `ringgate reload`: the running process reads its configuration again and loads the TLS
+/// certificates and keys for new handshakes (established connections continue); other changed keys
+/// are listed as needing a restart. Exit 0: reloaded; 1: refused (bad files: the old ones stay in
+/// use) or not running.
+struct ReloadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Reload certificates and keys in the running RingGate; list changed keys that need a restart.",
+        discussion: "The same as SIGHUP (systemctl reload ringgate), with the outcome printed here.")
+
+    @OptionGroup var options: AdminOptions
+
+    func run() throws {
+        let (code, body) = try AdminClient.get("/reload", from: try options.address(), timeoutSeconds: 60)
+        let text = String(decoding: body, as: UTF8.self)
+        if code == 200 {
+            print(text, terminator: "")
+            return
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        throw ExitCode(1)
+    }
+}

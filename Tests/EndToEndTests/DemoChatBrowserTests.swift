@@ -1,4 +1,5 @@
 import RingGate
+import RingGateTLS
 import TestSupport
 import Testing
 
@@ -37,6 +38,27 @@ struct DemoChatBrowserTests {
             #expect(outcome.exitStatus == 0, "\(outcome.output)")
             #expect(outcome.output.hasSuffix("PASS\n"), "\(outcome.output)")
             #expect(server.totalCounters().httpPagesServed >= 2)  // one page per tab
+        }
+    }
+
+    /// The same over https and wss: the page is served through TLS and connects back with wss://.
+    @Test func twoTabsChatOverTLS() async throws {
+        let chromium = try #require(BrowserCheck.chromium)
+        let python = try #require(BrowserCheck.python)
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        let tls = TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)
+        try await DemoChatTests.withDemoChat(listener: "wss://127.0.0.1:0", tls: tls) { server in
+            let outcome = try await Subprocess.run(
+                [
+                    python, BrowserCheck.script, "https://127.0.0.1:\(server.port())/", "--timeout", "20",
+                    "--chromium", chromium, "--insecure",
+                ],
+                timeLimitSeconds: 29)
+            #expect(outcome.exitStatus == 0, "\(outcome.output)")
+            #expect(outcome.output.hasSuffix("PASS\n"), "\(outcome.output)")
+            #expect(server.totalCounters().tlsHandshakesCompleted >= 4)  // two pages, two WebSockets
         }
     }
 }

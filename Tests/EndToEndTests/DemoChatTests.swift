@@ -2,6 +2,7 @@ import Glibc
 import RingGate
 import RingGateCodecs
 import RingGateDemo
+import RingGateTLS
 import RingGateWorkerKit
 import TestSupport
 import Testing
@@ -12,10 +13,16 @@ import Testing
     static let time = TimeOfDay(hour: 12, minute: 34, second: 56)
 
     /// A 2-shard gateway serving the demo page, with one demo chat worker connected to both shards.
-    static func withDemoChat(_ body: (GatewayServer) async throws -> Void) async throws {
+    static func withDemoChat(
+        listener: String = "websocket://127.0.0.1:0", tls: TLSConfiguration? = nil,
+        _ body: (GatewayServer) async throws -> Void
+    ) async throws {
         try await withWorkerGateway(
-            listeners: ["websocket://127.0.0.1:0"],
-            configure: { $0.listeners[0].webSocket.httpPage = DemoChatPage.httpPage }
+            listeners: [listener],
+            configure: {
+                $0.listeners[0].webSocket.httpPage = DemoChatPage.httpPage
+                $0.listeners[0].tls = tls
+            }
         ) { server in
             let worker = try BusinessWorker(
                 configuration: .init(

@@ -132,6 +132,11 @@ extension GatewayServer {
             total.httpPagesServed += counters.httpPagesServed
             total.httpNotFound += counters.httpNotFound
             total.httpMethodNotAllowed += counters.httpMethodNotAllowed
+            total.tlsHandshakesCompleted += counters.tlsHandshakesCompleted
+            total.tlsRecordFailures += counters.tlsRecordFailures
+            for (reason, count) in counters.tlsHandshakeFailures {
+                total.tlsHandshakeFailures[reason, default: 0] += count
+            }
             for (kind, count) in counters.badInput { total.badInput[kind, default: 0] += count }
             for (reason, count) in counters.closes { total.closes[reason, default: 0] += count }
         }

@@ -10,6 +10,8 @@ struct ClientConnection {
     private static let noChunk = UInt32.max
     private static let holdsOutputFlag: UInt8 = 1
     private static let announcedFlag: UInt8 = 2
+    private static let usesTLSFlag: UInt8 = 4
+    private static let tlsEstablishedFlag: UInt8 = 8
 
     /// Bumped each time the slot is freed; completions carry it (low 24 bits) and stale ones are dropped.
     var generation: UInt32 = 0
@@ -34,6 +36,18 @@ struct ClientConnection {
     var holdsOutput: Bool {
         get { flags & Self.holdsOutputFlag != 0 }
         set { flags = newValue ? flags | Self.holdsOutputFlag : flags & ~Self.holdsOutputFlag }
+    }
+
+    /// The connection came through a TLS listener (its session is in the shard's `tlsClients`).
+    var usesTLS: Bool {
+        get { flags & Self.usesTLSFlag != 0 }
+        set { flags = newValue ? flags | Self.usesTLSFlag : flags & ~Self.usesTLSFlag }
+    }
+
+    /// Its TLS handshake completed.
+    var tlsEstablished: Bool {
+        get { flags & Self.tlsEstablishedFlag != 0 }
+        set { flags = newValue ? flags | Self.tlsEstablishedFlag : flags & ~Self.tlsEstablishedFlag }
     }
 
     /// The application saw this connection open (so it must see it close).

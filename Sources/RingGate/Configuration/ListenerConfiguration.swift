@@ -1,5 +1,6 @@
 import RingGateCodecs
 import RingGateRuntime
+import RingGateTLS
 
 /// A client-facing listener: where it listens, how its clients frame messages, and its limits.
 ///
@@ -12,6 +13,11 @@ public struct ListenerConfiguration: Sendable {
         case frame
         case tcp
         case lengthField(LengthFieldFraming)
+
+        var isWebSocket: Bool {
+            if case .webSocket = self { return true }
+            return false
+        }
 
         /// The URL scheme workerman uses for this framing.
         public var scheme: String {
@@ -46,6 +52,10 @@ public struct ListenerConfiguration: Sendable {
     /// take the queued output, then closes anyway.
     public var drainTimeoutNanoseconds: UInt64 = 10_000_000_000
     public var webSocket = WebSocketListenerOptions()
+    /// TLS on this listener (certificates, versions, ciphers); nil: plain.
+    public var tls: TLSConfiguration? = nil
+    /// Written with a TLS scheme (`wss://`, `ssl://`): starting without `tls` settings is an error.
+    public var requiresTLS = false
 
     public init(address: SocketAddress, framing: Framing) {
         self.address = address
@@ -58,23 +68,35 @@ public struct ListenerConfiguration: Sendable {
         guard parts.count == 2 else {
             throw ConfigurationError("listener '\(url)' has no scheme: write e.g. websocket://0.0.0.0:8282")
         }
-        let scheme = parts[0].lowercased()
+        var scheme = parts[0].lowercased()
+        // `text+tls://`, `frame+tls://`, `websocket+tls://`: any framing over TLS.
+        let tlsSuffix = scheme.hasSuffix("+tls")
+        if tlsSuffix { scheme.removeLast(4) }
         let hostPort = parts[1].split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
         guard let address = SocketAddress(hostPort) else {
             throw ConfigurationError("listener '\(url)': '\(hostPort)' is not an IP address and port")
         }
         let framing: Framing
         switch scheme {
-        case "websocket", "ws": framing = .webSocket
+        case "websocket", "ws", "wss": framing = .webSocket
         case "text": framing = .text
         case "frame": framing = .frame
-        case "tcp": framing = .tcp
+        case "tcp", "ssl", "tls": framing = .tcp
         default:
             throw ConfigurationError(
-                "listener '\(url)': unknown scheme '\(scheme)' (websocket, text, frame, tcp; custom length-field "
+                "listener '\(url)': unknown scheme '\(scheme)' (websocket, wss, text, frame, tcp, ssl, or any of them with +tls; custom length-field "
                     + "framings are set in the configuration file)")
         }
         self.init(address: address, framing: framing)
+        requiresTLS = tlsSuffix || scheme == "wss" || scheme == "ssl" || scheme == "tls"
+    }
+
+    /// The scheme a client uses to reach this listener (`wss` for WebSocket over TLS).
+    public var scheme: String {
+        guard tls != nil || requiresTLS else { return framing.scheme }
+        if framing.isWebSocket { return "wss" }
+        if case .tcp = framing { return "ssl" }
+        return framing.scheme + "+tls"
     }
 }
 

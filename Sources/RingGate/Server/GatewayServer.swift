@@ -2,6 +2,7 @@ import Dispatch
 import Logging
 import RingGateCodecs
 import RingGateRuntime
+import RingGateTLS
 import Synchronization
 
 /// A running gateway: its shards, each a pinned thread with its own ring, listener sockets, connection
@@ -15,6 +16,9 @@ public final class GatewayServer: Sendable {
     public let innerAddresses: [SocketAddress]
     private let shards: [ShardHandle]
     private let logger: Logger
+    /// The TLS context each listener's new handshakes use (nil for plain listeners); replaced by
+    /// `reloadTLS`.
+    private let tlsContexts: Mutex<[TLSContext?]>
 
     private final class ShardHandle: Sendable {
         let mailbox: ShardMailbox<ShardMessage>
@@ -54,6 +58,9 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         precondition(configuration.shardCount > 0, "at least one shard")
         Heap.keepLargeBlocksMapped()
+        // Certificates load once per process; every shard's sessions share the contexts.
+        tlsContexts = Mutex(try Self.loadTLS(configuration.listeners))
+        let contexts = tlsContexts.withLock { $0 }
         // Shard 0 binds first so a port-0 listener learns its port; the others bind the same port with
         // SO_REUSEPORT and the kernel spreads connections over them.
         var sockets: [[ListeningSocket]] = Array(repeating: [], count: configuration.shardCount)
@@ -114,7 +121,8 @@ public final class GatewayServer: Sendable {
                         runners.append(
                             try Self.makeShard(
                                 index: index, configuration: configuration, handle: handle, memory: memory,
-                                logger: shardLogger, firstOnThread: position == 0, makeApplication: makeApplication))
+                                tlsContexts: contexts, logger: shardLogger, firstOnThread: position == 0,
+                                makeApplication: makeApplication))
                     } catch {
                         failures.withLock { $0.append("shard \(index): \(error)") }
                     }
@@ -138,8 +146,9 @@ public final class GatewayServer: Sendable {
     /// `firstOnThread`: the shard whose ring its thread sleeps in; the others' rings are polled from it,
     /// and only the first reports the thread's shared slab and chunk pool (so sums over shards count them once).
     private static func makeShard(
-        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, memory: ThreadMemory, logger: Logger,
-        firstOnThread: Bool, makeApplication: (@Sendable (Int) -> ClientApplication)?
+        index: Int, configuration: GatewayConfiguration, handle: ShardHandle, memory: ThreadMemory,
+        tlsContexts: [TLSContext?], logger: Logger, firstOnThread: Bool,
+        makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws -> ShardRunner {
         let ring = try Ring(entries: 4096, completionEntries: 65536, pollable: !firstOnThread)
         try ring.registerFileTable(count: UInt32(configuration.effectiveConnectionsPerShard))
@@ -151,10 +160,12 @@ public final class GatewayServer: Sendable {
             ring: ring, slab: memory.slab, groupID: 1, bufferCount: memory.clientBuffersPerShard,
             bufferSize: configuration.receiveBufferSize)
         let io = ShardIO(ring: ring, slab: memory.slab, receiveBuffers: buffers, chunks: memory.chunks)
-        let listeners = zip(configuration.listeners, handle.sockets).map { listener, socket in
-            var listener = listener
-            listener.address = socket.address
-            return ShardListener(descriptor: socket.descriptor, configuration: listener, codec: ListenerCodec(listener))
+        let listeners = zip(configuration.listeners, handle.sockets).enumerated().map { index, pair in
+            var listener = pair.0
+            listener.address = pair.1.address
+            return ShardListener(
+                descriptor: pair.1.descriptor, configuration: listener, codec: ListenerCodec(listener),
+                tls: tlsContexts[index])
         }
         var gateway: ShardGateway?
         if let upstream = configuration.upstream, let innerSocket = handle.innerSocket {
@@ -195,6 +206,58 @@ public final class GatewayServer: Sendable {
         let upstreamIO = ShardIO(ring: ring, slab: io.slab, receiveBuffers: buffers, chunks: io.chunks)
         return ShardGateway(
             index: index, configuration: upstream, io: upstreamIO, innerListener: innerSocket, logger: logger)
+    }
+
+    /// Loads every TLS listener's certificates; throws naming the listener and OpenSSL's reason.
+    public static func loadTLS(_ listeners: [ListenerConfiguration]) throws(ConfigurationError) -> [TLSContext?] {
+        var contexts: [TLSContext?] = []
+        for listener in listeners {
+            guard let tls = listener.tls else {
+                if listener.requiresTLS {
+                    throw ConfigurationError(
+                        "listener \(listener.scheme)://\(listener.address) is a TLS listener but has no certificate: "
+                            + "give it a tls block (certificate, private_key)")
+                }
+                contexts.append(nil)
+                continue
+            }
+            do {
+                contexts.append(try TLSContext(server: tls))
+            } catch {
+                throw ConfigurationError("listener \(listener.scheme)://\(listener.address): \(error.message)")
+            }
+        }
+        return contexts
+    }
+
+    /// The certificates new handshakes use, per listener (nil for plain listeners).
+    public var currentTLSContexts: [TLSContext?] { tlsContexts.withLock { $0 } }
+
+    /// Loads `listeners`' TLS settings (same listeners, same order, as started) and hands them to every
+    /// shard for new handshakes; established connections keep their sessions. Nothing changes when a
+    /// file is bad: the error says which and the old certificates stay in use.
+    public func reloadTLS(_ listeners: [ListenerConfiguration]) throws(ConfigurationError) {
+        guard listeners.count == configuration.listeners.count else {
+            throw ConfigurationError("the listeners changed: a restart is needed")
+        }
+        for (old, new) in zip(configuration.listeners, listeners) where (old.tls == nil) != (new.tls == nil) {
+            throw ConfigurationError(
+                "listener \(old.address) switched between plain and TLS: a restart is needed")
+        }
+        let contexts = try Self.loadTLS(listeners)
+        tlsContexts.withLock { $0 = contexts }
+        let done = DispatchSemaphore(value: 0)
+        for shard in shards {
+            shard.mailbox.post(
+                .execute { shard in
+                    for (index, context) in contexts.enumerated() {
+                        if let context { shard.replaceTLSContext(context, listener: index) }
+                    }
+                    done.signal()
+                })
+        }
+        for _ in shards { _ = done.wait(timeout: .now() + 5) }
+        logger.info("TLS certificates reloaded", metadata: ["listeners": "\(contexts.compactMap { $0 }.count)"])
     }
 
     /// Figures of every shard, taken on the shards' threads (waits up to `timeoutSeconds`).

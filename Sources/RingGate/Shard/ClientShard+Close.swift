@@ -17,7 +17,7 @@ extension ClientShard {
             wheel.schedule(
                 CompletionTag(kind: .drainTimeout, generation: client.generation, slot: slot).rawValue,
                 afterNanoseconds: listeners[Int(connections[Int(slot)].listener)].configuration.drainTimeoutNanoseconds)
-            if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight {
+            if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight && !tlsOutputPending(slot) {
                 finishClosing(client)
             }
             return
@@ -77,6 +77,7 @@ extension ClientShard {
             connections[Int(slot)].assembly = nil
         }
         if let control = controlAssemblies.removeValue(forKey: slot) { io.chunks.release(control) }
+        releaseTLS(slot)
     }
 
     func shutdownCompleted(_ completion: Completion) {

@@ -19,7 +19,11 @@ extension ClientShard {
         switch action {
         case .deliver(let rearm):
             counters.bytesIn &+= UInt64(completion.result)
-            io.withReceivedBytes(completion) { bytes in decode(&bytes, for: client) }
+            if connections[Int(slot)].usesTLS {
+                io.withReceivedBytes(completion) { bytes in receiveTLS(bytes.span, for: client) }
+            } else {
+                io.withReceivedBytes(completion) { bytes in decode(&bytes, for: client) }
+            }
             if rearm && self.lifecycle(of: client)?.isOpen == true { perform(.armReceive, slot: slot) }
         case .discard(let then):
             io.discardReceivedBuffer(completion)
@@ -29,13 +33,16 @@ extension ClientShard {
             receivesToRearm.append(client)
         case .peerGone:
             io.discardReceivedBuffer(completion)
+            if connections[Int(slot)].usesTLS && !connections[Int(slot)].tlsEstablished {
+                countTLSFailure(.peerClosed)
+            }
             close(client, reason: completion.result == 0 ? .peerClosed : .socketError, graceful: false)
         }
     }
 
     /// Runs the connection's decoder over one received buffer, delivering complete messages in place and
     /// assembling the ones that continue in a later buffer.
-    private func decode(_ bytes: inout MutableSpan<UInt8>, for client: ClientID) {
+    func decode(_ bytes: inout MutableSpan<UInt8>, for client: ClientID) {
         let slot = Int(client.slot)
         let codec = listeners[Int(connections[slot].listener)].codec
         var offset = 0

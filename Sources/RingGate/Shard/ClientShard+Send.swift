@@ -90,6 +90,7 @@ extension ClientShard {
 
     /// Starts sending the head of the queue if nothing is in flight and output is not held.
     func flush(_ slot: UInt32) {
+        if connections[Int(slot)].usesTLS { return flushTLS(slot) }
         let connection = connections[Int(slot)]
         guard !connection.holdsOutput, var lifecycle = connection.lifecycle, !lifecycle.sendInFlight,
             lifecycle.phase != .closing, lifecycle.phase != .closed, let node = sendQueues.head(of: connection.queue)
@@ -111,6 +112,15 @@ extension ClientShard {
         switch action {
         case .advance:
             counters.bytesOut &+= UInt64(completion.result)
+            if connections[Int(slot)].usesTLS {
+                tlsSendAdvanced(slot, byteCount: Int(completion.result))
+                if connections[Int(slot)].queue.isEmpty && !tlsOutputPending(slot) {
+                    if lifecycle.phase == .draining { finishClosing(client) }
+                } else {
+                    flushTLS(slot)
+                }
+                return
+            }
             if let done = sendQueues.consume(Int(completion.result), from: &connections[Int(slot)].queue) {
                 io.chunks.release(done)
             }

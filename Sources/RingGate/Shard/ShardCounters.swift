@@ -1,4 +1,5 @@
 import RingGateCodecs
+import RingGateTLS
 
 /// Plain per-shard counters, written only by the shard's thread and read by aggregation when scraped.
 public struct ShardCounters: Sendable, Equatable {
@@ -29,6 +30,8 @@ public struct ShardCounters: Sendable, Equatable {
         case outOfMemory = "out_of_memory"
         /// The message being assembled would have crossed the shard's memory budget.
         case memoryBudget = "memory_budget"
+        /// A TLS handshake failed or a TLS record was bad (or no session could be allocated).
+        case tlsFailure = "tls_failure"
     }
 
     public var accepted: UInt64 = 0
@@ -64,6 +67,12 @@ public struct ShardCounters: Sendable, Equatable {
     public var httpNotFound: UInt64 = 0
     /// Plain HTTP requests with a method other than GET or HEAD, answered with 405.
     public var httpMethodNotAllowed: UInt64 = 0
+    /// TLS handshakes completed on TLS listeners.
+    public var tlsHandshakesCompleted: UInt64 = 0
+    /// TLS handshakes that failed, by reason.
+    public var tlsHandshakeFailures: [TLSHandshakeFailure: UInt64] = [:]
+    /// Established TLS connections closed for a bad record (decryption or protocol error).
+    public var tlsRecordFailures: UInt64 = 0
     /// The gateway side (workers, commands, Register); nil for a gateway without workers (echo).
     public var upstream: UpstreamCounters?
 

@@ -1,14 +1,27 @@
 import RingGate
 import RingGateCodecs
 import RingGateRuntime
+import RingGateTLS
 
 /// The `/metrics` page: every shard's counters, labelled by shard, gathered at scrape time.
 enum GatewayMetrics {
     static func render(
         reports: [ShardReport], register: RegisterServer.Snapshot?, memory: StatusDocument.ProcessMemory,
-        uptimeSeconds: Double, shuttingDown: Bool, admin: AdminServer.Counters? = nil
+        uptimeSeconds: Double, shuttingDown: Bool, admin: AdminServer.Counters? = nil,
+        certificates: [(listener: String, certificate: TLSCertificateInfo)] = []
     ) -> String {
         var out = PrometheusText()
+        if !certificates.isEmpty {
+            out.family(
+                "ringgate_tls_certificate_not_after_seconds", .gauge,
+                help: "Expiry (notAfter) of each loaded TLS certificate, in seconds since the epoch.")
+            for (listener, certificate) in certificates {
+                out.sample(
+                    "ringgate_tls_certificate_not_after_seconds",
+                    [("listener", listener), ("certificate", certificate.chainPath), ("subject", certificate.subject)],
+                    Double(certificate.notAfter))
+            }
+        }
         if let admin {
             out.family(
                 "ringgate_admin_bad_requests_total", .counter, help: "Admin requests refused (400, 405, 431).")
@@ -82,6 +95,18 @@ enum GatewayMetrics {
                 ("200", { $0.counters.httpPagesServed }), ("404", { $0.counters.httpNotFound }),
                 ("405", { $0.counters.httpMethodNotAllowed }),
             ])
+        perShard("ringgate_tls_handshakes_total", .counter, "TLS handshakes completed.") {
+            Double($0.counters.tlsHandshakesCompleted)
+        }
+        byLabel(
+            "ringgate_tls_handshake_failures_total", "TLS handshakes that failed, by reason.", label: "reason",
+            TLSHandshakeFailure.allCases.map { reason in
+                (reason.rawValue, { $0.counters.tlsHandshakeFailures[reason, default: 0] })
+            })
+        perShard(
+            "ringgate_tls_record_failures_total", .counter,
+            "Established TLS connections closed for a record that failed to decrypt or parse."
+        ) { Double($0.counters.tlsRecordFailures) }
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import RingGate
 import RingGateRuntime
+import RingGateTLS
 import Synchronization
 
 /// Gathers the figures `/status` and `/metrics` show: the shards' reports (taken on their threads
@@ -12,6 +13,8 @@ public final class ServiceFigures: Sendable {
     public let adminCounters = AdminServer.Counters()
     private let startedAt = ContinuousClock.now
     private let shuttingDown = Atomic<Bool>(false)
+    /// What `/reload` (and SIGHUP) runs: set by `ringgate start`.
+    public let reloadHandler = Mutex<(@Sendable () -> ReloadOutcome)?>(nil)
 
     init(register: RegisterServer?, gateway: GatewayServer?) {
         self.register = register
@@ -33,12 +36,18 @@ public final class ServiceFigures: Sendable {
         case "/metrics":
             return AdminServer.Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics().utf8))
+        case "/reload":
+            guard let reload = reloadHandler.withLock({ $0 }) else {
+                return AdminServer.Response(status: 404, text: "this process cannot reload\n")
+            }
+            let outcome = reload()
+            return AdminServer.Response(status: outcome.succeeded ? 200 : 409, text: outcome.report)
         case "/health":
             return shardsAnswer(timeoutSeconds: 2)
                 ? AdminServer.Response(status: 200, text: "ok\n")
                 : AdminServer.Response(status: 503, text: "a shard is not answering\n")
         default:
-            return AdminServer.Response(status: 404, text: "not found: try /status, /metrics or /health\n")
+            return AdminServer.Response(status: 404, text: "not found: try /status, /metrics, /health or /reload\n")
         }
     }
 
@@ -56,7 +65,7 @@ public final class ServiceFigures: Sendable {
             state: shuttingDown.load(ordering: .relaxed) ? "draining" : "running", uptimeSeconds: uptimeSeconds,
             memory: ProcessFigures.memory(),
             listeners: gateway.map { server in
-                zip(server.configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" }
+                zip(server.configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" }
             } ?? [],
             workerAddresses: gateway?.innerAddresses.map(\.description) ?? [],
             shards: reports.map(StatusDocument.Shard.init),
@@ -72,7 +81,21 @@ public final class ServiceFigures: Sendable {
     public func metrics() -> String {
         GatewayMetrics.render(
             reports: gateway?.reports() ?? [], register: register?.snapshot, memory: ProcessFigures.memory(),
-            uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed), admin: adminCounters)
+            uptimeSeconds: uptimeSeconds, shuttingDown: shuttingDown.load(ordering: .relaxed), admin: adminCounters,
+            certificates: loadedCertificates())
+    }
+
+    /// Every certificate new handshakes use now, with its listener (`wss://0.0.0.0:443`).
+    func loadedCertificates() -> [(listener: String, certificate: TLSCertificateInfo)] {
+        guard let gateway else { return [] }
+        var loaded: [(listener: String, certificate: TLSCertificateInfo)] = []
+        for (index, context) in gateway.currentTLSContexts.enumerated() {
+            guard let context else { continue }
+            let listener = gateway.configuration.listeners[index]
+            let name = "\(listener.scheme)://\(gateway.boundAddresses[index])"
+            for certificate in context.certificates { loaded.append((name, certificate)) }
+        }
+        return loaded
     }
 }
 

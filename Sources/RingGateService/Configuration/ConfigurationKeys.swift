@@ -1,5 +1,6 @@
 import RingGate
 import RingGateRuntime
+import RingGateTLS
 
 /// One key of the config file: its dotted path and how a value is checked and applied.
 public struct ConfigurationKey: Sendable {
@@ -177,6 +178,35 @@ extension ConfigurationKey {
             let text = try value.scalar().lowercased()
             configuration.gateway.memoryMiB =
                 text == "off" ? 0 : try value.integerOrAuto(in: 0...(1 << 24)).map { $0 == 0 ? 0 : max($0, 16) }
+        },
+
+        ConfigurationKey("tls.local_cert") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.localCert = try value.scalar()
+        },
+        ConfigurationKey("tls.local_pk") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.localPrivateKey = try value.scalar()
+        },
+        ConfigurationKey("tls.sni_certificates") { configuration, value throws(ConfigurationProblem) in
+            for pair in value.items where !pair.contains(":") {
+                throw ConfigurationProblem("'\(pair)' must be chain.pem:key.pem")
+            }
+            configuration.tls.sniCertificates = value.items
+        },
+        ConfigurationKey("tls.cafile") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.caFile = try value.scalar()
+        },
+        ConfigurationKey("tls.verify_peer") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.verifyPeer = try value.bool()
+        },
+        ConfigurationKey("tls.ciphers") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.ciphers = try value.scalar()
+        },
+        ConfigurationKey("tls.ciphersuites") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.cipherSuites = try value.scalar()
+        },
+        ConfigurationKey("tls.min_version") { configuration, value throws(ConfigurationProblem) in
+            configuration.tls.minimumVersion = try value.choice(
+                TLSConfiguration.Version.self, allowed: TLSConfiguration.Version.allCases)
         },
 
         ConfigurationKey("worker_demo.enabled") { configuration, value throws(ConfigurationProblem) in

@@ -52,9 +52,33 @@ public enum ConfigurationLoader {
             if !given.contains("register.enabled") { configuration.register.enabled = false }
             if !given.contains("worker_demo.enabled") { configuration.workerDemo.enabled = false }
         }
+        // The embedded default started with a certificate serves its demo over https and wss.
+        if !given.contains("gateway.listen") && !configuration.tls.localCert.isEmpty {
+            configuration.gateway.listen = ["wss://0.0.0.0:8282"]
+        }
         problems += ConfigurationValidation.problems(in: configuration)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return configuration
+    }
+
+    /// The value each key was given (file, environment, `--set`; the last wins), as written; keys left
+    /// at their defaults are absent. A reload compares these to name the keys that changed.
+    public static func effectiveSettings(
+        fileContents: String?, environment: [String: String], overrides: [String]
+    ) -> [String: String] {
+        var problems: [String] = []
+        var settings: [Setting] = []
+        if let fileContents { settings += yamlSettings(fileContents, fileName: "config", problems: &problems) }
+        settings += environmentSettings(environment, problems: &problems)
+        settings += overrideSettings(overrides, problems: &problems)
+        var values: [String: String] = [:]
+        for setting in settings {
+            switch setting.value {
+            case .scalar(let text): values[setting.path] = text
+            case .list(let items): values[setting.path] = items.joined(separator: "\n")
+            }
+        }
+        return values
     }
 
     static func suggestion(for path: String) -> String {

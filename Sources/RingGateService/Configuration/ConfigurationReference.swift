@@ -158,6 +158,28 @@ extension ConfigurationKeyReference {
                 + "cgroup's memory.max (else of RAM), `off`, or MiB (at least 16). Near it new clients are refused "
                 + "at accept; a message that would cross it closes its client (WebSocket 1009)."),
         .init(
+            "tls.local_cert", "", php: "context ssl local_cert",
+            "Certificate chain of the TLS listeners (wss://, ssl://, or any scheme + \"+tls\"), PEM, leaf first; "
+                + "empty = no TLS listener. Set without `gateway.listen`, the default listener becomes "
+                + "wss://0.0.0.0:8282."),
+        .init("tls.local_pk", "", php: "context ssl local_pk", "Its private key, PEM; readable by the service user."),
+        .init(
+            "tls.sni_certificates", .list([]),
+            "More certificates chosen by SNI when they name the host asked for, as \"chain.pem:key.pem\" entries."),
+        .init(
+            "tls.cafile", "", php: "context ssl cafile", "CA for client certificates; empty = none asked for."),
+        .init(
+            "tls.verify_peer", "false", php: "context ssl verify_peer",
+            "true: refuse clients without a certificate signed by `tls.cafile`."),
+        .init(
+            "tls.ciphers", "", php: "context ssl ciphers",
+            "TLS 1.2 cipher list, OpenSSL syntax; empty = ECDHE with AES-GCM or ChaCha20 only."),
+        .init("tls.ciphersuites", "", "TLS 1.3 suites, OpenSSL syntax; empty = OpenSSL's default."),
+        .init(
+            "tls.min_version", "1.2",
+            "Lowest TLS version accepted: 1.2 or 1.3. ALPN offers http/1.1. `ringgate reload` (SIGHUP) loads renewed "
+                + "files for new handshakes; established connections continue; bad files are refused."),
+        .init(
             "worker_demo.enabled", "true", php: "BusinessWorker",
             "Run the built-in demo chat worker (Swift worker kit). Production: false; your own BusinessWorkers "
                 + "connect through the Register. Defaults to false when `gateway.register_address` is given."),

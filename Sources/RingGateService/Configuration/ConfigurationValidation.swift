@@ -37,9 +37,28 @@ enum ConfigurationValidation {
                         + "the built-in Register")
             }
             problems += portClashes(configuration)
+            problems += tlsProblems(configuration)
         }
         if configuration.workerDemo.enabled && configuration.workerDemo.registerAddresses.isEmpty {
             problems.append("worker_demo.register_address: the demo worker needs a Register to find gateways")
+        }
+        return problems
+    }
+
+    /// TLS listeners need a certificate and key; a key without a certificate is a slip.
+    private static func tlsProblems(_ configuration: ServiceConfiguration) -> [String] {
+        let tls = configuration.tls
+        var problems: [String] = []
+        let secure = configuration.gateway.listen.filter { (try? ListenerConfiguration(url: $0))?.requiresTLS == true }
+        if !secure.isEmpty && tls.localCert.isEmpty {
+            problems.append(
+                "tls.local_cert: \(secure.joined(separator: ", ")) needs a certificate (tls.local_cert, tls.local_pk)")
+        }
+        if !tls.localCert.isEmpty && tls.localPrivateKey.isEmpty {
+            problems.append("tls.local_pk: the private key of \(tls.localCert) is missing")
+        }
+        if tls.verifyPeer && tls.caFile.isEmpty {
+            problems.append("tls.verify_peer: needs tls.cafile, the CA client certificates are checked against")
         }
         return problems
     }

@@ -1,5 +1,6 @@
 import RingGate
 import RingGateRuntime
+import RingGateTLS
 
 /// Everything `ringgate start` runs, as read from the config file, the environment and `--set` flags.
 /// The defaults are the embedded default: a Register, a WebSocket gateway and the demo chat worker in
@@ -10,8 +11,46 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var register = Register()
     public var gateway = Gateway()
     public var workerDemo = WorkerDemo()
+    public var tls = TLS()
 
     public init() {}
+
+    /// Certificates and settings of the TLS listeners (`wss://`, `ssl://`, `<framing>+tls://`), named
+    /// as in workerman's `ssl` context.
+    public struct TLS: Sendable, Equatable {
+        /// Certificate chain (PEM, leaf first): workerman's `local_cert`.
+        public var localCert = ""
+        /// Its private key (PEM): `local_pk`.
+        public var localPrivateKey = ""
+        /// More certificates, chosen by SNI: "chain.pem:key.pem" each.
+        public var sniCertificates: [String] = []
+        /// CA for client certificates: `cafile`.
+        public var caFile = ""
+        /// Require a client certificate signed by `caFile`: `verify_peer`.
+        public var verifyPeer = false
+        /// TLS 1.2 cipher list (OpenSSL syntax): `ciphers`; empty: the built-in AEAD list.
+        public var ciphers = ""
+        /// TLS 1.3 suites (OpenSSL syntax); empty: OpenSSL's default.
+        public var cipherSuites = ""
+        public var minimumVersion = TLSConfiguration.Version.tls12
+
+        /// The listener settings these give, or nil when no certificate is set.
+        public var listenerConfiguration: TLSConfiguration? {
+            guard !localCert.isEmpty else { return nil }
+            var files = [TLSConfiguration.CertificateFiles(chainPath: localCert, privateKeyPath: localPrivateKey)]
+            for pair in sniCertificates {
+                let parts = pair.split(separator: ":", maxSplits: 1).map(String.init)
+                files.append(.init(chainPath: parts[0], privateKeyPath: parts.count > 1 ? parts[1] : ""))
+            }
+            var configuration = TLSConfiguration(certificates: files)
+            configuration.minimumVersion = minimumVersion
+            if !ciphers.isEmpty { configuration.cipherList = ciphers }
+            if !cipherSuites.isEmpty { configuration.cipherSuites = cipherSuites }
+            configuration.clientCAPath = caFile.isEmpty ? nil : caFile
+            configuration.verifyPeer = verifyPeer
+            return configuration
+        }
+    }
 
     public struct Admin: Sendable, Equatable {
         /// nil: no admin endpoint.

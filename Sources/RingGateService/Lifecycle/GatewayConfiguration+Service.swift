@@ -16,6 +16,7 @@ extension ServiceConfiguration {
             listener.webSocket.compliance = gateway.webSocketCompliance
             listener.webSocket.outgoingFrameType = gateway.webSocketFrameType
             listener.webSocket.workermanVersion = gateway.workermanVersion == 5 ? .workerman5 : .workerman4
+            if listener.requiresTLS { listener.tls = tls.listenerConfiguration }
             configureListener(&listener)
             listeners.append(listener)
         }

@@ -22,6 +22,7 @@ public enum StartupChecks {
             findings += lockedMemory(gateway)
             findings += openFiles(configuration, gateway: gateway)
             findings += hugePages(gateway)
+            findings += certificates(gateway)
         }
         findings += portsInUse(configuration, gateway: gateway)
         findings += secrets(configuration)
