@@ -8,7 +8,8 @@ struct RingGateCommand: ParsableCommand {
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
-            StartCommand.self, StopCommand.self, StatusCommand.self, CheckConfigCommand.self, GatewayCommand.self,
+            StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self, ConnectionsCommand.self,
+            CheckConfigCommand.self, GatewayCommand.self,
             RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )
@@ -22,8 +23,14 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Direct-descriptor table size per shard (default: RLIMIT_NOFILE minus a reserve).")
     var connectionsPerShard: Int?
 
-    @Option(help: "Slab per shard for receive buffers and chunks, in MiB.")
-    var slabMiB: Int = 16
+    @Option(name: .customLong("slab-mib"), help: "Slab per shard for receive buffers and chunks, in MiB (default 16).")
+    var slabMiBOption: Int?
+
+    /// The spelling before 0.x (`--slab-mi-b`, argument-parser's split of `slabMiB`), accepted for one release.
+    @Option(name: .customLong("slab-mi-b"), help: .private)
+    var legacySlabMiB: Int?
+
+    var slabMiB: Int { slabMiBOption ?? legacySlabMiB ?? 16 }
 
     @Flag(help: "Use normal pages even when huge pages are available.")
     var noHugePages = false

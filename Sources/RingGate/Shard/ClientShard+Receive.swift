@@ -19,6 +19,7 @@ extension ClientShard {
         switch action {
         case .deliver(let rearm):
             counters.bytesIn &+= UInt64(completion.result)
+            connections[Int(slot)].countReceived(completion.result)
             io.withReceivedBytes(completion) { bytes in decode(&bytes, for: client) }
             if rearm && self.lifecycle(of: client)?.isOpen == true { perform(.armReceive, slot: slot) }
         case .discard(let then):

@@ -111,6 +111,7 @@ extension ClientShard {
         switch action {
         case .advance:
             counters.bytesOut &+= UInt64(completion.result)
+            connections[Int(slot)].countSent(completion.result)
             if let done = sendQueues.consume(Int(completion.result), from: &connections[Int(slot)].queue) {
                 io.chunks.release(done)
             }

@@ -33,12 +33,15 @@ public final class ServiceFigures: Sendable {
         case "/metrics":
             return AdminServer.Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics().utf8))
+        case "/connections":
+            return ConnectionsEndpoint.respond(to: request, gateway: gateway)
         case "/health":
             return shardsAnswer(timeoutSeconds: 2)
                 ? AdminServer.Response(status: 200, text: "ok\n")
                 : AdminServer.Response(status: 503, text: "a shard is not answering\n")
         default:
-            return AdminServer.Response(status: 404, text: "not found: try /status, /metrics or /health\n")
+            return AdminServer.Response(
+                status: 404, text: "not found: try /status, /metrics, /health or /connections\n")
         }
     }
 
