@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RingGateService
 import RingGate
 
 @main
@@ -50,6 +51,8 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup var log: LogFormatOption
+
     func gatewayConfiguration(listenerURLs: [String]) throws -> GatewayConfiguration {
         var listeners: [ListenerConfiguration] = []
         for url in listenerURLs {
@@ -98,7 +101,7 @@ struct EchoCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger()
         let configuration = try options.gatewayConfiguration(listenerURLs: listeners)
         let server = try GatewayServer(configuration: configuration, logger: logger) { _ in EchoApplication() }

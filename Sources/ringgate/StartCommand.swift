@@ -36,7 +36,7 @@ struct StartCommand: ParsableCommand {
             return
         }
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        configuration.logFormat.bootstrap()
         var logger = Logger(label: "ringgate")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
@@ -87,6 +87,9 @@ struct ConfigurationSource: ParsableArguments {
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set gateway.lan_ip=10.0.0.5 (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Log lines: text or json (the log_format key; same as --set log_format=…).")
+    var logFormat: String?
+
     func load() throws -> ServiceConfiguration {
         var contents: String?
         if let config {
@@ -98,7 +101,8 @@ struct ConfigurationSource: ParsableArguments {
         do {
             return try ConfigurationLoader.load(
                 fileContents: contents, fileName: config ?? "config",
-                environment: ProcessInfo.processInfo.environment, overrides: overrides)
+                environment: ProcessInfo.processInfo.environment,
+                overrides: overrides + (logFormat.map { ["log_format=\($0)"] } ?? []))
         } catch {
             let text = "error: invalid configuration:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n")
             FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RingGateService
 import RingGateDemo
 
 /// The demo chat's business workers (`DemoChatHandler`): run them next to `ringgate register` and
@@ -17,7 +18,7 @@ struct WorkerDemoCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger(label: "ringgate-worker-demo")
         let (cluster, gatewayAddresses) = (options.cluster, options.gatewayAddresses)
         let secretKey = try cluster.secret.resolve(logger: logger)
