@@ -1,7 +1,7 @@
 import ArgumentParser
 import Logging
-import RingGateService
 import RingGate
+import RingGateService
 
 @main
 struct RingGateCommand: ParsableCommand {

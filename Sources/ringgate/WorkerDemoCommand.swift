@@ -1,7 +1,7 @@
 import ArgumentParser
 import Logging
-import RingGateService
 import RingGateDemo
+import RingGateService
 
 /// The demo chat's business workers (`DemoChatHandler`): run them next to `ringgate register` and
 /// `ringgate gateway --demo-page`, then open the gateway's address in a browser.
