@@ -112,6 +112,7 @@ struct EchoCommand: ParsableCommand {
                     "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.framing.scheme)://\($1)" })",
                 "shards": "\(configuration.shardCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
+                "slab_mib": "\(configuration.slabBytesPerShard >> 20)",
             ])
         SignalWaiter.waitForTermination()
         logger.info("stopping")
