@@ -43,7 +43,7 @@ else
     # Ports away from the defaults, so a running embedded default is left alone.
     start register register --listen 127.0.0.1:21238
     start gateway gateway websocket://127.0.0.1:28282 --demo-page --register-address 127.0.0.1:21238 \
-        --start-port 22900 --shards 2 --slab-mi-b 16
+        --start-port 22900 --shards 2 --slab-mib 16
     start worker worker-demo --register-address 127.0.0.1:21238
     URL="http://127.0.0.1:28282/"
 fi

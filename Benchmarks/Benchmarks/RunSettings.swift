@@ -14,11 +14,21 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Skip the SwiftNIO baseline.")
     var noNIO = false
 
-    @Option(help: "CPUs for the gateway under test (comma list). Default: 0.")
-    var gatewayCPUs: String = "0"
+    @Option(name: .customLong("gateway-cpus"), help: "CPUs for the gateway under test (comma list). Default: 0.")
+    var gatewayCPUsOption: String?
 
-    @Option(help: "CPUs for the load generators (comma list). Default: the last CPU.")
-    var generatorCPUs: String?
+    @Option(
+        name: .customLong("generator-cpus"), help: "CPUs for the load generators (comma list). Default: the last CPU.")
+    var generatorCPUsOption: String?
+
+    /// The old spellings (argument-parser's split of `gatewayCPUs`), accepted for one release.
+    @Option(name: .customLong("gateway-cp-us"), help: .private)
+    var legacyGatewayCPUs: String?
+    @Option(name: .customLong("generator-cp-us"), help: .private)
+    var legacyGeneratorCPUs: String?
+
+    var gatewayCPUs: String { gatewayCPUsOption ?? legacyGatewayCPUs ?? "0" }
+    var generatorCPUs: String? { generatorCPUsOption ?? legacyGeneratorCPUs }
 
     @Option(help: "First TCP port to use on 127.0.0.1 (each server started takes the next free ones).")
     var basePort: UInt16 = 19500

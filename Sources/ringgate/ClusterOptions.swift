@@ -25,6 +25,8 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup var log: LogFormatOption
+
     func validate() throws {
         guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024") }
     }

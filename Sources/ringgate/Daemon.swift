@@ -11,7 +11,9 @@ enum Daemon {
     /// stayed up for `settleSeconds`.
     static let settleSeconds = 2.0
 
-    static func detach(logFile: String, arguments: [String], admin: SocketAddress?) throws {
+    /// `environment`: `NAME=value` entries for the child; nil passes this process's own.
+    static func detach(logFile: String, arguments: [String], admin: SocketAddress?, environment: [String]? = nil) throws
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -26,8 +28,14 @@ enum Daemon {
         let path = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments.dropFirst()).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        markInheritedDescriptorsCloseOnExec()
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, &argv, environ)
+        var envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
+        let result =
+            envp == nil
+            ? posix_spawn(&pid, path, &actions, &attributes, &argv, environ)
+            : posix_spawn(&pid, path, &actions, &attributes, &argv, &envp!)
         guard result == 0 else {
             throw ValidationError("cannot start the daemon: \(String(cString: strerror(result)))")
         }
@@ -49,5 +57,17 @@ enum Daemon {
             usleep(200_000)
         }
         throw ValidationError("the daemon (pid \(pid)) did not answer within 30 s; see \(logFile)")
+    }
+
+    /// A daemon keeps only stdin, stdout and stderr. Whatever else this command inherited (a pipe or
+    /// socket its own parent watches for EOF to learn that the command ended, e.g. Foundation's
+    /// `Process`) would otherwise stay open for the daemon's whole life, and the parent would wait on it.
+    /// (posix_spawn_file_actions_addclosefrom_np is hidden without _GNU_SOURCE.)
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for descriptor in entries.compactMap({ Int32($0) }) where descriptor > 2 {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }

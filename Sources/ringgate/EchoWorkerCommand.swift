@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RingGateService
 import RingGateWorkerKit
 
 /// A Swift BusinessWorker that sends every client message back to its sender: the relayed path
@@ -26,7 +27,7 @@ struct EchoWorkerCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger(label: "ringgate-echo-worker")
         let (cluster, gatewayAddresses, count) = (options.cluster, options.gatewayAddresses, options.count)
         let secretKey = try cluster.secret.resolve(logger: logger)

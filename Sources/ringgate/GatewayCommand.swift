@@ -83,7 +83,7 @@ struct GatewayCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger()
         var configuration = try options.gatewayConfiguration(listenerURLs: listeners)
         let flavour: WebSocketHandshake.Flavour

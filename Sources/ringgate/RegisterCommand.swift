@@ -30,6 +30,8 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @OptionGroup var log: LogFormatOption
+
     func validate() throws {
         guard SocketAddress(listen) != nil else {
             throw ValidationError("--listen must be ip:port, e.g. 127.0.0.1:1236 or [::1]:1236")
@@ -44,7 +46,7 @@ struct RegisterCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        log.logFormat.bootstrap()
         var logger = Logger(label: "ringgate.register")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         guard let address = SocketAddress(listen) else { throw ValidationError("bad --listen \(listen)") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import RingGate
+import RingGateService
 
 @main
 struct RingGateCommand: ParsableCommand {
@@ -8,8 +9,8 @@ struct RingGateCommand: ParsableCommand {
         commandName: "ringgate",
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
-            StartCommand.self, StopCommand.self, StatusCommand.self, ReloadCommand.self, CheckConfigCommand.self,
-            GatewayCommand.self,
+            StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self, ConnectionsCommand.self,
+            ReloadCommand.self, CheckConfigCommand.self, GatewayCommand.self,
             RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )
@@ -29,8 +30,16 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "Direct-descriptor table size per shard (default: RLIMIT_NOFILE minus a reserve).")
     var connectionsPerShard: Int?
 
-    @Option(help: "Slab per thread (shared by its shards) for receive buffers and chunks, in MiB.")
-    var slabMiB: Int = 16
+    @Option(
+        name: .customLong("slab-mib"),
+        help: "Slab per thread (shared by its shards) for receive buffers and chunks, in MiB (default 16).")
+    var slabMiBOption: Int?
+
+    /// The spelling before 0.x (`--slab-mi-b`, argument-parser's split of `slabMiB`), accepted for one release.
+    @Option(name: .customLong("slab-mi-b"), help: .private)
+    var legacySlabMiB: Int?
+
+    var slabMiB: Int { slabMiBOption ?? legacySlabMiB ?? 16 }
 
     @Flag(help: "Use normal pages even when huge pages are available.")
     var noHugePages = false
@@ -51,6 +60,7 @@ struct ShardOptions: ParsableArguments {
     var logLevel: String = "info"
 
     @OptionGroup var tls: TLSOptions
+    @OptionGroup var log: LogFormatOption
 
     func gatewayConfiguration(listenerURLs: [String]) throws -> GatewayConfiguration {
         var listeners: [ListenerConfiguration] = []
@@ -117,7 +127,7 @@ struct EchoCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger()
         let configuration = try options.gatewayConfiguration(listenerURLs: listeners)
         let server = try GatewayServer(configuration: configuration, logger: logger) { _ in EchoApplication() }
@@ -128,6 +138,7 @@ struct EchoCommand: ParsableCommand {
                     "\(zip(configuration.listeners, server.boundAddresses).map { "\($0.scheme)://\($1)" })",
                 "shards": "\(configuration.shardCount)", "threads": "\(configuration.effectiveThreadCount)",
                 "connections_per_shard": "\(configuration.effectiveConnectionsPerShard)",
+                "slab_mib": "\(configuration.slabBytesPerThread >> 20)",
             ])
         SignalWaiter.waitForTermination(onHangup: { options.reloadCertificates(server, configuration, logger) })
         logger.info("stopping")

@@ -36,7 +36,7 @@ struct StartCommand: ParsableCommand {
             return
         }
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        configuration.logFormat.bootstrap()
         var logger = Logger(label: "ringgate")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
@@ -114,16 +114,19 @@ struct ConfigurationSource: ParsableArguments {
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set gateway.lan_ip=10.0.0.5 (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Log lines: text or json (the log_format key; same as --set log_format=…).")
+    var logFormat: String?
+
     @Option(help: "Certificate chain (PEM) for TLS listeners: same as --set tls.local_cert=PATH.")
     var tlsCertificate: String?
 
     @Option(help: "Its private key (PEM): same as --set tls.local_pk=PATH.")
     var tlsPrivateKey: String?
 
-    /// `--set` flags with the TLS flags turned into theirs.
+    /// `--set` flags with the TLS and log-format flags turned into theirs.
     var allOverrides: [String] {
         overrides + (tlsCertificate.map { ["tls.local_cert=\($0)"] } ?? [])
-            + (tlsPrivateKey.map { ["tls.local_pk=\($0)"] } ?? [])
+            + (tlsPrivateKey.map { ["tls.local_pk=\($0)"] } ?? []) + (logFormat.map { ["log_format=\($0)"] } ?? [])
     }
 
     /// The config file's text (nil without one).
@@ -141,7 +144,8 @@ struct ConfigurationSource: ParsableArguments {
         do {
             return try ConfigurationLoader.load(
                 fileContents: contents, fileName: config ?? "config",
-                environment: ProcessInfo.processInfo.environment, overrides: overrides)
+                environment: ProcessInfo.processInfo.environment,
+                overrides: overrides)
         } catch {
             let text = "error: invalid configuration:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n")
             FileHandle.standardError.write(Data((text + "\n").utf8))

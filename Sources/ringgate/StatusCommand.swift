@@ -33,7 +33,20 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print the raw /status JSON instead of the table.")
     var json = false
 
+    @Flag(
+        name: [.customLong("watch"), .customShort("d")],
+        help: "Refresh every --interval seconds until Ctrl-C (workerman's `status -d`).")
+    var watch = false
+
+    @Option(help: "Seconds between refreshes with --watch.")
+    var interval: Double = 1
+
+    func validate() throws {
+        guard interval >= 0.1, interval <= 3_600 else { throw ValidationError("--interval must be 0.1 to 3600 s") }
+    }
+
     func run() throws {
+        if watch { return try StatusWatch.run(options: options, json: json, intervalSeconds: interval) }
         if json {
             let (_, body) = try AdminClient.get("/status", from: try options.address())
             print(String(decoding: body, as: UTF8.self), terminator: "")
@@ -56,17 +69,8 @@ struct StopCommand: ParsableCommand {
 
     func run() throws {
         let status = try options.status()
-        guard kill(status.pid, SIGTERM) == 0 else {
-            throw ValidationError("cannot signal pid \(status.pid): \(String(cString: strerror(errno)))")
-        }
         print("stopping RingGate (pid \(status.pid))…")
-        let deadline = Date().addingTimeInterval(timeout)
-        while kill(status.pid, 0) == 0 || errno == EPERM {
-            guard Date() < deadline else {
-                throw ValidationError("pid \(status.pid) still running after \(timeout) s")
-            }
-            usleep(100_000)
-        }
+        try GracefulStop.stop(pid: status.pid, timeoutSeconds: timeout)
         print("stopped")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import RingGateDemo
+import RingGateService
 
 /// The demo chat's business workers (`DemoChatHandler`): run them next to `ringgate register` and
 /// `ringgate gateway --demo-page`, then open the gateway's address in a browser.
@@ -17,7 +18,7 @@ struct WorkerDemoCommand: ParsableCommand {
 
     func run() throws {
         SignalWaiter.blockTerminationSignals()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        options.log.logFormat.bootstrap()
         let logger = options.makeLogger(label: "ringgate-worker-demo")
         let (cluster, gatewayAddresses) = (options.cluster, options.gatewayAddresses)
         let secretKey = try cluster.secret.resolve(logger: logger)

@@ -4,8 +4,10 @@ import RingGateRuntime
 /// One client's record in its shard's flat table: a fixed-size value, no references, no per-connection
 /// task. The table index is the connection's direct-descriptor index.
 ///
-/// 56 bytes: fields are declared largest-alignment-last so that the 21-byte decoder state starts at
-/// offset 32 and ends within 56 (see `ListenerConfigurationTests.clientConnectionRecordIs56Bytes`).
+/// 72 bytes: fields are declared largest-alignment-last so that the 21-byte decoder state ends within
+/// 72 (see `ListenerConfigurationTests.clientConnectionRecordIs72Bytes`). The 16 bytes of traffic
+/// figures (`ringgate connections`) are 4-byte fields, so they add no alignment padding: two 64-bit
+/// counters would have made it 80.
 struct ClientConnection {
     private static let noChunk = UInt32.max
     private static let holdsOutputFlag: UInt8 = 1
@@ -22,6 +24,13 @@ struct ClientConnection {
     var peerPort: UInt16 = 0
     var listener: UInt8 = 0
     private var flags: UInt8 = 0
+    /// Low 32 bits of the bytes received and sent; the high 16 bits of each share `trafficHigh`.
+    private var bytesInLow: UInt32 = 0
+    private var bytesOutLow: UInt32 = 0
+    /// Bits 32...47 of bytes in (low half) and bytes out (high half): 48-bit counters wrap at 256 TiB.
+    private var trafficHigh: UInt32 = 0
+    /// When the connection was accepted, in whole seconds of the shard clock (`ShardLoop.now()`).
+    var openedSecond: UInt32 = 0
     /// nil: the slot is free.
     var lifecycle: ClientLifecycle?
     var decoder: ClientDecoderState = .raw(RawDecoder())
@@ -30,6 +39,31 @@ struct ClientConnection {
     var assembly: Chunk? {
         get { assemblyID == Self.noChunk ? nil : Chunk(id: assemblyID) }
         set { assemblyID = newValue?.id ?? Self.noChunk }
+    }
+
+    /// Bytes received from the peer since accept.
+    var bytesIn: UInt64 { UInt64(trafficHigh & 0xFFFF) << 32 | UInt64(bytesInLow) }
+    /// Bytes the kernel accepted for sending since accept.
+    var bytesOut: UInt64 { UInt64(trafficHigh >> 16) << 32 | UInt64(bytesOutLow) }
+
+    mutating func countReceived(_ byteCount: Int32) {
+        let total = bytesIn &+ UInt64(UInt32(bitPattern: byteCount))
+        bytesInLow = UInt32(truncatingIfNeeded: total)
+        trafficHigh = trafficHigh & 0xFFFF_0000 | UInt32(truncatingIfNeeded: total >> 32) & 0xFFFF
+    }
+
+    mutating func countSent(_ byteCount: Int32) {
+        let total = bytesOut &+ UInt64(UInt32(bitPattern: byteCount))
+        bytesOutLow = UInt32(truncatingIfNeeded: total)
+        trafficHigh = trafficHigh & 0xFFFF | (UInt32(truncatingIfNeeded: total >> 32) & 0xFFFF) << 16
+    }
+
+    /// A new occupant of the slot starts its figures from zero.
+    mutating func resetTraffic(openedSecond: UInt32) {
+        bytesInLow = 0
+        bytesOutLow = 0
+        trafficHigh = 0
+        self.openedSecond = openedSecond
     }
 
     /// Output is held (queued, not sent) until the WebSocket handshake response went out.

@@ -275,6 +275,23 @@ public final class GatewayServer: Sendable {
         return collected.withLock { $0 }.sorted { $0.index < $1.index }
     }
 
+    /// One page of shard `index`'s clients (see `ClientShard.connectionPage`), taken on its thread; nil
+    /// when the shard did not answer within `timeoutSeconds`.
+    public func connectionPage(shard index: Int, cursor: Int, limit: Int, timeoutSeconds: Double = 5)
+        -> ConnectionPage?
+    {
+        let page = Mutex<ConnectionPage?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        shards[index].mailbox.post(
+            .execute { shard in
+                let taken = shard.connectionPage(from: cursor, limit: limit)
+                page.withLock { $0 = taken }
+                done.signal()
+            })
+        guard done.wait(timeout: .now() + timeoutSeconds) == .success else { return nil }
+        return page.withLock { $0 }
+    }
+
     /// Runs `body` on shard `index`'s thread and waits for it.
     public func onShard(_ index: Int, _ body: @escaping @Sendable (ClientShard) -> Void) {
         let done = DispatchSemaphore(value: 0)

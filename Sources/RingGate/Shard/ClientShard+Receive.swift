@@ -19,6 +19,7 @@ extension ClientShard {
         switch action {
         case .deliver(let rearm):
             counters.bytesIn &+= UInt64(completion.result)
+            connections[Int(slot)].countReceived(completion.result)
             if connections[Int(slot)].usesTLS {
                 io.withReceivedBytes(completion) { bytes in receiveTLS(bytes.span, for: client) }
             } else {

@@ -112,6 +112,7 @@ extension ClientShard {
         switch action {
         case .advance:
             counters.bytesOut &+= UInt64(completion.result)
+            connections[Int(slot)].countSent(completion.result)
             if connections[Int(slot)].usesTLS {
                 tlsSendAdvanced(slot, byteCount: Int(completion.result))
                 if connections[Int(slot)].queue.isEmpty && !tlsOutputPending(slot) {

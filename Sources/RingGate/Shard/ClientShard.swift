@@ -334,6 +334,7 @@ public final class ClientShard: ShardHandler {
         counters.liveConnections += 1
         let configuration = listeners[listener].configuration
         connections[Int(slot)].listener = UInt8(listener)
+        connections[Int(slot)].resetTraffic(openedSecond: UInt32(truncatingIfNeeded: ShardLoop.now() / 1_000_000_000))
         connections[Int(slot)].decoder = listeners[listener].codec.initialDecoder
         connections[Int(slot)].holdsOutput = listeners[listener].codec.holdsOutputUntilHandshake
         let id = ClientID(slot: slot, generation: connections[Int(slot)].generation)

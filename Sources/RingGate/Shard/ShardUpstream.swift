@@ -25,4 +25,6 @@ protocol ShardUpstream: AnyObject {
     var isStopped: Bool { get }
     /// A snapshot of the counters.
     var counters: UpstreamCounters { get }
+    /// The client's client_id, uid and groups, if it is in the client table.
+    func listing(of client: ClientID) -> UpstreamClientListing?
 }

@@ -42,12 +42,15 @@ public final class ServiceFigures: Sendable {
             }
             let outcome = reload()
             return AdminServer.Response(status: outcome.succeeded ? 200 : 409, text: outcome.report)
+        case "/connections":
+            return ConnectionsEndpoint.respond(to: request, gateway: gateway)
         case "/health":
             return shardsAnswer(timeoutSeconds: 2)
                 ? AdminServer.Response(status: 200, text: "ok\n")
                 : AdminServer.Response(status: 503, text: "a shard is not answering\n")
         default:
-            return AdminServer.Response(status: 404, text: "not found: try /status, /metrics, /health or /reload\n")
+            return AdminServer.Response(
+                status: 404, text: "not found: try /status, /metrics, /health, /connections or /reload\n")
         }
     }
 

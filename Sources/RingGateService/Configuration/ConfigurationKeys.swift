@@ -32,6 +32,13 @@ extension ConfigurationKey {
             }
             configuration.logLevel = level
         },
+        ConfigurationKey("log_format") { configuration, value throws(ConfigurationProblem) in
+            let format = try value.scalar().lowercased()
+            guard let parsed = LogFormat(rawValue: format) else {
+                throw ConfigurationProblem("'\(format)' is not text or json")
+            }
+            configuration.logFormat = parsed
+        },
 
         ConfigurationKey("admin.listen") { configuration, value throws(ConfigurationProblem) in
             let text = try value.scalar()

@@ -29,6 +29,10 @@ extension ConfigurationKeyReference {
             "trace, debug, info, notice, warning, error or critical. `info` logs notable events (startup, listeners, "
                 + "workers, fallbacks, bad input), never one line per message."),
         .init(
+            "log_format", "text",
+            "text or json: json writes one JSON object per line with the keys time (UTC, RFC 3339 with "
+                + "milliseconds), level, label, source, message and metadata (an object), for log shippers."),
+        .init(
             "admin.listen", "127.0.0.1:9180",
             "ip:port of the admin endpoint: `/status` (JSON), `/metrics` (Prometheus), `/health`. `off` disables it."),
         .init(

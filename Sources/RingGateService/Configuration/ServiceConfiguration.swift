@@ -7,6 +7,8 @@ import RingGateTLS
 /// one process, GatewayWorker's demo layout (Register 1238, gateway 8282, lan ports from 2900).
 public struct ServiceConfiguration: Sendable, Equatable {
     public var logLevel = "info"
+    /// text (swift-log's stream format) or json (one object per line, see `JSONLogHandler`).
+    public var logFormat = LogFormat.text
     public var admin = Admin()
     public var register = Register()
     public var gateway = Gateway()
