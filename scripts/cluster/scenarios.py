@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""Scenarios of the RingGate cluster test bed; runs as host D (started by run.sh inside D's namespace).
+
+Starts the other hosts' processes with `ip netns exec`, drives text clients and a minimal GatewayClient
+(GatewayWorker's binary protocol, spec §2-§4) from here, and prints one line per scenario:
+`SCENARIO <name> PASS|FAIL <detail>`. Standard library only. Every wait is bounded.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+SECRET = "cluster-secret"
+A, B, C, D = "10.77.0.1", "10.77.0.2", "10.77.0.3", "10.77.0.4"
+REGISTER = (C, 1236)
+CLIENT_PORT = 8282
+START_PORT = 2900
+SHARDS = 2
+
+# Commands (spec §4.1).
+SEND_TO_ONE, SEND_TO_ALL, IS_ONLINE, BIND_UID, SEND_TO_UID = 5, 6, 11, 12, 14
+GET_CLIENT_ID_BY_UID, JOIN_GROUP, SEND_TO_GROUP, GET_CLIENT_COUNT_BY_GROUP = 15, 20, 22, 24
+GET_ALL_CLIENT_SESSIONS, GATEWAY_CLIENT_CONNECT = 10, 202
+
+
+class Failure(Exception):
+    pass
+
+
+class Skipped(Exception):
+    """The host cannot run this scenario (e.g. a kernel without sch_netem); not a failure."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def wait_until(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (OSError, Failure):
+            pass
+        time.sleep(0.1)
+    raise Failure(f"timed out after {seconds}s waiting for {what}")
+
+
+# ---------------------------------------------------------------- processes on the hosts
+
+
+class Hosts:
+    def __init__(self, options):
+        self.prefix = options.ns_prefix
+        self.ringgate = options.ringgate
+        self.logs = options.logs
+        self.fallback = options.fallback
+        self.processes = {}
+
+    def namespace(self, host):
+        return self.prefix + host
+
+    def start(self, name, host, argv, extra_env=None):
+        env = dict(os.environ, RINGGATE_SECRET_KEY=SECRET)
+        env.update(extra_env or {})
+        log = open(os.path.join(self.logs, f"{name}.log"), "ab")
+        process = subprocess.Popen(
+            ["ip", "netns", "exec", self.namespace(host)] + argv,
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def register(self):
+        self.start("register", "c", [self.ringgate, "register", "--listen", f"{C}:1236", "--log-level", "info"])
+
+    def gateway(self, name, host, lan_ip):
+        extra = {"RINGGATE_FORCE_PEERNAME_FALLBACK": "1"} if self.fallback else {}
+        self.start(name, host, [
+            self.ringgate, "gateway", f"text://0.0.0.0:{CLIENT_PORT}", "--shards", str(SHARDS),
+            "--threads", "1", "--lan-ip", lan_ip, "--start-port", str(START_PORT),
+            "--register-address", f"{C}:1236", "--log-level", "info", "--no-huge-pages",
+            "--connections-per-shard", "1024", "--slab-mi-b", "8"], extra)
+
+    def worker(self, name, host, worker_name):
+        self.start(name, host, [
+            self.ringgate, "echo-worker", "--register-address", f"{C}:1236", "--name", worker_name,
+            "--log-level", "info"])
+
+    def kill(self, name, sig=signal.SIGKILL):
+        process = self.processes.pop(name, None)
+        if process and process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+    def alive(self, name):
+        process = self.processes.get(name)
+        return process is not None and process.poll() is None
+
+    def run(self, host, argv):
+        subprocess.run(["ip", "netns", "exec", self.namespace(host)] + argv, check=True, timeout=20,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def log(self, name):
+        with open(os.path.join(self.logs, f"{name}.log"), "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+
+    def stop_all(self):
+        for name in list(self.processes):
+            self.kill(name)
+
+
+# ---------------------------------------------------------------- Register and GatewayClient
+
+
+def register_addresses():
+    """The gateway addresses the Register broadcasts (worker_connect, spec §6)."""
+    with socket.create_connection(REGISTER, timeout=3) as connection:
+        connection.settimeout(3)
+        connection.sendall(json.dumps({"event": "worker_connect", "secret_key": SECRET}).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = connection.recv(65536)
+            check(chunk, "the Register closed without a broadcast")
+            data += chunk
+    message = json.loads(data.split(b"\n")[0])
+    addresses = message["addresses"]
+    return sorted(addresses.values() if isinstance(addresses, dict) else addresses)
+
+
+def packet(command, connection_id=0, ext=b"", body=b"", flag=1):
+    length = 28 + len(ext) + len(body)
+    header = struct.pack(">IBIHIHIBHI", length, command, 0, 0, 0, 0, connection_id, flag, 0, len(ext))
+    return header + ext + body
+
+
+def authentication():
+    return packet(GATEWAY_CLIENT_CONNECT, body=json.dumps({"secret_key": SECRET}).encode())
+
+
+def split_address(address):
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
+
+
+def gateway_request(address, request, reply=False):
+    """One GatewayClient call on one gateway address: auth packet + request; the reply payload if asked."""
+    with socket.create_connection(split_address(address), timeout=5) as connection:
+        connection.settimeout(5)
+        connection.sendall(authentication() + request)
+        if not reply:
+            return None
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+            chunk = connection.recv(65536)
+            check(chunk, f"{address} closed before its reply")
+            data += chunk
+        return data[4:4 + struct.unpack(">I", data[:4])[0]]
+
+
+def client_id(address, connection_id):
+    host, port = split_address(address)
+    return socket.inet_aton(host).hex() + struct.pack(">HI", port, connection_id).hex()
+
+
+def address_of(client):
+    raw = bytes.fromhex(client)
+    return f"{socket.inet_ntoa(raw[:4])}:{struct.unpack('>H', raw[4:6])[0]}", struct.unpack(">I", raw[6:])[0]
+
+
+class GatewayClient:
+    """The calls of PHP's GatewayClient this bed uses, over every address the Register knows."""
+
+    def addresses(self):
+        return register_addresses()
+
+    def all_client_ids(self):
+        ids = []
+        for address in self.addresses():
+            payload = gateway_request(address, packet(GET_ALL_CLIENT_SESSIONS), reply=True).decode()
+            ids += [client_id(address, int(cid)) for cid in re.findall(r'i:(\d+);(?:s:\d+:"|N;|a:)', payload)]
+        return ids
+
+    def send_to_client(self, client, message):
+        address, connection_id = address_of(client)
+        gateway_request(address, packet(SEND_TO_ONE, connection_id, body=message.encode()))
+
+    def send_to_all(self, message):
+        for address in self.addresses():
+            gateway_request(address, packet(SEND_TO_ALL, body=message.encode()))
+
+    def bind_uid(self, client, uid):
+        address, connection_id = address_of(client)
+        gateway_request(address, packet(BIND_UID, connection_id, ext=uid.encode()))
+
+    def send_to_uid(self, uid, message):
+        for address in self.addresses():
+            gateway_request(address, packet(SEND_TO_UID, ext=json.dumps([uid]).encode(), body=message.encode()))
+
+    def join_group(self, client, group):
+        address, connection_id = address_of(client)
+        gateway_request(address, packet(JOIN_GROUP, connection_id, ext=group.encode()))
+
+    def send_to_group(self, group, message):
+        ext = json.dumps({"group": [group], "exclude": None}).encode()
+        for address in self.addresses():
+            gateway_request(address, packet(SEND_TO_GROUP, ext=ext, body=message.encode()))
+
+    def all_client_count(self):
+        total = 0
+        for address in self.addresses():
+            payload = gateway_request(address, packet(GET_CLIENT_COUNT_BY_GROUP), reply=True).decode()
+            total += int(re.fullmatch(r"i:(\d+);", payload).group(1))
+        return total
+
+    def is_online(self, client):
+        address, connection_id = address_of(client)
+        return gateway_request(address, packet(IS_ONLINE, connection_id), reply=True) == b"i:1;"
+
+    def client_ids_by_uid(self, uid):
+        ids = []
+        for address in self.addresses():
+            payload = gateway_request(address, packet(GET_CLIENT_ID_BY_UID, ext=uid.encode()), reply=True).decode()
+            ids += [client_id(address, int(cid)) for cid in re.findall(r"i:\d+;i:(\d+);", payload)]
+        return sorted(ids)
+
+
+# ---------------------------------------------------------------- text clients
+
+
+class Client:
+    """A text-protocol client (one message per line)."""
+
+    def __init__(self, host):
+        self.host = host
+        self.socket = socket.create_connection((host, CLIENT_PORT), timeout=5)
+        self.socket.settimeout(5)
+        self.buffer = b""
+        self.id = None
+
+    def send(self, text):
+        self.socket.sendall(text.encode() + b"\n")
+
+    def line(self, timeout=5):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            check(remaining > 0, f"no line from {self.host} within {timeout}s")
+            self.socket.settimeout(remaining)
+            chunk = self.socket.recv(65536)
+            check(chunk, f"connection to {self.host} closed")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+    def expect(self, text, timeout=5):
+        got = self.line(timeout)
+        check(got == text, f"client on {self.host} expected {text!r}, got {got!r}")
+
+    def is_open(self):
+        """Still connected: a non-blocking peek sees no EOF and no error (buffered bytes are fine)."""
+        try:
+            self.socket.setblocking(False)
+            data = self.socket.recv(65536, socket.MSG_PEEK)
+            return len(data) > 0
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            self.socket.setblocking(True)
+
+    def close(self):
+        self.socket.close()
+
+
+def echo_round(clients, tag, timeout=5):
+    for index, client in enumerate(clients):
+        client.send(f"{tag}-{index}")
+    for index, client in enumerate(clients):
+        client.expect(f"{tag}-{index}", timeout)
+
+
+def identify(clients, gateway_client):
+    """Learns each client's client_id: every id gets a sendToClient naming it; each client reads its own."""
+    ids = gateway_client.all_client_ids()
+    for client in ids:
+        gateway_client.send_to_client(client, f"you-are:{client}")
+    for client in clients:
+        line = client.line()
+        check(line.startswith("you-are:"), f"expected an identity line, got {line!r}")
+        client.id = line.split(":", 1)[1]
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+class Bed:
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.gc = GatewayClient()
+        self.clients_a = []
+        self.clients_b = []
+
+    def expected_addresses(self, hosts=(A, B)):
+        return sorted(f"{host}:{START_PORT + shard}" for host in hosts for shard in range(SHARDS))
+
+    def start(self):
+        self.hosts.register()
+        self.hosts.gateway("gateway-a", "a", A)
+        self.hosts.gateway("gateway-b", "b", B)
+        self.hosts.worker("worker-c1", "c", "EchoC1")
+        self.hosts.worker("worker-c2", "c", "EchoC2")
+        wait_until(lambda: register_addresses() == self.expected_addresses(), 20, "both gateways registered")
+        self.wait_worker("worker-c1")
+        self.wait_worker("worker-c2")
+
+    def wait_worker(self, worker, since=0, links=2 * SHARDS):
+        """Waits until `worker` logged `links` gateway connections after log offset `since` (its
+        WORKER_CONNECT follows each at once)."""
+        wait_until(lambda: self.hosts.log(worker)[since:].count("connected to gateway") >= links, 20,
+                   f"{worker} connected to {links} gateway addresses")
+        time.sleep(0.3)
+
+    def all_clients(self):
+        return self.clients_a + self.clients_b
+
+    def scenario_client_ids(self):
+        self.clients_a = [Client(A) for _ in range(6)]
+        self.clients_b = [Client(B) for _ in range(6)]
+        echo_round(self.all_clients(), "hello")
+        identify(self.all_clients(), self.gc)
+        for client in self.clients_a:
+            address, _ = address_of(client.id)
+            check(address in self.expected_addresses((A,)), f"client on A has client_id for {address}")
+        for client in self.clients_b:
+            address, _ = address_of(client.id)
+            check(address in self.expected_addresses((B,)), f"client on B has client_id for {address}")
+        ports = {address_of(client.id)[0] for client in self.clients_a}
+        return f"12 clients; ids on A use {sorted(ports)}; ids on B use {B}:{START_PORT}+shard; echoes ok"
+
+    def scenario_broadcasts_and_queries(self):
+        clients = self.all_clients()
+        self.gc.send_to_all("to-all")
+        for client in clients:
+            client.expect("to-all")
+        uid_members = [self.clients_a[0], self.clients_b[0]]
+        group_members = [self.clients_a[1], self.clients_a[2], self.clients_b[1]]
+        for client in uid_members:
+            self.gc.bind_uid(client.id, "alice")
+        for client in group_members:
+            self.gc.join_group(client.id, "room")
+        self.gc.send_to_uid("alice", "to-alice")
+        self.gc.send_to_group("room", "to-room")
+        for client in clients:
+            expected = (["to-alice"] if client in uid_members else []) + (
+                ["to-room"] if client in group_members else [])
+            for text in expected:
+                client.expect(text)
+        # Nothing else arrived: a marker sent to every client is the next line each reads.
+        self.gc.send_to_all("marker")
+        for client in clients:
+            client.expect("marker")
+        check(self.gc.all_client_count() == len(clients), "getAllClientCount over both gateways")
+        check(self.gc.client_ids_by_uid("alice") == sorted(c.id for c in uid_members), "getClientIdByUid")
+        check(all(self.gc.is_online(c.id) for c in clients), "isOnline")
+        return "sendToAll/sendToUid/sendToGroup reached exactly the right clients on A and B; counts, uid, isOnline ok"
+
+    def scenario_worker_restart(self):
+        self.hosts.kill("worker-c1")
+        # Clients bound to the dead worker are rebound to the other one (sticky key gone).
+        echo_round(self.all_clients(), "during-restart")
+        offset = len(self.hosts.log("worker-c1"))
+        self.hosts.worker("worker-c1", "c", "EchoC1")
+        self.wait_worker("worker-c1", since=offset)
+        echo_round(self.all_clients(), "after-restart")
+        check(all(c.is_open() for c in self.all_clients()), "a client was dropped")
+        return "worker EchoC1 killed -9 and restarted: all 12 clients kept, echoed during and after"
+
+    def scenario_register_restart(self):
+        self.hosts.kill("register")
+        time.sleep(1.5)  # gateways and workers see the close and start retrying (1 s period)
+        self.hosts.register()
+        wait_until(lambda: register_addresses() == self.expected_addresses(), 20, "gateways re-registered")
+        late = [Client(A), Client(B)]
+        echo_round(late + self.all_clients(), "after-register")
+        for client in late:
+            client.close()
+        return "Register killed and restarted: both gateways re-registered, old and new clients served"
+
+    def scenario_link_cut(self):
+        clients = self.clients_a
+        self.hosts.run("c", ["ip", "link", "set", "eth0", "down"])
+        cut_at = time.monotonic()
+        try:
+            for index, client in enumerate(clients):
+                client.send(f"cut-{index}")
+            time.sleep(1)
+            check(all(c.is_open() for c in clients), "a client on A was closed while C was unreachable")
+            time.sleep(max(0.0, 5 - (time.monotonic() - cut_at)))
+        finally:
+            self.hosts.run("c", ["ip", "link", "set", "eth0", "up"])
+        # The worker links are TCP connections that outlive a 5 s cut: what the clients sent meanwhile
+        # waits in the gateway's worker send queue / TCP retransmission and is delivered in order.
+        for index, client in enumerate(clients):
+            client.expect(f"cut-{index}", timeout=20)
+        echo_round(self.all_clients(), "after-cut", timeout=10)
+        check(all(c.is_open() for c in self.all_clients()), "a client was dropped after the cut")
+        reconnects = self.hosts.log("gateway-a").count("worker reconnected")
+        return f"C cut 5 s: clients on A stayed, messages sent meanwhile delivered in order after restore; worker re-registrations on A: {reconnects}"
+
+    def scenario_netem(self):
+        added = subprocess.run(
+            ["ip", "netns", "exec", self.hosts.namespace("a"), "tc", "qdisc", "add", "dev", "eth0", "root", "netem",
+             "delay", "50ms", "loss", "2%"], capture_output=True, text=True, timeout=20)
+        if added.returncode != 0:
+            raise Skipped(f"tc netem unavailable ({added.stderr.strip()}); this kernel lacks sch_netem")
+        try:
+            client = self.clients_a[3]
+            count = 300
+            for index in range(count):
+                client.send(f"seq-{index}")
+            for index in range(count):
+                client.expect(f"seq-{index}", timeout=30)
+        finally:
+            self.hosts.run("a", ["tc", "qdisc", "del", "dev", "eth0", "root"])
+        return f"50 ms delay + 2% loss on A: {count} messages echoed complete and in order"
+
+    def scenario_gateway_kill(self):
+        worker_log = len(self.hosts.log("worker-c1"))
+        self.hosts.kill("gateway-a")
+        wait_until(lambda: register_addresses() == self.expected_addresses((B,)), 10,
+                   "the Register dropping A's addresses")
+        for client in self.clients_a:
+            wait_until(lambda: not client.is_open(), 5, "A's clients seeing the close")
+        echo_round(self.clients_b, "after-a-died")
+        check(self.gc.all_client_count() == len(self.clients_b), "getAllClientCount after A died")
+        log = self.hosts.log("worker-c1")[worker_log:]
+        return f"gateway A killed -9: Register dropped {A}:*, B served on; worker log lines since: {log.count(chr(10))}"
+
+    def scenario_worker_identity(self):
+        """Two hosts' workers with one name (C and B): both stay registered on every gateway."""
+        gateway_logs = {name: len(self.hosts.log(name)) for name in ("gateway-a", "gateway-b")}
+        original = len(self.hosts.log("worker-c2"))
+        self.hosts.worker("worker-b-twin", "b", "EchoC2")
+        self.wait_worker("worker-b-twin")
+        time.sleep(2)  # a replaced link would be closed and its worker reconnect within this
+        for name, offset in gateway_logs.items():
+            check("worker reconnected" not in self.hosts.log(name)[offset:],
+                  f"{name}: the same-named worker on host B replaced C's")
+        check("connected to gateway" not in self.hosts.log("worker-c2")[original:],
+              "C's EchoC2 lost its gateway links and reconnected")
+        echo_round(self.all_clients(), "twins")
+        self.hosts.kill("worker-b-twin")
+        mode = "forced accept fallback" if self.hosts.fallback else "SO_PEERNAME uring command"
+        return f"EchoC2 on C and on B both registered on gateway B ({mode})"
+
+
+SCENARIOS = [
+    "client_ids", "broadcasts_and_queries", "worker_identity", "worker_restart", "register_restart",
+    "link_cut", "netem", "gateway_kill",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ns-prefix", required=True)
+    parser.add_argument("--ringgate", required=True)
+    parser.add_argument("--logs", required=True)
+    parser.add_argument("--deadline", type=float, default=240)
+    parser.add_argument("--fallback", action="store_true")
+    parser.add_argument("--only", default="")
+    options = parser.parse_args()
+    hosts = Hosts(options)
+    bed = Bed(hosts)
+    wanted = [name for name in SCENARIOS if not options.only or name in options.only.split(",")]
+    failures = 0
+    started = time.monotonic()
+    try:
+        bed.start()
+        print(f"cluster up in {time.monotonic() - started:.1f}s: {', '.join(register_addresses())}", flush=True)
+        for name in SCENARIOS:
+            if name not in wanted and name not in ("client_ids",):
+                continue
+            began = time.monotonic()
+            try:
+                detail = getattr(bed, "scenario_" + name)()
+                print(f"SCENARIO {name} PASS {detail} ({time.monotonic() - began:.1f}s)", flush=True)
+            except Skipped as reason:
+                print(f"SCENARIO {name} SKIP {reason}", flush=True)
+            except (Failure, OSError, subprocess.SubprocessError) as error:
+                failures += 1
+                print(f"SCENARIO {name} FAIL {type(error).__name__}: {error}", flush=True)
+                if name == "client_ids":
+                    break
+    except (Failure, OSError) as error:
+        failures += 1
+        print(f"SCENARIO startup FAIL {error}", flush=True)
+    finally:
+        hosts.stop_all()
+    print(f"cluster scenarios: {failures} failed, {time.monotonic() - started:.1f}s", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
