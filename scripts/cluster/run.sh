@@ -12,9 +12,13 @@
 # left in the namespaces and deletes them, on success, failure, Ctrl-C or timeout.
 #
 # Usage (as root; needs ip, tc with netem, python3):
-#   scripts/cluster/run.sh [--ringgate PATH] [--fallback] [--timeout SECONDS] [--only s1,s2] [--keep-logs DIR]
+#   scripts/cluster/run.sh [--ringgate PATH] [--fallback] [--variant ringgate|mixed|php] [--php-lab DIR]
+#                          [--timeout SECONDS] [--only s1,s2] [--keep-logs DIR]
 # --fallback runs the gateways with RINGGATE_FORCE_PEERNAME_FALLBACK=1 (inner peers from accepts, as on
-# kernels before 6.7). Exit 0 when every scenario passed; 2 when the host cannot run it (not root, no
+# kernels before 6.7). --variant mixed puts PHP's Gateway on B and PHP BusinessWorkers on C (and on B for
+# the identity check); --variant php puts PHP's Gateway on A and B too, the reference the mixed run's
+# RESULT lines must equal. Both need php (pcntl, posix) and a lab laid out by scripts/php-compat/setup.sh
+# (--php-lab DIR or RINGGATE_PHPLAB_DIR; never inside the repository). Exit 0 when every scenario passed; 2 when the host cannot run it (not root, no
 # netns); 1 otherwise. One line per scenario: "SCENARIO <name> PASS|FAIL <detail>".
 set -euo pipefail
 
@@ -25,12 +29,16 @@ fallback=0
 timeout_seconds=240
 only=""
 keep_logs=""
+variant=ringgate
+php_lab="${RINGGATE_PHPLAB_DIR:-}"
 while [ $# -gt 0 ]; do
     case "$1" in
     --ringgate) ringgate="$2"; shift 2 ;;
     --fallback) fallback=1; shift ;;
     --timeout) timeout_seconds="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --variant) variant="$2"; shift 2 ;;
+    --php-lab) php_lab="$2"; shift 2 ;;
     --keep-logs) keep_logs="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -40,6 +48,10 @@ skip() { echo "SKIP cluster test bed: $*"; exit 2; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null || skip "needs iproute2 (ip)"
 command -v python3 >/dev/null || skip "needs python3"
+if [ "$variant" != ringgate ]; then
+    command -v php >/dev/null || skip "variant $variant needs php (Debian: php8.2-cli)"
+    [ -f "$php_lab/autoload.php" ] || skip "variant $variant needs a PHP lab: scripts/php-compat/setup.sh, then --php-lab DIR"
+fi
 [ -x "$ringgate" ] || skip "no ringgate binary at $ringgate (swift build first, or --ringgate PATH)"
 probe="rgcprobe$$"
 ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces (ip netns add failed)"
@@ -98,7 +110,8 @@ for host in "${hosts[@]}"; do
     ip -n "${run}sw" link set "${run}${host}p" up
 done
 
-args=(--ns-prefix "$run" --ringgate "$ringgate" --logs "$logs" --deadline "$timeout_seconds")
+args=(--ns-prefix "$run" --ringgate "$ringgate" --logs "$logs" --deadline "$timeout_seconds" --variant "$variant")
+[ -n "$php_lab" ] && args+=(--php-lab "$php_lab")
 [ "$fallback" = 1 ] && args+=(--fallback)
 [ -n "$only" ] && args+=(--only "$only")
 # The driver is host D: its sockets live in D's namespace; it starts the other hosts' processes with

@@ -28,6 +28,7 @@ SHARDS = 2
 SEND_TO_ONE, SEND_TO_ALL, IS_ONLINE, BIND_UID, SEND_TO_UID = 5, 6, 11, 12, 14
 GET_CLIENT_ID_BY_UID, JOIN_GROUP, SEND_TO_GROUP, GET_CLIENT_COUNT_BY_GROUP = 15, 20, 22, 24
 GET_ALL_CLIENT_SESSIONS, GATEWAY_CLIENT_CONNECT = 10, 202
+GET_CLIENT_SESSIONS_BY_GROUP, GET_GROUP_ID_LIST, BATCH_GET_CLIENT_COUNT_BY_GROUP = 23, 26, 28
 
 
 class Failure(Exception):
@@ -64,7 +65,11 @@ class Hosts:
         self.ringgate = options.ringgate
         self.logs = options.logs
         self.fallback = options.fallback
+        self.variant = options.variant
+        self.php_lab = options.php_lab
+        self.here = os.path.dirname(os.path.abspath(__file__))
         self.processes = {}
+        self.php = set()  # names of processes that are PHP (no RingGate log lines)
 
     def namespace(self, host):
         return self.prefix + host
@@ -82,7 +87,18 @@ class Hosts:
     def register(self):
         self.start("register", "c", [self.ringgate, "register", "--listen", f"{C}:1236", "--log-level", "info"])
 
-    def gateway(self, name, host, lan_ip):
+    def php_role(self, name, host, role, extra):
+        env = {"CLUSTER_PHPLAB_DIR": self.php_lab, "CLUSTER_ROLE": role, "CLUSTER_REGISTER": f"{C}:1236",
+               "CLUSTER_SECRET": SECRET}
+        env.update(extra)
+        self.php.add(name)
+        self.start(name, host, ["php", os.path.join(self.here, "php-host.php"), "start"], env)
+
+    def gateway(self, name, host, lan_ip, php=False):
+        if php:
+            return self.php_role(name, host, "gateway", {
+                "CLUSTER_LISTEN": f"text://0.0.0.0:{CLIENT_PORT}", "CLUSTER_LAN_IP": lan_ip,
+                "CLUSTER_START_PORT": str(START_PORT), "CLUSTER_COUNT": str(SHARDS)})
         extra = {"RINGGATE_FORCE_PEERNAME_FALLBACK": "1"} if self.fallback else {}
         self.start(name, host, [
             self.ringgate, "gateway", f"text://0.0.0.0:{CLIENT_PORT}", "--shards", str(SHARDS),
@@ -90,15 +106,21 @@ class Hosts:
             "--register-address", f"{C}:1236", "--log-level", "info", "--no-huge-pages",
             "--connections-per-shard", "1024", "--slab-mi-b", "8"], extra)
 
-    def worker(self, name, host, worker_name):
+    def worker(self, name, host, worker_name, php=False):
+        if php:
+            return self.php_role(name, host, "worker", {"CLUSTER_NAME": worker_name})
         self.start(name, host, [
             self.ringgate, "echo-worker", "--register-address", f"{C}:1236", "--name", worker_name,
             "--log-level", "info"])
 
     def kill(self, name, sig=signal.SIGKILL):
         process = self.processes.pop(name, None)
-        if process and process.poll() is None:
-            process.send_signal(sig)
+        if process:
+            # The whole group: a PHP master's forked children die with it, as on a real host.
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                pass
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -225,6 +247,39 @@ class GatewayClient:
             total += int(re.fullmatch(r"i:(\d+);", payload).group(1))
         return total
 
+    def client_count_by_group(self, group):
+        total = 0
+        for address in self.addresses():
+            payload = gateway_request(address, packet(GET_CLIENT_COUNT_BY_GROUP, ext=group.encode()), reply=True)
+            total += int(re.fullmatch(r"i:(\d+);", payload.decode()).group(1))
+        return total
+
+    def client_ids_by_group(self, group):
+        """getClientIdListByGroup: the keys of every address's session map for the group."""
+        ids = []
+        for address in self.addresses():
+            payload = gateway_request(
+                address, packet(GET_CLIENT_SESSIONS_BY_GROUP, ext=group.encode()), reply=True).decode()
+            ids += [client_id(address, int(cid)) for cid in re.findall(r'i:(\d+);(?:s:\d+:"|N;|a:)', payload)]
+        return sorted(ids)
+
+    def group_ids(self):
+        """getAllGroupIdList: the union of every address's list, as raw serialized replies per gateway."""
+        groups = set()
+        for address in self.addresses():
+            payload = gateway_request(address, packet(GET_GROUP_ID_LIST), reply=True).decode()
+            groups.update(re.findall(r'i:\d+;s:\d+:"([^"]*)";', payload))
+        return sorted(groups)
+
+    def batch_client_count_by_group(self, groups):
+        totals = {}
+        for address in self.addresses():
+            ext = json.dumps(groups).encode()
+            payload = gateway_request(address, packet(BATCH_GET_CLIENT_COUNT_BY_GROUP, ext=ext), reply=True).decode()
+            for group, count in re.findall(r's:\d+:"([^"]*)";i:(\d+);', payload):
+                totals[group] = totals.get(group, 0) + int(count)
+        return totals
+
     def is_online(self, client):
         address, connection_id = address_of(client)
         return gateway_request(address, packet(IS_ONLINE, connection_id), reply=True) == b"i:1;"
@@ -249,6 +304,7 @@ class Client:
         self.socket.settimeout(5)
         self.buffer = b""
         self.id = None
+        self.label = host
 
     def send(self, text):
         self.socket.sendall(text.encode() + b"\n")
@@ -317,19 +373,39 @@ class Bed:
     def expected_addresses(self, hosts=(A, B)):
         return sorted(f"{host}:{START_PORT + shard}" for host in hosts for shard in range(SHARDS))
 
+    # ringgate: all RingGate (Swift workers); mixed: RingGate on A, PHP's Gateway on B, PHP
+    # BusinessWorkers; php: PHP's Gateway on A and B, PHP BusinessWorkers. The Register is RingGate's.
+    @property
+    def php_workers(self):
+        return self.hosts.variant in ("mixed", "php")
+
+    def start_worker(self, name, host, worker_name):
+        self.hosts.worker(name, host, worker_name, php=self.php_workers)
+
     def start(self):
         self.hosts.register()
-        self.hosts.gateway("gateway-a", "a", A)
-        self.hosts.gateway("gateway-b", "b", B)
-        self.hosts.worker("worker-c1", "c", "EchoC1")
-        self.hosts.worker("worker-c2", "c", "EchoC2")
+        self.hosts.gateway("gateway-a", "a", A, php=self.hosts.variant == "php")
+        self.hosts.gateway("gateway-b", "b", B, php=self.hosts.variant in ("mixed", "php"))
         wait_until(lambda: register_addresses() == self.expected_addresses(), 20, "both gateways registered")
+        self.start_worker("worker-c1", "c", "EchoC1")
+        self.start_worker("worker-c2", "c", "EchoC2")
         self.wait_worker("worker-c1")
         self.wait_worker("worker-c2")
 
+    def record(self, call, value):
+        """One normalised GatewayClient result (client_ids as labels like A0), compared across variants."""
+        labels = {c.id: c.label for c in self.all_clients() if c.id}
+        if isinstance(value, list):
+            value = sorted(labels.get(v, v) for v in value)
+        print("RESULT " + json.dumps({"call": call, "value": value}, sort_keys=True), flush=True)
+
     def wait_worker(self, worker, since=0, links=2 * SHARDS):
         """Waits until `worker` logged `links` gateway connections after log offset `since` (its
-        WORKER_CONNECT follows each at once)."""
+        WORKER_CONNECT follows each at once). A PHP BusinessWorker logs nothing: it connects to the
+        gateways the Register lists within milliseconds of starting, so it gets a bounded settle."""
+        if worker in self.hosts.php:
+            time.sleep(2.5)
+            return
         wait_until(lambda: self.hosts.log(worker)[since:].count("connected to gateway") >= links, 20,
                    f"{worker} connected to {links} gateway addresses")
         time.sleep(0.3)
@@ -340,6 +416,10 @@ class Bed:
     def scenario_client_ids(self):
         self.clients_a = [Client(A) for _ in range(6)]
         self.clients_b = [Client(B) for _ in range(6)]
+        for index, client in enumerate(self.clients_a):
+            client.label = f"A{index}"
+        for index, client in enumerate(self.clients_b):
+            client.label = f"B{index}"
         echo_round(self.all_clients(), "hello")
         identify(self.all_clients(), self.gc)
         for client in self.clients_a:
@@ -373,9 +453,22 @@ class Bed:
         self.gc.send_to_all("marker")
         for client in clients:
             client.expect("marker")
-        check(self.gc.all_client_count() == len(clients), "getAllClientCount over both gateways")
-        check(self.gc.client_ids_by_uid("alice") == sorted(c.id for c in uid_members), "getClientIdByUid")
-        check(all(self.gc.is_online(c.id) for c in clients), "isOnline")
+        count = self.gc.all_client_count()
+        self.record("getAllClientCount", count)
+        check(count == len(clients), "getAllClientCount over both gateways")
+        alice = self.gc.client_ids_by_uid("alice")
+        self.record("getClientIdByUid(alice)", alice)
+        check(alice == sorted(c.id for c in uid_members), "getClientIdByUid")
+        online = [c.id for c in clients if self.gc.is_online(c.id)]
+        self.record("isOnline", online)
+        check(len(online) == len(clients), "isOnline")
+        self.record("addresses", self.gc.addresses())
+        room = self.gc.client_ids_by_group("room")
+        self.record("getClientIdListByGroup(room)", room)
+        check(room == sorted(c.id for c in group_members), "getClientIdListByGroup")
+        self.record("getClientCountByGroup(room)", self.gc.client_count_by_group("room"))
+        self.record("getAllGroupIdList", self.gc.group_ids())
+        self.record("getClientCountByGroups", self.gc.batch_client_count_by_group(["room", "nobody"]))
         return "sendToAll/sendToUid/sendToGroup reached exactly the right clients on A and B; counts, uid, isOnline ok"
 
     def scenario_worker_restart(self):
@@ -383,7 +476,7 @@ class Bed:
         # Clients bound to the dead worker are rebound to the other one (sticky key gone).
         echo_round(self.all_clients(), "during-restart")
         offset = len(self.hosts.log("worker-c1"))
-        self.hosts.worker("worker-c1", "c", "EchoC1")
+        self.start_worker("worker-c1", "c", "EchoC1")
         self.wait_worker("worker-c1", since=offset)
         echo_round(self.all_clients(), "after-restart")
         check(all(c.is_open() for c in self.all_clients()), "a client was dropped")
@@ -446,26 +539,42 @@ class Bed:
         for client in self.clients_a:
             wait_until(lambda: not client.is_open(), 5, "A's clients seeing the close")
         echo_round(self.clients_b, "after-a-died")
-        check(self.gc.all_client_count() == len(self.clients_b), "getAllClientCount after A died")
-        log = self.hosts.log("worker-c1")[worker_log:]
-        return f"gateway A killed -9: Register dropped {A}:*, B served on; worker log lines since: {log.count(chr(10))}"
+        count = self.gc.all_client_count()
+        self.record("getAllClientCount after A died", count)
+        self.record("addresses after A died", self.gc.addresses())
+        check(count == len(self.clients_b), "getAllClientCount after A died")
+        detail = ""
+        if "worker-c1" not in self.hosts.php:
+            # The worker saw its links to A close and, once the Register's list lacks A, stays away.
+            wait_until(lambda: self.hosts.log("worker-c1")[worker_log:].count("gateway connection closed") >= SHARDS,
+                       10, "the worker seeing A's links close")
+            time.sleep(2.5)  # a worker that kept A's address would retry within its 1 s period
+            log = self.hosts.log("worker-c1")[worker_log:]
+            check(not re.search(rf"gateway={re.escape(A)}:\d+ \[RingGateWorkerKit\] connected to gateway", log),
+                  "the worker reconnected to the dead gateway A")
+            detail = "; worker EchoC1 closed both links to A and did not reconnect"
+        return f"gateway A killed -9: the Register dropped {A}:*, A's clients closed, B served on{detail}"
 
     def scenario_worker_identity(self):
         """Two hosts' workers with one name (C and B): both stay registered on every gateway."""
-        gateway_logs = {name: len(self.hosts.log(name)) for name in ("gateway-a", "gateway-b")}
+        ringgates = [name for name in ("gateway-a", "gateway-b") if name not in self.hosts.php]
+        if not ringgates:
+            raise Skipped("no RingGate gateway in this variant")
+        gateway_logs = {name: len(self.hosts.log(name)) for name in ringgates}
         original = len(self.hosts.log("worker-c2"))
-        self.hosts.worker("worker-b-twin", "b", "EchoC2")
+        self.start_worker("worker-b-twin", "b", "EchoC2")
         self.wait_worker("worker-b-twin")
         time.sleep(2)  # a replaced link would be closed and its worker reconnect within this
         for name, offset in gateway_logs.items():
             check("worker reconnected" not in self.hosts.log(name)[offset:],
                   f"{name}: the same-named worker on host B replaced C's")
-        check("connected to gateway" not in self.hosts.log("worker-c2")[original:],
-              "C's EchoC2 lost its gateway links and reconnected")
+        if "worker-c2" not in self.hosts.php:
+            check("connected to gateway" not in self.hosts.log("worker-c2")[original:],
+                  "C's EchoC2 lost its gateway links and reconnected")
         echo_round(self.all_clients(), "twins")
         self.hosts.kill("worker-b-twin")
         mode = "forced accept fallback" if self.hosts.fallback else "SO_PEERNAME uring command"
-        return f"EchoC2 on C and on B both registered on gateway B ({mode})"
+        return f"EchoC2 on C and on B both stay registered on {', '.join(ringgates)} ({mode})"
 
 
 SCENARIOS = [
@@ -482,7 +591,13 @@ def main():
     parser.add_argument("--deadline", type=float, default=240)
     parser.add_argument("--fallback", action="store_true")
     parser.add_argument("--only", default="")
+    parser.add_argument("--variant", choices=["ringgate", "mixed", "php"], default="ringgate")
+    parser.add_argument("--php-lab", default="")
     options = parser.parse_args()
+    if options.variant != "ringgate" and not os.path.isfile(os.path.join(options.php_lab, "autoload.php")):
+        print(f"SKIP variant {options.variant}: no PHP lab (autoload.php) at {options.php_lab!r}; "
+              "lay one out with scripts/php-compat/setup.sh and pass --php-lab", flush=True)
+        return 2
     hosts = Hosts(options)
     bed = Bed(hosts)
     wanted = [name for name in SCENARIOS if not options.only or name in options.only.split(",")]
@@ -490,7 +605,7 @@ def main():
     started = time.monotonic()
     try:
         bed.start()
-        print(f"cluster up in {time.monotonic() - started:.1f}s: {', '.join(register_addresses())}", flush=True)
+        print(f"variant {options.variant}: cluster up in {time.monotonic() - started:.1f}s: {', '.join(register_addresses())}", flush=True)
         for name in SCENARIOS:
             if name not in wanted and name not in ("client_ids",):
                 continue
