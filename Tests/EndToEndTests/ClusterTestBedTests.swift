@@ -37,18 +37,29 @@ enum ClusterTestBed {
         "netem", "gateway_kill",
     ]
 
-    /// Runs the bed and checks that every scenario reported PASS (or SKIP: netem on a kernel without it).
-    static func runAll(_ extraArguments: [String]) async throws {
+    /// The PHP lab (scripts/php-compat/setup.sh) for the mixed variants: `RINGGATE_PHPLAB_DIR`, and php.
+    static let phpLab: String? = {
+        guard let value = getenv("RINGGATE_PHPLAB_DIR"), Subprocess.findExecutable("php") != nil else { return nil }
+        let path = String(cString: value)
+        return FileManager.default.fileExists(atPath: path + "/autoload.php") ? path : nil
+    }()
+
+    /// Runs the bed, checks that every scenario reported PASS (SKIP is allowed for netem on a kernel
+    /// without it, and for the identity check where no RingGate gateway runs), and returns the
+    /// normalised GatewayClient results (`RESULT` lines).
+    @discardableResult
+    static func runAll(_ extraArguments: [String]) async throws -> [String] {
         let outcome = try await Subprocess.run(
             ["bash", script, "--ringgate", try binary(), "--timeout", "150"] + extraArguments, timeLimitSeconds: 170)
         #expect(outcome.exitStatus == 0, "\(outcome.output)")
-        let lines = outcome.output.split(separator: "\n").filter { $0.hasPrefix("SCENARIO ") }
+        let lines = outcome.output.split(separator: "\n").map(String.init)
         for scenario in scenarios {
             let line = lines.first { $0.hasPrefix("SCENARIO \(scenario) ") }
             #expect(
                 line.map { $0.hasPrefix("SCENARIO \(scenario) PASS") || $0.hasPrefix("SCENARIO \(scenario) SKIP") }
-                    == true, "\(scenario): \(line.map(String.init) ?? "missing")\n\(outcome.output)")
+                    == true, "\(scenario): \(line ?? "missing")\n\(outcome.output)")
         }
+        return lines.filter { $0.hasPrefix("RESULT ") }
     }
 }
 
@@ -68,5 +79,25 @@ struct ClusterTestBedTests {
     /// The gateways learn worker peers from address-reporting accepts, as on kernels before 6.7.
     @Test func everyScenarioPassesWithThePeerNameFallback() async throws {
         try await ClusterTestBed.runAll(["--fallback"])
+    }
+}
+
+/// RingGate on A next to PHP's Gateway on B, with PHP BusinessWorkers, against an all-PHP cluster: every
+/// scenario passes in both, and the GatewayClient results aggregated over both gateways are identical.
+/// Needs root, php and a PHP lab (`RINGGATE_PHPLAB_DIR`, laid out by scripts/php-compat/setup.sh).
+@Suite(
+    .serialized, .timeLimit(.minutes(3)),
+    .enabled(if: ClusterTestBed.unavailableReason == nil, "\(ClusterTestBed.unavailableReason ?? "")"),
+    .enabled(
+        if: ClusterTestBed.phpLab != nil,
+        "needs php and RINGGATE_PHPLAB_DIR naming a lab from scripts/php-compat/setup.sh (no PHP checkout in CI)")
+)
+struct MixedClusterTests {
+    @Test func mixedClusterMatchesAllPHPCluster() async throws {
+        let lab = try #require(ClusterTestBed.phpLab)
+        let reference = try await ClusterTestBed.runAll(["--variant", "php", "--php-lab", lab])
+        let mixed = try await ClusterTestBed.runAll(["--variant", "mixed", "--php-lab", lab])
+        #expect(!reference.isEmpty)
+        #expect(mixed == reference)
     }
 }
