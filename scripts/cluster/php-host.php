@@ -8,7 +8,7 @@
  *
  * Environment: CLUSTER_ROLE, CLUSTER_PHPLAB_DIR, CLUSTER_REGISTER (ip:port), CLUSTER_SECRET,
  * gateway: CLUSTER_LISTEN (e.g. text://0.0.0.0:8282), CLUSTER_LAN_IP, CLUSTER_START_PORT, CLUSTER_COUNT;
- * worker: CLUSTER_NAME. The worker echoes every message to its sender (like `ringgate echo-worker`).
+ * worker: CLUSTER_NAME; CLUSTER_RUN_DIR holds workerman's pid/log/status files. The worker echoes every message to its sender (like `ringgate echo-worker`).
  */
 
 use GatewayWorker\BusinessWorker;
@@ -32,8 +32,8 @@ class ClusterEchoEvents
 }
 
 $role = $env('CLUSTER_ROLE');
-$run = sys_get_temp_dir() . '/ringgate-cluster-php-' . getmypid();
-@mkdir($run);
+$run = $env('CLUSTER_RUN_DIR', sys_get_temp_dir()) . '/php-' . getmypid();
+@mkdir($run, 0700, true);
 Worker::$pidFile = "$run/master.pid";
 Worker::$logFile = "$run/workerman.log";
 Worker::$statusFile = "$run/status";

@@ -89,7 +89,7 @@ class Hosts:
 
     def php_role(self, name, host, role, extra):
         env = {"CLUSTER_PHPLAB_DIR": self.php_lab, "CLUSTER_ROLE": role, "CLUSTER_REGISTER": f"{C}:1236",
-               "CLUSTER_SECRET": SECRET}
+               "CLUSTER_SECRET": SECRET, "CLUSTER_RUN_DIR": self.logs}
         env.update(extra)
         self.php.add(name)
         self.start(name, host, ["php", os.path.join(self.here, "php-host.php"), "start"], env)
