@@ -387,6 +387,10 @@ class Bed:
         self.hosts.gateway("gateway-a", "a", A, php=self.hosts.variant == "php")
         self.hosts.gateway("gateway-b", "b", B, php=self.hosts.variant in ("mixed", "php"))
         wait_until(lambda: register_addresses() == self.expected_addresses(), 20, "both gateways registered")
+        if self.hosts.fallback:
+            for name in ("gateway-a", "gateway-b"):
+                check(name in self.hosts.php or "single-shot accepts" in self.hosts.log(name),
+                      f"{name} did not switch to the peer-name fallback (RINGGATE_FORCE_PEERNAME_FALLBACK=1)")
         self.start_worker("worker-c1", "c", "EchoC1")
         self.start_worker("worker-c2", "c", "EchoC2")
         self.wait_worker("worker-c1")
