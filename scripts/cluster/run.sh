@@ -25,6 +25,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 ringgate="$repo/.build/debug/ringgate"
+[ -x "$ringgate" ] || [ ! -x "$repo/.build/release/ringgate" ] || ringgate="$repo/.build/release/ringgate"
 fallback=0
 timeout_seconds=240
 only=""
