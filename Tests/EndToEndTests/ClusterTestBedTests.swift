@@ -34,7 +34,7 @@ enum ClusterTestBed {
 
     static let scenarios = [
         "client_ids", "broadcasts_and_queries", "worker_identity", "worker_restart", "register_restart", "link_cut",
-        "netem", "gateway_kill",
+        "no_worker", "netem", "gateway_kill",
     ]
 
     /// The PHP lab (scripts/php-compat/setup.sh) for the mixed variants: `RINGGATE_PHPLAB_DIR`, and php.

@@ -518,6 +518,29 @@ class Bed:
         reconnects = self.hosts.log("gateway-a").count("worker reconnected")
         return f"C cut 5 s: clients on A stayed, messages sent meanwhile delivered in order after restore; worker re-registrations on A: {reconnects}"
 
+    def scenario_no_worker(self):
+        """Every worker gone (links closed): a client that sends is destroyed at once, as PHP's
+        Gateway::sendToWorker does with an empty worker table (spec §5.4); silent clients stay."""
+        probes = [Client(A), Client(B)]
+        echo_round(probes, "probe")
+        self.hosts.kill("worker-c1")
+        self.hosts.kill("worker-c2")
+        time.sleep(1)  # the gateways read the workers' FINs (kill -9 closes their sockets at once)
+        for probe in probes:
+            probe.send("anyone?")
+        for probe in probes:
+            wait_until(lambda: not probe.is_open(), 5, f"the gateway on {probe.host} destroying a client with no worker")
+        self.record("client sending with no worker", "closed")
+        check(all(c.is_open() for c in self.all_clients()), "a silent client was dropped while no worker ran")
+        offsets = {name: len(self.hosts.log(name)) if name not in self.hosts.php else 0
+                   for name in ("worker-c1", "worker-c2")}
+        self.start_worker("worker-c1", "c", "EchoC1")
+        self.start_worker("worker-c2", "c", "EchoC2")
+        for name, offset in offsets.items():
+            self.wait_worker(name, since=offset)
+        echo_round(self.all_clients(), "workers-back")
+        return "both workers killed: clients that sent were closed at once (as PHP), silent ones kept and served again"
+
     def scenario_netem(self):
         """50 ms delay and 2 % loss on A's link (tc netem). A kernel without sch_netem gets a slow,
         dropping link instead (tbf: 1 Mbit/s, 20 ms of queue, tail drops), so order under retransmission
@@ -605,7 +628,7 @@ class Bed:
 
 SCENARIOS = [
     "client_ids", "broadcasts_and_queries", "worker_identity", "worker_restart", "register_restart",
-    "link_cut", "netem", "gateway_kill",
+    "link_cut", "no_worker", "netem", "gateway_kill",
 ]
 
 
