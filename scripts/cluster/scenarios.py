@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -473,7 +474,37 @@ class Bed:
         self.record("getClientCountByGroup(room)", self.gc.client_count_by_group("room"))
         self.record("getAllGroupIdList", self.gc.group_ids())
         self.record("getClientCountByGroups", self.gc.batch_client_count_by_group(["room", "nobody"]))
+        self.php_gateway_client_results(clients)
         return "sendToAll/sendToUid/sendToGroup reached exactly the right clients on A and B; counts, uid, isOnline ok"
+
+    def php_gateway_client(self, method, *args):
+        """One call through PHP's own GatewayClient library (scripts/php-compat/gatewayclient-call.php),
+        run here on host D against the Register on C; returns its json_encode'd result."""
+        script = os.path.join(self.hosts.here, "..", "php-compat", "gatewayclient-call.php")
+        completed = subprocess.run(
+            ["php", script, "--register", f"{C}:1236", "--secret", SECRET, method] + [json.dumps(a) for a in args],
+            capture_output=True, text=True, timeout=20, env=dict(os.environ, PHPLAB_DIR=self.hosts.php_lab))
+        check(completed.returncode == 0, f"GatewayClient {method} failed: {completed.stderr.strip()}")
+        reply = json.loads(completed.stdout.strip().splitlines()[-1])
+        check("exception" not in reply, f"GatewayClient {method} threw {reply.get('exception')}: {reply.get('message')}")
+        return reply["result"]
+
+    def php_gateway_client_results(self, clients):
+        """With a PHP lab: the same queries through PHP's GatewayClient, recorded for the comparison."""
+        if not self.hosts.php_lab or shutil.which("php") is None:
+            return
+        ids = lambda value: list(value.values() if isinstance(value, dict) else value)
+        self.record("GatewayClient getAllClientCount", self.php_gateway_client("getAllClientCount"))
+        self.record("GatewayClient getAllClientIdList", ids(self.php_gateway_client("getAllClientIdList")))
+        self.record("GatewayClient getClientIdByUid(alice)", ids(self.php_gateway_client("getClientIdByUid", "alice")))
+        self.record("GatewayClient getClientIdListByGroup(room)",
+                    ids(self.php_gateway_client("getClientIdListByGroup", "room")))
+        self.record("GatewayClient getClientCountByGroup(room)",
+                    self.php_gateway_client("getClientCountByGroup", "room"))
+        self.record("GatewayClient getAllGroupIdList", self.php_gateway_client("getAllGroupIdList"))
+        self.record("GatewayClient getAllUidList", self.php_gateway_client("getAllUidList"))
+        self.record("GatewayClient isOnline", [c.id for c in clients[:2]
+                                               if self.php_gateway_client("isOnline", c.id) == 1])
 
     def scenario_worker_restart(self):
         self.hosts.kill("worker-c1")
