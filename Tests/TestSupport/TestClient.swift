@@ -61,11 +61,29 @@ public final class TestClient {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
+        guard result == 0 || (errno == EINTR && Self.finishInterruptedConnect(descriptor, timeoutSeconds)) else {
             let code = errno
             close(descriptor)
             throw Failure.system("connect", code)
         }
+    }
+
+    /// A signal (e.g. SIGCHLD of another test's child process) interrupted connect: with SO_SNDTIMEO set
+    /// the kernel does not restart it, but the handshake goes on. Waits for it and reports whether it
+    /// succeeded (errno set otherwise).
+    private static func finishInterruptedConnect(_ descriptor: Int32, _ timeoutSeconds: Int) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        var ready: Int32
+        repeat { ready = poll(&entry, 1, Int32(timeoutSeconds * 1000)) } while ready < 0 && errno == EINTR
+        guard ready == 1 else {
+            errno = ready == 0 ? ETIMEDOUT : errno
+            return false
+        }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
+        errno = failure
+        return failure == 0
     }
 
     deinit { close(descriptor) }
