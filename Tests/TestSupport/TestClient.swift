@@ -22,7 +22,7 @@ public final class TestClient {
     }
 
     /// Connects to 127.0.0.1:`port` (optionally from another loopback source address).
-    public init(port: UInt16, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
+    public init(port: UInt16, host: String = "127.0.0.1", source: String? = nil, timeoutSeconds: Int = 5) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure.system("socket", errno) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -32,6 +32,25 @@ public final class TestClient {
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
         guard let address = SocketAddress(host: host, port: port), case .ipv4(let ip, _) = address else {
             throw Failure.system("address \(host)", EINVAL)
+        }
+        if let source {
+            guard case .ipv4(let sourceIP, _)? = SocketAddress(host: source, port: 0) else {
+                close(descriptor)
+                throw Failure.system("address \(source)", EINVAL)
+            }
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = sourceIP.bigEndian
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let code = errno
+                close(descriptor)
+                throw Failure.system("bind \(source)", code)
+            }
         }
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)

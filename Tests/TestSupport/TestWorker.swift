@@ -19,12 +19,14 @@ public final class TestWorker {
     private var assemblers: [GatewayPacketAssembler]
     private var ready: [Event] = []
 
-    /// Connects to every address and, unless `authenticate` is false, registers as `workerKey`.
+    /// Connects to every address (from `source`, another loopback address, when given) and, unless
+    /// `authenticate` is false, registers as `workerKey`.
     public init(
-        addresses: [SocketAddress], workerKey: String = "TestBW:0", secretKey: String = "", authenticate: Bool = true
+        addresses: [SocketAddress], workerKey: String = "TestBW:0", secretKey: String = "", authenticate: Bool = true,
+        source: String? = nil
     ) throws {
         self.addresses = addresses
-        links = try addresses.map { try TestClient(port: $0.port, host: $0.host) }
+        links = try addresses.map { try TestClient(port: $0.port, host: $0.host, source: source) }
         assemblers = addresses.map { _ in GatewayPacketAssembler() }
         if authenticate {
             for link in links.indices {

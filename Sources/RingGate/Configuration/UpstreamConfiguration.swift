@@ -57,6 +57,10 @@ public struct UpstreamConfiguration: Sendable {
     /// Time a graceful inner close may spend flushing to a peer that does not read before it is cut.
     public var innerCloseTimeoutNanoseconds: UInt64 = 3_000_000_000
     /// Receive buffers of each shard's upstream ring.
+    /// Learn inner links' peers from address-reporting accepts, as on kernels without the SO_PEERNAME
+    /// uring command (< 6.7), even where it exists (tests; `RINGGATE_FORCE_PEERNAME_FALLBACK=1` does the
+    /// same for a whole process).
+    public var forcePeerNameFallback = false
     public var receiveBufferCount = 64
     public var receiveBufferSize = 65_536
 

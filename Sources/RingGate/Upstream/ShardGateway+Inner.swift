@@ -4,13 +4,23 @@ import RingGateRuntime
 
 /// The inner connections' I/O: accept, peer address, receive, batched sends, close.
 extension ShardGateway {
+    /// With the SO_PEERNAME uring command (Linux 6.7) one multishot accept serves every link and each
+    /// link's peer is looked up after it; without it, single-shot accepts that report the address (the
+    /// worker key `peerIP:name` needs the peer: two hosts' workers of one name must not collide).
     func armInnerAccept() {
         acceptArmed = true
-        io.ring.acceptMultishotDirect(
-            listenerDescriptor: innerListenerDescriptor, tag: CompletionTag(kind: .innerAccept))
+        if peerFromAccept {
+            io.acceptReportingAddress(
+                listenerDescriptor: innerListenerDescriptor, tag: CompletionTag(kind: .innerAccept))
+        } else {
+            io.ring.acceptMultishotDirect(
+                listenerDescriptor: innerListenerDescriptor, tag: CompletionTag(kind: .innerAccept))
+        }
     }
 
     func innerAcceptCompleted(_ completion: Completion) {
+        // Read before re-arming: the next accept reuses the address storage.
+        let acceptedPeer = peerFromAccept ? io.acceptedAddress(completing: completion) : nil
         if !completion.hasMore {
             acceptArmed = false
             if staysInCluster && completion.result != -ECANCELED { armInnerAccept() }
@@ -42,8 +52,10 @@ extension ShardGateway {
             closeInner(slot, graceful: false)
             return
         }
+        if let acceptedPeer { inner[Int(slot)].peer = acceptedPeer }
         let tag = CompletionTag(kind: .innerPeerName, generation: generation, slot: slot)
-        let lookingUp = io.requestPeerName(fileIndex: slot, family: innerAddress.family, tag: tag)
+        let lookingUp =
+            !peerFromAccept && io.requestPeerName(fileIndex: slot, family: innerAddress.family, tag: tag)
         inner[Int(slot)].lifecycle = ClientLifecycle(resolvingPeer: lookingUp)
         if !lookingUp { performInner(.armReceive, slot: slot) }
         pendingLinks.append(inner[Int(slot)].id(slot: slot))

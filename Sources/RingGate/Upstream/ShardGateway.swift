@@ -64,6 +64,8 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     /// A graceful shutdown began: no new workers, no Register (inner connections still open).
     var leaving = false
     var acceptArmed = false
+    /// Inner links learn their peer from the accept itself (no SO_PEERNAME uring command, or forced).
+    let peerFromAccept: Bool
     /// Whether to keep (re)connecting to the Register and accepting workers.
     var staysInCluster: Bool { !stopping && !leaving }
 
@@ -82,6 +84,7 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         self.registerLinks = configuration.registerAddresses.map { RegisterLink(address: $0) }
         self.workers = WorkerTable(capacity: configuration.workerKeyLimit)
         self.notices = ThrottledNotices(logger: logger)
+        self.peerFromAccept = configuration.forcePeerNameFallback || !PeerNameCommandProbe.commandAvailable
     }
 
     /// Period of the deadline checks on inner links and of the notices' flush.
@@ -94,6 +97,11 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     // MARK: ShardUpstream
 
     func start(on shard: ClientShard) {
+        if peerFromAccept && index == 0 {
+            logger.info(
+                "inner links: peer addresses come from single-shot accepts (no SO_PEERNAME uring command, Linux < 6.7, or \(PeerNameCommandProbe.forcedFallbackVariable) set)"
+            )
+        }
         armInnerAccept()
         for link in registerLinks.indices { connectRegister(link) }
         shard.schedule(CompletionTag(kind: .innerMaintenanceTimer), afterNanoseconds: Self.maintenancePeriod)

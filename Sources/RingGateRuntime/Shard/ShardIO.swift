@@ -14,6 +14,8 @@ public final class ShardIO {
     let peerNames = PeerNameBuffers(capacity: 1024)
     /// Address storage of connects in flight, keyed by the connect's slot.
     let connectAddresses = PeerNameBuffers(capacity: 64)
+    /// Address storage of the one address-reporting accept in flight (`acceptReportingAddress`).
+    let acceptAddress = AcceptAddressBuffer()
 
     /// `chunks`: a pool to share with another ring of the same thread (a shard's upstream ring uses
     /// the client ring's pool); nil creates one on `slab`.
@@ -61,6 +63,21 @@ public final class ShardIO {
     /// The address a finished SO_PEERNAME lookup produced (nil if it failed).
     public func peerName(completing completion: Completion) -> SocketAddress? {
         peerNames.finish(for: completion.tag.slot, succeeded: completion.result > 0)
+    }
+
+    /// Arms one accept on `listenerDescriptor` into the file table that reports the peer's address
+    /// (`acceptedAddress(completing:)`). One at a time: re-arm after each completion.
+    public func acceptReportingAddress(listenerDescriptor: Int32, tag: CompletionTag) {
+        acceptAddress.prepare()
+        ring.acceptDirect(
+            listenerDescriptor: listenerDescriptor, address: acceptAddress.storage, length: acceptAddress.length,
+            tag: tag)
+    }
+
+    /// The peer address of a finished `acceptReportingAddress` (nil if it failed). Read it before
+    /// re-arming the accept.
+    public func acceptedAddress(completing completion: Completion) -> SocketAddress? {
+        acceptAddress.address(succeeded: completion.result >= 0)
     }
 
     /// Lends the bytes a receive completion delivered, then returns the buffer to the kernel's ring.
