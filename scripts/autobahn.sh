@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # autobahn.sh — run the Autobahn|Testsuite WebSocket conformance cases against a server and judge them.
 #
-#   scripts/autobahn.sh [options] ws://HOST:PORT[/path]
+#   scripts/autobahn.sh [options] ws://HOST:PORT[/path]   (or wss://: the suite does not check the certificate)
 #   scripts/autobahn.sh --parse-only REPORT_DIR        # judge an existing report (index.json)
 #
 # Options (each also readable from the environment):
@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
         --timeout) limit=$2; shift 2 ;;
         --parse-only) parse_only=$2; shift 2 ;;
         -h | --help) usage ;;
-        ws://*) url=$1; shift ;;
+        ws://* | wss://*) url=$1; shift ;;
         *) usage "unexpected argument '$1'" ;;
     esac
 done
@@ -98,7 +98,7 @@ if [ -n "$parse_only" ]; then
     exit $?
 fi
 
-[ -n "$url" ] || usage "no ws:// URL given"
+[ -n "$url" ] || usage "no ws:// or wss:// URL given"
 [ -n "$venv" ] || usage "no virtualenv: give --venv DIR or set AUTOBAHN_VENV"
 command -v python3 >/dev/null || usage "python3 is needed to create the venv and read the report"
 
