@@ -114,45 +114,53 @@ public struct ReportFiles {
         return sections
     }
 
-    /// RingGate's messages per gateway CPU-second over NIO's at the same point.
-    func nioRatio(_ result: EchoResult) -> Double? {
-        guard result.server == "RingGate",
-            let nio = results.echo.first(where: {
-                $0.server == "NIO" && $0.mode == result.mode && $0.connections == result.connections
-                    && $0.inFlight == result.inFlight
-            }), nio.messagesPerCPUSecond > 0
-        else { return nil }
-        return result.messagesPerCPUSecond / nio.messagesPerCPUSecond
-    }
-
     /// The C io_uring reference programs' name in results (Benchmarks/Reference).
     public static let referenceServer = "C reference"
 
+    /// The real PHP GatewayWorker stack's name in results (`--php-gatewayworker`).
+    public static let phpServer = "PHP GatewayWorker"
+
+    /// RingGate's messages per gateway CPU-second over NIO's at the same point.
+    func nioRatio(_ result: EchoResult) -> Double? { echoRatio(result, over: "NIO") }
+
     /// RingGate's messages per gateway CPU-second as a fraction of the C reference's at the same point
     /// (1.00× = the kernel's limit for this work on this machine).
-    func referenceRatio(_ result: EchoResult) -> Double? {
+    func referenceRatio(_ result: EchoResult) -> Double? { echoRatio(result, over: Self.referenceServer) }
+
+    /// RingGate's messages per gateway CPU-second over PHP's at the same point, taken in the same run.
+    func phpRatio(_ result: EchoResult) -> Double? { echoRatio(result, over: Self.phpServer) }
+
+    /// RingGate's messages per gateway CPU-second over `server`'s at the same mode, connections and in-flight.
+    private func echoRatio(_ result: EchoResult, over server: String) -> Double? {
         guard result.server == "RingGate",
-            let reference = results.echo.first(where: {
-                $0.server == Self.referenceServer && $0.mode == result.mode && $0.connections == result.connections
+            let other = results.echo.first(where: {
+                $0.server == server && $0.mode == result.mode && $0.connections == result.connections
                     && $0.inFlight == result.inFlight
-            }), reference.messagesPerCPUSecond > 0
+            }), other.messagesPerCPUSecond > 0
         else { return nil }
-        return result.messagesPerCPUSecond / reference.messagesPerCPUSecond
+        return result.messagesPerCPUSecond / other.messagesPerCPUSecond
     }
 
     /// RingGate's gateway CPU per sendToAll delivery against the C fan-out reference's at the same client count,
     /// as a fraction (reference CPU ÷ RingGate CPU; 1.00× = as cheap as the reference).
     func referenceRatio(_ result: BroadcastResult) -> Double? {
-        guard result.server == "RingGate", result.kind == "sendToAll", result.cpuMicrosecondsPerDelivery > 0,
-            let reference = results.broadcast.first(where: {
-                $0.server == Self.referenceServer && $0.kind == "sendToAll" && $0.clients == result.clients
-            }), reference.cpuMicrosecondsPerDelivery > 0
-        else { return nil }
-        return reference.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
+        guard result.kind == "sendToAll" else { return nil }
+        return broadcastRatio(result, over: Self.referenceServer)
     }
 
-    /// The real PHP GatewayWorker stack's name in results (`--php-gatewayworker`).
-    public static let phpServer = "PHP GatewayWorker"
+    /// PHP's gateway CPU per delivery over RingGate's for the same kind at the same client count (how many times
+    /// less CPU RingGate spends per delivered message).
+    func phpRatio(_ result: BroadcastResult) -> Double? { broadcastRatio(result, over: Self.phpServer) }
+
+    /// `server`'s gateway CPU per delivery over RingGate's for the same kind and client count.
+    private func broadcastRatio(_ result: BroadcastResult, over server: String) -> Double? {
+        guard result.server == "RingGate", result.cpuMicrosecondsPerDelivery > 0,
+            let other = results.broadcast.first(where: {
+                $0.server == server && $0.kind == result.kind && $0.clients == result.clients
+            }), other.cpuMicrosecondsPerDelivery > 0
+        else { return nil }
+        return other.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
+    }
 
     /// PHP's user memory per idle connection over RingGate's (PHP holds at most ~1,000 per process, so the
     /// connection counts differ; both are per connection).
@@ -161,28 +169,6 @@ public struct ReportFiles {
             let php = results.idle.first(where: { $0.server == Self.phpServer }), php.bytesPerConnection > 0
         else { return nil }
         return php.bytesPerConnection / result.bytesPerConnection
-    }
-
-    /// RingGate's messages per gateway CPU-second over PHP's at the same point, taken in the same run.
-    func phpRatio(_ result: EchoResult) -> Double? {
-        guard result.server == "RingGate",
-            let php = results.echo.first(where: {
-                $0.server == Self.phpServer && $0.mode == result.mode && $0.connections == result.connections
-                    && $0.inFlight == result.inFlight
-            }), php.messagesPerCPUSecond > 0
-        else { return nil }
-        return result.messagesPerCPUSecond / php.messagesPerCPUSecond
-    }
-
-    /// PHP's gateway CPU per delivery over RingGate's for the same kind at the same client count (how many times
-    /// less CPU RingGate spends per delivered message).
-    func phpRatio(_ result: BroadcastResult) -> Double? {
-        guard result.server == "RingGate", result.cpuMicrosecondsPerDelivery > 0,
-            let php = results.broadcast.first(where: {
-                $0.server == Self.phpServer && $0.kind == result.kind && $0.clients == result.clients
-            }), php.cpuMicrosecondsPerDelivery > 0
-        else { return nil }
-        return php.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
     }
 
     func f(_ format: String, _ value: Double) -> String { String(format: format, value) }

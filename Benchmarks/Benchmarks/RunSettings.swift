@@ -132,6 +132,15 @@ final class RunSettings {
         }
     }
 
+    /// The first of `count` consecutive free ports (shard i of a gateway listens for workers on first + i);
+    /// every port of the run is handed out.
+    func portRun(_ count: Int) -> UInt16 {
+        var first = port()
+        while !(1..<UInt16(max(count, 1))).allSatisfy({ LoopbackPort.isFree(first + $0) }) { first = port() }
+        for _ in 1..<max(count, 1) { _ = port() }
+        return first
+    }
+
     func logPath(_ name: String) -> String { resultsFolder.appendingPathComponent("\(name).log").path }
 
     static func cpuList(_ text: String, cpus: Int) -> [Int]? {

@@ -74,10 +74,7 @@ final class ServerUnderTest {
     static func ringgateGateway(settings: RunSettings, shards: Int, echoWorker: Bool) throws -> ServerUnderTest {
         let register = settings.port()
         let client = settings.port()
-        var startPort = settings.port()
-        // Shard i takes startPort + i: find a run of free ports.
-        while !(1..<UInt16(shards)).allSatisfy({ LoopbackPort.isFree(startPort + $0) }) { startPort = settings.port() }
-        for _ in 1..<max(shards, 1) { _ = settings.port() }
+        let startPort = settings.portRun(shards)
         let inner = (0..<shards).map { "127.0.0.1:\(startPort + UInt16($0))" }
         var processes: [ChildProcess] = []
         do {
@@ -158,9 +155,7 @@ final class ServerUnderTest {
         -> ServerUnderTest
     {
         let port = settings.port()
-        var innerPort = settings.port()
-        while !(1..<UInt16(rings)).allSatisfy({ LoopbackPort.isFree(innerPort + $0) }) { innerPort = settings.port() }
-        for _ in 1..<max(rings, 1) { _ = settings.port() }
+        let innerPort = settings.portRun(rings)
         let inner = (0..<rings).map { "127.0.0.1:\(innerPort + UInt16($0))" }
         let relay = try ChildProcess(
             name: "reference relay",

@@ -19,11 +19,7 @@ final class SoakCluster {
         self.secretKey = secretKey
         registerPort = settings.port()
         clientPort = settings.port()
-        var startPort = settings.port()
-        while !(1..<UInt16(max(shards, 2))).allSatisfy({ LoopbackPort.isFree(startPort + $0) }) {
-            startPort = settings.port()
-        }
-        for _ in 1..<max(shards, 1) { _ = settings.port() }
+        let startPort = settings.portRun(shards)
         innerAddresses = (0..<shards).map { "127.0.0.1:\(startPort + UInt16($0))" }
         register = try Self.startRegister(settings: settings, port: registerPort, secretKey: secretKey)
         gateway = try ChildProcess(

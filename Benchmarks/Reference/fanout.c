@@ -84,7 +84,8 @@ static void arm_wakeup(struct shard *s) {
     io_uring_sqe_set_data64(sqe, ref_tag(REF_WAKE, 0, 0));
 }
 
-static void completed(struct shard *s, struct io_uring_cqe *cqe) {
+static void completed(void *context, struct io_uring_cqe *cqe) {
+    struct shard *s = context;
     uint64_t tag = cqe->user_data;
     unsigned slot = ref_tag_slot(tag);
     int more = cqe->flags & IORING_CQE_F_MORE;
@@ -135,16 +136,7 @@ static void *run_shard(void *argument) {
     ref_ring_init(&s->ring, s->capacity);
     ref_accept(&s->ring, s->listener, REF_ACCEPT);
     arm_wakeup(s);
-    for (;;) {
-        io_uring_submit_and_wait(&s->ring.ring, 1);
-        struct io_uring_cqe *cqe;
-        unsigned head, handled = 0;
-        io_uring_for_each_cqe(&s->ring.ring, head, cqe) {
-            completed(s, cqe);
-            handled++;
-        }
-        io_uring_cq_advance(&s->ring.ring, handled);
-    }
+    for (;;) ref_turn(&s->ring, s, completed);
     return NULL;
 }
 

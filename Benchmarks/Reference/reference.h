@@ -148,6 +148,18 @@ static inline void ref_close(struct ref_ring *r, unsigned slot, uint32_t generat
     io_uring_sqe_set_data64(sqe, ref_tag(REF_CLOSE, generation, slot));
 }
 
+/// Submits what is queued, waits for at least one completion, and hands every completion to `completed`.
+static inline void ref_turn(struct ref_ring *r, void *context, void (*completed)(void *, struct io_uring_cqe *)) {
+    io_uring_submit_and_wait(&r->ring, 1);
+    struct io_uring_cqe *cqe;
+    unsigned head, handled = 0;
+    io_uring_for_each_cqe(&r->ring, head, cqe) {
+        completed(context, cqe);
+        handled++;
+    }
+    io_uring_cq_advance(&r->ring, handled);
+}
+
 // MARK: WebSocket
 
 /// Finds `Sec-WebSocket-Key` in a complete request head and writes the 101 response; 0 when the head is not

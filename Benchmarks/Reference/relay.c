@@ -232,7 +232,8 @@ static void received(struct shard *s, unsigned slot, uint8_t *bytes, size_t coun
     if (stream_input(s, slot, bytes, count) != 0) close_connection(s, slot);
 }
 
-static void completed(struct shard *s, struct io_uring_cqe *cqe) {
+static void completed(void *context, struct io_uring_cqe *cqe) {
+    struct shard *s = context;
     uint64_t tag = cqe->user_data;
     unsigned slot = ref_tag_slot(tag);
     int more = cqe->flags & IORING_CQE_F_MORE;
@@ -278,14 +279,7 @@ static void *run_shard(void *argument) {
     ref_accept(&s->ring, s->listener, REF_ACCEPT);
     ref_accept(&s->ring, s->inner_listener, REF_INNER_ACCEPT);
     for (;;) {
-        io_uring_submit_and_wait(&s->ring.ring, 1);
-        struct io_uring_cqe *cqe;
-        unsigned head, handled = 0;
-        io_uring_for_each_cqe(&s->ring.ring, head, cqe) {
-            completed(s, cqe);
-            handled++;
-        }
-        io_uring_cq_advance(&s->ring.ring, handled);
+        ref_turn(&s->ring, s, completed);
         // One send per connection per turn: everything queued while handling this batch goes out together.
         for (unsigned i = 0; i < s->dirty_count; i++) flush(s, s->dirty[i]);
         s->dirty_count = 0;

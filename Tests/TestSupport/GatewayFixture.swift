@@ -127,6 +127,7 @@ extension GatewayServer {
             total.messagesIn += counters.messagesIn
             total.messagesOut += counters.messagesOut
             total.sendQueueDrops += counters.sendQueueDrops
+            total.coalescedMessages += counters.coalescedMessages
             total.heldMessagesDiscarded += counters.heldMessagesDiscarded
             total.receiveBufferExhaustions += counters.receiveBufferExhaustions
             total.httpPagesServed += counters.httpPagesServed

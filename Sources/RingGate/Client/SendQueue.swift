@@ -76,6 +76,22 @@ struct SendQueuePool {
         ends.isEmpty ? nil : nodes[Int(ends.head)]
     }
 
+    /// How many nodes from the head (none unless at least two) hold at most `limit` unsent bytes together,
+    /// and how many bytes that is: the run a coalesced send can take.
+    func leadingRun(of ends: Ends, limit: Int) -> (nodes: Int, bytes: Int) {
+        var index = ends.head
+        var count = 0
+        var bytes = 0
+        while index != Self.none {
+            let size = Int(nodes[Int(index)].end - nodes[Int(index)].start)
+            guard bytes + size <= limit else { break }
+            bytes += size
+            count += 1
+            index = nodes[Int(index)].next
+        }
+        return count >= 2 ? (count, bytes) : (0, 0)
+    }
+
     /// Marks `count` bytes of the head node as sent; returns the chunk to release when the node is done.
     mutating func consume(_ count: Int, from ends: inout Ends) -> Chunk? {
         let index = Int(ends.head)

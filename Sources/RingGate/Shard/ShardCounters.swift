@@ -44,6 +44,8 @@ public struct ShardCounters: Sendable, Equatable {
     public var bytesOut: UInt64 = 0
     /// Messages dropped because the client's send queue was at its limit (workerman "send buffer full").
     public var sendQueueDrops: UInt64 = 0
+    /// Messages that left in a send shared with others queued behind the same in-flight send.
+    public var coalescedMessages: UInt64 = 0
     /// Messages workers queued for a WebSocket client whose handshake then failed: discarded unsent, as
     /// the PHP Gateway does (the 400 is all the client receives).
     public var heldMessagesDiscarded: UInt64 = 0

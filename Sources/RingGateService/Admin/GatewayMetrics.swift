@@ -83,6 +83,10 @@ enum GatewayMetrics {
             Double($0.counters.sendQueueDrops)
         }
         perShard(
+            "ringgate_coalesced_messages_total", .counter,
+            "Client messages that left in one send together with others queued behind the same send."
+        ) { Double($0.counters.coalescedMessages) }
+        perShard(
             "ringgate_held_messages_discarded_total", .counter,
             "Messages queued for a WebSocket client whose handshake then failed, discarded unsent."
         ) { Double($0.counters.heldMessagesDiscarded) }
