@@ -14,6 +14,7 @@ struct ClientConnection {
     private static let announcedFlag: UInt8 = 2
     private static let usesTLSFlag: UInt8 = 4
     private static let tlsEstablishedFlag: UInt8 = 8
+    private static let flushScheduledFlag: UInt8 = 16
 
     /// Bumped each time the slot is freed; completions carry it (low 24 bits) and stale ones are dropped.
     var generation: UInt32 = 0
@@ -76,6 +77,12 @@ struct ClientConnection {
     var usesTLS: Bool {
         get { flags & Self.usesTLSFlag != 0 }
         set { flags = newValue ? flags | Self.usesTLSFlag : flags & ~Self.usesTLSFlag }
+    }
+
+    /// Output was queued this turn and the slot is on the shard's list to flush when the turn ends.
+    var flushScheduled: Bool {
+        get { flags & Self.flushScheduledFlag != 0 }
+        set { flags = newValue ? flags | Self.flushScheduledFlag : flags & ~Self.flushScheduledFlag }
     }
 
     /// Its TLS handshake completed.

@@ -9,6 +9,13 @@ extension ClientShard {
             return
         }
         let slot = client.slot
+        // What this turn queued (a close frame, a last message) goes out before the close, as it did when
+        // every enqueue sent at once; the turn-end flush would come too late for an abortive close.
+        if connections[Int(slot)].flushScheduled {
+            flush(slot)
+            guard let flushed = self.lifecycle(of: client) else { return }
+            lifecycle = flushed
+        }
         if graceful && lifecycle.phase != .draining {
             lifecycle.drain()
             connections[Int(slot)].lifecycle = lifecycle

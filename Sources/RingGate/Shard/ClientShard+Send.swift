@@ -34,7 +34,7 @@ extension ClientShard {
         io.chunks.retain(chunk)
         sendQueues.append(chunk, range: range, to: &connections[slot].queue)
         counters.messagesOut &+= 1
-        flush(client.slot)
+        scheduleFlush(client.slot)
         return true
     }
 
@@ -102,6 +102,27 @@ extension ClientShard {
         io.send(
             node.chunk, range: Int(node.start)..<Int(node.end), fileIndex: slot,
             tag: CompletionTag(kind: .send, generation: connection.generation, slot: slot))
+    }
+
+    /// Output queued during a turn is sent when the turn ends (`flushScheduled`): the kernel would not see a
+    /// send prepared earlier before the loop's next `io_uring_enter` anyway, and by then every message of the
+    /// turn for this client is queued, so a worker's burst leaves in one send.
+    func scheduleFlush(_ slot: UInt32) {
+        guard !connections[Int(slot)].flushScheduled else { return }
+        connections[Int(slot)].flushScheduled = true
+        slotsToFlush.append(slot)
+    }
+
+    /// Flushes every slot whose output was queued this turn (from `turnFinished`).
+    func flushQueuedOutput() {
+        guard !slotsToFlush.isEmpty else { return }
+        for slot in slotsToFlush {
+            connections[Int(slot)].flushScheduled = false
+            flush(slot)
+        }
+        // Keep a small list's storage; a broadcast's (every client at once) goes back.
+        if slotsToFlush.capacity > 1_024 { releasedHeapBytes += slotsToFlush.capacity * 4 }
+        slotsToFlush.removeAll(keepingCapacity: slotsToFlush.capacity <= 1_024)
     }
 
     /// Messages that queued up behind a send in flight leave together: the leading run (at most 64 KiB) is

@@ -81,6 +81,8 @@ public final class ClientShard: ShardHandler {
     /// buffers (`rearmStarvedReceives`); those before `receivesToRearmStart` were re-armed already.
     var receivesToRearm: [ClientID] = []
     var receivesToRearmStart = 0
+    /// Slots whose output was queued this turn, flushed when it ends (`flushQueuedOutput()`).
+    var slotsToFlush: [UInt32] = []
     /// Sessions and outgoing ciphertext of TLS clients, keyed by slot.
     var tlsClients: [UInt32: TLSClientState] = [:]
     /// The bytes every TLS session of this shard exchanges with OpenSSL (one decrypt buffer per shard).
@@ -240,6 +242,7 @@ public final class ClientShard: ShardHandler {
     public func turnFinished() {
         turns &+= 1
         upstream?.turnFinished(on: self)
+        flushQueuedOutput()
         rearmStarvedReceives()
         if draining && !stopping && counters.liveConnections == 0 {
             logger.info("every client drained")
