@@ -17,6 +17,16 @@ struct TLSListenerTests {
         try withGateway(listeners: [listener], shards: shards, configure: { $0.listeners[0].tls = tls }, body)
     }
 
+    /// A TLS gateway serving one certificate signed by a test CA, and a client context trusting that CA.
+    func withLeafCertificateGateway(_ body: (GatewayServer, TLSContext) throws -> Void) throws {
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        try withTLSGateway(TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)) { server in
+            try body(server, try TLSContext(clientTrusting: certificates.caPath))
+        }
+    }
+
     func failures(_ server: GatewayServer, _ reason: TLSHandshakeFailure) -> UInt64 {
         server.totalCounters().tlsHandshakeFailures[reason] ?? 0
     }
@@ -142,11 +152,7 @@ struct TLSListenerTests {
     }
 
     @Test func clientHelloInOneByteWrites() throws {
-        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
-        let certificates = try TestCertificates()
-        let leaf = try certificates.makeLeaf("leaf")
-        try withTLSGateway(TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)) { server in
-            let context = try TLSContext(clientTrusting: certificates.caPath)
+        try withLeafCertificateGateway { server, context in
             let client = try TLSTestClient(port: server.port(), context: context, handshake: false)
             let hello = try client.clientHello()
             #expect(hello.count > 100)
@@ -158,11 +164,7 @@ struct TLSListenerTests {
     }
 
     @Test func garbageAfterTheHandshakeClosesTheConnection() throws {
-        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
-        let certificates = try TestCertificates()
-        let leaf = try certificates.makeLeaf("leaf")
-        try withTLSGateway(TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)) { server in
-            let context = try TLSContext(clientTrusting: certificates.caPath)
+        try withLeafCertificateGateway { server, context in
             let client = try TLSTestClient(port: server.port(), context: context)
             try client.send("one\n")
             #expect(try client.receive(exactly: 4) == Array("one\n".utf8))
