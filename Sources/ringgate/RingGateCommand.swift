@@ -10,7 +10,7 @@ struct RingGateCommand: ParsableCommand {
         abstract: "A GatewayWorker-compatible gateway on io_uring.",
         subcommands: [
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self, ConnectionsCommand.self,
-            ReloadCommand.self, CheckConfigCommand.self, GatewayCommand.self,
+            ReloadCommand.self, UpgradeCommand.self, CheckConfigCommand.self, GatewayCommand.self,
             RegisterCommand.self, WorkerDemoCommand.self, EchoCommand.self, EchoWorkerCommand.self,
         ]
     )

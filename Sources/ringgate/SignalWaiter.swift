@@ -7,9 +7,10 @@ import Glibc
 enum SignalWaiter {
     static func blockTerminationSignals() {
         var set = terminationSignals()
-        // SIGHUP too, so that only sigwait sees it: a reload where one is wired, else ignored (never
-        // the default exit).
+        // SIGHUP and SIGUSR2 too, so that only sigwait sees them: a reload or an upgrade where one is
+        // wired, else ignored (never the default exit).
         sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGUSR2)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
@@ -20,15 +21,20 @@ enum SignalWaiter {
         sigwait(&set, &received)
     }
 
-    /// Waits for SIGINT or SIGTERM, running `onHangup` for each SIGHUP meanwhile (reload).
-    static func waitForTermination(onHangup: () -> Void) {
+    /// Waits for SIGINT or SIGTERM, running `onHangup` for each SIGHUP meanwhile (reload) and `onUpgrade`
+    /// for each SIGUSR2 (live takeover; returns at once when it succeeded: this process is done).
+    static func waitForTermination(onHangup: () -> Void, onUpgrade: () -> Bool = { false }) {
         var set = terminationSignals()
         sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGUSR2)
         while true {
             var received: Int32 = 0
             sigwait(&set, &received)
-            guard received == SIGHUP else { return }
-            onHangup()
+            switch received {
+            case SIGHUP: onHangup()
+            case SIGUSR2: if onUpgrade() { return }
+            default: return
+            }
         }
     }
 

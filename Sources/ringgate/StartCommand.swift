@@ -4,6 +4,7 @@ import Logging
 import RingGate
 import RingGateRuntime
 import RingGateService
+import Glibc
 
 /// `ringgate start`: what the config describes, or with no config the embedded default (a Register on
 /// 127.0.0.1:1238, a WebSocket gateway on 0.0.0.0:8282 with worker ports from 2900, and the demo chat
@@ -45,7 +46,8 @@ struct StartCommand: ParsableCommand {
             configuration.gateway.enabled
             ? try configuration.gatewayConfiguration(configureListener: DemoChatWiring.configureListener(configuration))
             : nil
-        let findings = StartupChecks.run(configuration, gateway: gatewayConfiguration)
+        let takingOver = TakeoverSuccessor.requested(environment: ProcessInfo.processInfo.environment) != nil
+        let findings = StartupChecks.run(configuration, gateway: gatewayConfiguration, takingOver: takingOver)
         for finding in findings {
             switch finding.severity {
             case .info: logger.info("\(finding.message)")
@@ -57,25 +59,72 @@ struct StartCommand: ParsableCommand {
             throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure will not loop on it forever
         }
         let service: Service
+        let successor: TakeoverSuccessor?
         do {
+            // Started by `ringgate upgrade`: take the old process's sockets and clients instead of binding.
+            var inherited: InheritedSockets?
+            if let descriptor = TakeoverSuccessor.requested(environment: ProcessInfo.processInfo.environment) {
+                let taking = try TakeoverSuccessor(
+                    descriptor: descriptor, configuration: configuration, gateway: gatewayConfiguration,
+                    logger: logger)
+                inherited = try taking.receiveListeners()
+                successor = taking
+            } else {
+                successor = nil
+            }
             service = try Service(
                 configuration: configuration, gatewayConfiguration: gatewayConfiguration, logger: logger,
-                launchWorkers: DemoChatWiring.launcher)
+                launchWorkers: DemoChatWiring.launcher, inherited: inherited)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
+        }
+        if let successor {
+            switch successor.adoptShards(into: service) {
+            case .completed:
+                logger.info("takeover complete: this process serves every client")
+            case .oldProcessGone:
+                logger.warning("the old process went away during the takeover; serving what was adopted")
+            case .abandoned(let reason):
+                logger.error("the old process abandoned the takeover (\(reason)); exiting")
+                service.handedOver.store(true, ordering: .releasing)
+                service.shutdown()
+                throw ExitCode(1)
+            }
+            // NotifyAccess=all: this process becomes the unit's main process before the old one exits.
+            notifier?.notify("MAINPID=\(getpid())")
         }
         notifier?.notify("READY=1\nSTATUS=serving on \(service.gatewayAddresses.map(\.description))")
         let watchdog = Watchdog.start(notifier: notifier, service: service, logger: logger)
         TestHooks.apply(to: service.figures.gateway, logger: logger)
         let reload = makeReload(configuration, gateway: service.figures.gateway, logger: logger)
         service.figures.reloadHandler.withLock { $0 = { reload.run() } }
-        SignalWaiter.waitForTermination(onHangup: {
-            let outcome = reload.run()
-            for line in outcome.report.split(separator: "\n") {
-                if outcome.succeeded { logger.info("\(line)") } else { logger.error("\(line)") }
+        let arguments = CommandLine.arguments.filter { $0 != "--daemon" }
+        service.figures.upgradeHandler.withLock {
+            $0 = {
+                let report = service.upgrade(arguments: arguments)
+                // Handed over: wake the main thread (waiting for a signal) to exit.
+                if report.succeeded { kill(getpid(), SIGTERM) }
+                return report
             }
-        })
+        }
+        SignalWaiter.waitForTermination(
+            onHangup: {
+                let outcome = reload.run()
+                for line in outcome.report.split(separator: "\n") {
+                    if outcome.succeeded { logger.info("\(line)") } else { logger.error("\(line)") }
+                }
+            },
+            onUpgrade: {
+                // SIGUSR2: the same as `ringgate upgrade`; the outcome is in the log.
+                service.upgrade(arguments: arguments).succeeded
+            })
+        if service.handedOver.load(ordering: .acquiring) {
+            logger.info("clients handed over to the new process: exiting")
+            watchdog?.stop()
+            service.shutdown()
+            return
+        }
         logger.info("termination signal: shutting down")
         notifier?.notify("STOPPING=1")
         let deadline = configuration.gateway.drainSeconds + ShutdownGuard.graceSeconds

@@ -67,6 +67,14 @@ struct ClientConnection {
         self.openedSecond = openedSecond
     }
 
+    /// Figures carried over from another process by a live takeover.
+    mutating func restoreTraffic(bytesIn: UInt64, bytesOut: UInt64, openedSecond: UInt32) {
+        resetTraffic(openedSecond: openedSecond)
+        bytesInLow = UInt32(truncatingIfNeeded: bytesIn)
+        bytesOutLow = UInt32(truncatingIfNeeded: bytesOut)
+        trafficHigh = UInt32(truncatingIfNeeded: bytesIn >> 32) & 0xFFFF | (UInt32(truncatingIfNeeded: bytesOut >> 32) & 0xFFFF) << 16
+    }
+
     /// Output is held (queued, not sent) until the WebSocket handshake response went out.
     var holdsOutput: Bool {
         get { flags & Self.holdsOutputFlag != 0 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The lifecycle of one client connection, from accept to the completion of its close.
 ///
 /// It owns no descriptor and calls nothing: it is told what completed and answers with the action to
@@ -12,6 +14,11 @@ struct ClientLifecycle: Equatable {
         case open
         /// Graceful close: no more reads are delivered, queued output is flushed first.
         case draining
+        /// Live takeover: the receive and any send are being cancelled; bytes already received are still
+        /// delivered, output is queued but not sent.
+        case pausing
+        /// Live takeover: nothing in flight; the connection can be handed to another process (or resumed).
+        case paused
         /// Waiting for in-flight operations before the slot is closed.
         case closing
         /// The close was submitted; the slot is free once it completes.
@@ -61,9 +68,16 @@ struct ClientLifecycle: Equatable {
 
     var isOpen: Bool { phase == .open }
     /// New output is taken while open; once a graceful close began, later sends fail as workerman's do
-    /// for a closing connection (a kick's message goes out, a reply sent after it does not).
-    var acceptsOutput: Bool { phase == .open || phase == .resolvingPeer }
+    /// for a closing connection (a kick's message goes out, a reply sent after it does not). A paused
+    /// connection takes output too: it is queued and travels with the connection to the new process.
+    var acceptsOutput: Bool { phase == .open || phase == .resolvingPeer || phase == .pausing || phase == .paused }
+    /// Received bytes are decoded (while pausing too: they were read from the socket and would be lost).
+    var deliversInput: Bool { phase == .open || phase == .pausing }
+    /// Sends may be submitted.
+    var sends: Bool { phase == .open || phase == .resolvingPeer || phase == .draining }
     private var idle: Bool { !receiveArmed && !sendInFlight && auxiliaryInFlight == 0 }
+    /// Paused with nothing in flight: the socket can be handed over.
+    var isPaused: Bool { phase == .paused }
 
     mutating func peerResolved() -> Action {
         auxiliaryInFlight -= 1
@@ -92,9 +106,14 @@ struct ClientLifecycle: Equatable {
             return .peerGone
         case .draining:
             return .discard(then: .none)
+        case .pausing:
+            settlePause()
+            if result > 0 { return .deliver(rearm: false) }
+            if result == 0 || (result != -ECANCELED && !noBuffers) { return .peerGone }
+            return .discard(then: .none)
         case .closing:
             return .discard(then: idle ? closeNow() : .none)
-        case .resolvingPeer, .closed:
+        case .resolvingPeer, .closed, .paused:
             preconditionFailure("receive completion in phase \(phase)")
         }
     }
@@ -110,10 +129,15 @@ struct ClientLifecycle: Equatable {
         switch phase {
         case .open, .draining, .resolvingPeer:
             return result < 0 ? .failed : .advance
+        case .pausing:
+            // A cancelled send sent nothing (-ECANCELED): the queue keeps it.
+            if result < 0 && result != -ECANCELED { return .failed }
+            settlePause()
+            return .advance
         case .closing:
             return .settled(then: idle ? closeNow() : .none)
-        case .closed:
-            preconditionFailure("send completion after close")
+        case .closed, .paused:
+            preconditionFailure("send completion in phase \(phase)")
         }
     }
 
@@ -134,7 +158,7 @@ struct ClientLifecycle: Equatable {
         switch phase {
         case .closing, .closed:
             return .none
-        case .resolvingPeer, .open, .draining:
+        case .resolvingPeer, .open, .draining, .pausing, .paused:
             phase = .closing
             if receiveArmed || sendInFlight {
                 auxiliaryInFlight += 1
@@ -155,7 +179,48 @@ struct ClientLifecycle: Equatable {
 
     mutating func cancelCompleted() -> Action {
         auxiliaryInFlight -= 1
+        settlePause()
         return idle && phase == .closing ? closeNow() : .none
+    }
+
+    // MARK: Live takeover
+
+    /// Stops an open connection's I/O so that its socket can be handed to another process: the armed
+    /// receive and a send in flight are cancelled (`cancelAll`); bytes they already read are delivered.
+    mutating func pause() -> Action {
+        guard phase == .open else { return .none }
+        phase = .pausing
+        guard receiveArmed || sendInFlight else {
+            phase = .paused
+            return .none
+        }
+        auxiliaryInFlight += 1
+        return .cancelAll
+    }
+
+    /// The takeover was abandoned: a paused connection is served again (its receive re-armed).
+    mutating func resume() -> Action {
+        guard phase == .paused else { return .none }
+        phase = .open
+        return .armReceive
+    }
+
+    /// The connection now belongs to another process: its slot is closed here (no shutdown: the other
+    /// process holds the socket and goes on using it).
+    mutating func handedOver() -> Action {
+        guard phase == .paused else { return .none }
+        return closeNow()
+    }
+
+    /// A connection adopted from another process: open, nothing in flight yet.
+    static var adopted: ClientLifecycle {
+        var lifecycle = ClientLifecycle(resolvingPeer: false)
+        lifecycle.phase = .open
+        return lifecycle
+    }
+
+    private mutating func settlePause() {
+        if phase == .pausing && idle { phase = .paused }
     }
 
     private mutating func closeNow() -> Action {

@@ -76,6 +76,15 @@ struct SendQueuePool {
         ends.isEmpty ? nil : nodes[Int(ends.head)]
     }
 
+    /// Visits the queue's nodes from the head (a takeover copies the unsent bytes out).
+    func forEachNode(of ends: Ends, _ body: (Node) -> Void) {
+        var index = ends.head
+        while index != Self.none {
+            body(nodes[Int(index)])
+            index = nodes[Int(index)].next
+        }
+    }
+
     /// How many nodes from the head (none unless at least two) hold at most `limit` unsent bytes together,
     /// and how many bytes that is: the run a coalesced send can take.
     func leadingRun(of ends: Ends, limit: Int) -> (nodes: Int, bytes: Int) {

@@ -52,6 +52,22 @@ struct GatewayClientTable {
         return ids
     }
 
+    /// A table rebuilt from a live takeover's snapshot: `records` in connect order, the uid and group
+    /// indexes in their own orders, and the id counter. The caller validated that the indexes agree with
+    /// the records (TakeoverSnapshot's decoder checks it).
+    init(
+        restoring records: [GatewayClientRecord], uidIndex: [(PHPKey, [UInt32])], groupIndex: [(PHPKey, [UInt32])],
+        counter: UInt32
+    ) {
+        allocator = ConnectionIDAllocator(counter: counter)
+        for record in records { insert(record) }
+        for (uid, members) in uidIndex { uidMembers[uid] = InsertionOrderedSet(members) }
+        for (group, members) in groupIndex {
+            groupMembers[group] = InsertionOrderedSet(members)
+            _ = groupOrder.append(group)
+        }
+    }
+
     /// Adds a client at accept time under the next free connection id (§3) and returns that id, or nil
     /// when every id is in use.
     mutating func connect(clientID: ClientID) -> UInt32? {

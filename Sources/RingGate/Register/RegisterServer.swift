@@ -99,6 +99,7 @@ public final class RegisterServer: Sendable {
         var poller: EventPoller
         var stopRequested: StopFlag
         var address: SocketAddress
+        var listener: ListeningSocket
     }
 
     /// The snapshot the service thread publishes and any thread reads.
@@ -126,10 +127,21 @@ public final class RegisterServer: Sendable {
     /// configuration asked for port 0). Calling it on a running server returns the port again.
     @discardableResult
     public func start() throws(SystemError) -> UInt16 {
+        try start(adopting: nil)
+    }
+
+    /// Starts on a listening socket taken over from an old process (`ringgate upgrade`), or binds one.
+    @discardableResult
+    public func start(adopting adopted: ListeningSocket?) throws(SystemError) -> UInt16 {
         try running.withLock { running throws(SystemError) -> UInt16 in
             if let running { return running.address.port }
-            let listener = try ListeningSocket(
-                binding: configuration.listenAddress, backlog: 1024, reusePort: false, nonBlocking: true)
+            let listener: ListeningSocket
+            if let adopted {
+                listener = adopted
+            } else {
+                listener = try ListeningSocket(
+                    binding: configuration.listenAddress, backlog: 1024, reusePort: false, nonBlocking: true)
+            }
             let poller = try EventPoller()
             try poller.add(listener, token: RegisterLoop.listenerToken)
             let stopRequested = StopFlag()
@@ -142,7 +154,9 @@ public final class RegisterServer: Sendable {
                     publish: published.store)
                 loop.run(until: stopRequested)
             }
-            running = Running(thread: thread, poller: poller, stopRequested: stopRequested, address: listener.address)
+            running = Running(
+                thread: thread, poller: poller, stopRequested: stopRequested, address: listener.address,
+                listener: listener)
             logger.info(
                 "register listening",
                 metadata: [
@@ -165,6 +179,9 @@ public final class RegisterServer: Sendable {
         stopping.thread.join()
         logger.info("register stopped", metadata: ["address": "\(stopping.address)"])
     }
+
+    /// The listening socket while running (a live takeover hands a duplicate to the new process).
+    public var listeningSocket: ListeningSocket? { running.withLock { $0?.listener } }
 
     /// The bound address while running.
     public var boundAddress: SocketAddress? { running.withLock { $0?.address } }

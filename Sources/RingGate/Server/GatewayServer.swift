@@ -14,13 +14,13 @@ public final class GatewayServer: Sendable {
     /// Each shard's inner address (workers, GatewayClient), as registered and encoded into client_ids;
     /// empty without an upstream configuration. A `startPort` of 0 gives each shard a free port.
     public let innerAddresses: [SocketAddress]
-    private let shards: [ShardHandle]
+    let shards: [ShardHandle]
     private let logger: Logger
     /// The TLS context each listener's new handshakes use (nil for plain listeners); replaced by
     /// `reloadTLS`.
     private let tlsContexts: Mutex<[TLSContext?]>
 
-    private final class ShardHandle: Sendable {
+    final class ShardHandle: Sendable {
         let mailbox: ShardMailbox<ShardMessage>
         let thread: Mutex<ShardThread?> = Mutex(nil)
         let sockets: [ListeningSocket]
@@ -37,7 +37,17 @@ public final class GatewayServer: Sendable {
     /// must be set).
     public convenience init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate")) throws {
         precondition(configuration.upstream != nil, "a gateway needs its upstream configuration")
-        try self.init(configuration: configuration, logger: logger, makeApplication: nil)
+        try self.init(configuration: configuration, logger: logger, makeApplication: nil, adopting: nil)
+    }
+
+    /// A gateway taking over from an old process (`ringgate upgrade`): it listens on the old process's
+    /// sockets and its shards accept nothing until each adopts the old shard's clients (`adopt`) or is
+    /// told none are coming (`startWithoutAdoption`).
+    public convenience init(
+        configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate"), adopting: TakeoverSockets,
+        makeApplication: (@Sendable (Int) -> ClientApplication)? = nil
+    ) throws {
+        try self.init(configuration: configuration, logger: logger, makeApplication: makeApplication, adopting: adopting)
     }
 
     /// Shards running a local application (echo, benchmarks): `makeApplication` is called on each
@@ -46,13 +56,14 @@ public final class GatewayServer: Sendable {
         configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate"),
         makeApplication: @escaping @Sendable (Int) -> ClientApplication
     ) throws {
-        try self.init(configuration: configuration, logger: logger, makeApplication: Optional(makeApplication))
+        try self.init(
+            configuration: configuration, logger: logger, makeApplication: Optional(makeApplication), adopting: nil)
     }
 
     /// Binds every listener on every shard and starts the shards; returns once all are accepting.
     private init(
         configuration: GatewayConfiguration, logger: Logger,
-        makeApplication: (@Sendable (Int) -> ClientApplication)?
+        makeApplication: (@Sendable (Int) -> ClientApplication)?, adopting: TakeoverSockets?
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -65,7 +76,12 @@ public final class GatewayServer: Sendable {
         // SO_REUSEPORT and the kernel spreads connections over them.
         var sockets: [[ListeningSocket]] = Array(repeating: [], count: configuration.shardCount)
         var bound: [SocketAddress] = []
-        for listener in configuration.listeners {
+        if let adopting {
+            try adopting.check(against: configuration)
+            sockets = adopting.clientListeners
+            bound = adopting.clientListeners[0].map(\.address)
+        }
+        for listener in configuration.listeners where adopting == nil {
             var address = listener.address
             for shard in 0..<configuration.shardCount {
                 let socket = try ListeningSocket(binding: address)
@@ -78,7 +94,9 @@ public final class GatewayServer: Sendable {
         }
         boundAddresses = bound
         var innerSockets: [ListeningSocket?] = Array(repeating: nil, count: configuration.shardCount)
-        if let upstream = configuration.upstream {
+        if let adopting, configuration.upstream != nil {
+            innerSockets = adopting.innerListeners
+        } else if let upstream = configuration.upstream {
             for shard in 0..<configuration.shardCount {
                 let address = upstream.innerAddress(shard: shard)
                 do {
@@ -122,7 +140,7 @@ public final class GatewayServer: Sendable {
                             try Self.makeShard(
                                 index: index, configuration: configuration, handle: handle, memory: memory,
                                 tlsContexts: contexts, logger: shardLogger, firstOnThread: position == 0,
-                                makeApplication: makeApplication))
+                                awaitsAdoption: adopting != nil, makeApplication: makeApplication))
                     } catch {
                         failures.withLock { $0.append("shard \(index): \(error)") }
                     }
@@ -147,7 +165,7 @@ public final class GatewayServer: Sendable {
     /// and only the first reports the thread's shared slab and chunk pool (so sums over shards count them once).
     private static func makeShard(
         index: Int, configuration: GatewayConfiguration, handle: ShardHandle, memory: ThreadMemory,
-        tlsContexts: [TLSContext?], logger: Logger, firstOnThread: Bool,
+        tlsContexts: [TLSContext?], logger: Logger, firstOnThread: Bool, awaitsAdoption: Bool,
         makeApplication: (@Sendable (Int) -> ClientApplication)?
     ) throws -> ShardRunner {
         let ring = try Ring(entries: 4096, completionEntries: 65536, pollable: !firstOnThread)
@@ -182,6 +200,7 @@ public final class GatewayServer: Sendable {
         shard.upstream = gateway
         shard.memoryBudget = memory.budget
         shard.reportsThreadMemory = firstOnThread
+        if awaitsAdoption { shard.takeover.role = .awaitingAdoption }
         shard.start()
         return ShardRunner(
             loop: ShardLoop(

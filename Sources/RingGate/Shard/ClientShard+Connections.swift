@@ -88,6 +88,7 @@ extension ClientShard {
         switch phase {
         case .resolvingPeer: "CONNECTING"
         case .open: "ESTABLISHED"
+        case .pausing, .paused: "MOVING"
         case .draining, .closing: "CLOSING"
         case .closed: "CLOSED"
         }

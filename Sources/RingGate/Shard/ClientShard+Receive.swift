@@ -7,7 +7,7 @@ extension ClientShard {
         let slot = completion.tag.slot
         guard var lifecycle = connections[Int(slot)].lifecycle,
             connections[Int(slot)].generation & 0xFF_FFFF == completion.tag.generation,
-            lifecycle.phase != .resolvingPeer && lifecycle.phase != .closed
+            lifecycle.phase != .resolvingPeer && lifecycle.phase != .closed && lifecycle.phase != .paused
         else {
             io.discardReceivedBuffer(completion)
             return unexpectedCompletion(completion, "receive completion for a free, reused or unarmed slot")
@@ -47,7 +47,7 @@ extension ClientShard {
         let slot = Int(client.slot)
         let codec = listeners[Int(connections[slot].listener)].codec
         var offset = 0
-        while lifecycle(of: client)?.isOpen == true {
+        while lifecycle(of: client)?.deliversInput == true {
             var decoder = connections[slot].decoder
             let step: DecodeStep
             do {

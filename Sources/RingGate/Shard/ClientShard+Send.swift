@@ -93,7 +93,7 @@ extension ClientShard {
         if connections[Int(slot)].usesTLS { return flushTLS(slot) }
         let connection = connections[Int(slot)]
         guard !connection.holdsOutput, var lifecycle = connection.lifecycle, !lifecycle.sendInFlight,
-            lifecycle.phase != .closing, lifecycle.phase != .closed, !connection.queue.isEmpty
+            lifecycle.sends, !connection.queue.isEmpty
         else { return }
         coalesceQueuedMessages(slot)
         guard let node = sendQueues.head(of: connections[Int(slot)].queue) else { return }
@@ -157,6 +157,8 @@ extension ClientShard {
         let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)
         switch action {
         case .advance:
+            // A send cancelled by a takeover pause reports -ECANCELED: nothing was sent.
+            guard completion.result > 0 else { return }
             counters.bytesOut &+= UInt64(completion.result)
             connections[Int(slot)].countSent(completion.result)
             if connections[Int(slot)].usesTLS {

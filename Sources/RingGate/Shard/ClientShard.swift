@@ -113,6 +113,8 @@ public final class ClientShard: ShardHandler {
     /// The ring's refused-submit count at the last tick, to log a new refusal once per tick.
     private var loggedSubmitRefusals: UInt64 = 0
     public private(set) var isFinished = false
+    /// This shard's part in a live takeover (`ringgate upgrade`), on either side.
+    var takeover = ShardTakeoverState()
 
     init(
         index: Int, io: ShardIO, listeners: [ShardListener], application: ClientApplication,
@@ -130,6 +132,8 @@ public final class ClientShard: ShardHandler {
 
     /// Arms the multishot accepts; called once on the shard thread before the loop runs.
     func start() {
+        // A new process taking over waits for the old one's state before it accepts anyone.
+        guard takeover.role != .awaitingAdoption else { return }
         upstream?.start(on: self)
         for index in listeners.indices { armAccept(listener: index) }
     }
@@ -150,7 +154,7 @@ public final class ClientShard: ShardHandler {
 
     public func completed(_ completion: Completion) {
         if completion.tag.kind != .accept && completion.tag.kind != .acceptCancel
-            && completion.tag.kind != .unadmittedClose
+            && completion.tag.kind != .unadmittedClose && completion.tag.kind != .descriptorInstall
             && Int(completion.tag.slot) >= connections.count
         {
             io.discardReceivedBuffer(completion)
@@ -165,6 +169,7 @@ public final class ClientShard: ShardHandler {
         case .cancel: cancelCompleted(completion)
         case .close: closeCompleted(completion)
         case .acceptCancel, .unadmittedClose: break
+        case .descriptorInstall: descriptorInstallCompleted(completion)
         default: unexpectedCompletion(completion, "completion of unknown kind \(completion.tag.kind.rawValue)")
         }
     }
@@ -186,7 +191,7 @@ public final class ClientShard: ShardHandler {
         for tag in fired {
             switch tag.kind {
             case .handshakeTimeout: handshakeTimedOut(tag)
-            case .acceptRetry: if !stopping && !draining { armAccept(listener: Int(tag.slot)) }
+            case .acceptRetry: if !stopping && !draining && takeover.accepts { armAccept(listener: Int(tag.slot)) }
             case .drainTimeout: drainTimedOut(tag)
             case .drainDeadline: drainDeadlinePassed()
             default: upstream?.timerFired(tag, on: self)
@@ -244,6 +249,7 @@ public final class ClientShard: ShardHandler {
         upstream?.turnFinished(on: self)
         flushQueuedOutput()
         rearmStarvedReceives()
+        if takeover.role == .handingOver { checkHandoverProgress() }
         if draining && !stopping && counters.liveConnections == 0 {
             logger.info("every client drained")
             beginStop()
@@ -297,7 +303,7 @@ public final class ClientShard: ShardHandler {
 
     private func acceptCompleted(_ completion: Completion) {
         let listener = Int(completion.tag.slot)
-        if !completion.hasMore && !stopping && !draining {
+        if !completion.hasMore && !stopping && !draining && takeover.accepts {
             // The multishot accept ended (error or table full): re-arm on the next tick, not at once, so
             // a persistent error cannot spin the loop.
             wheel.schedule(CompletionTag(kind: .acceptRetry, slot: UInt32(listener)).rawValue, afterNanoseconds: 1)
@@ -451,7 +457,7 @@ public final class ClientShard: ShardHandler {
         upstream?.beginStop(on: self)
     }
 
-    private func cancelAccepts() {
+    func cancelAccepts() {
         for index in listeners.indices {
             io.ring.cancel(
                 CompletionTag(kind: .accept, slot: UInt32(index)),

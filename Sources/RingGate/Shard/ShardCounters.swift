@@ -32,6 +32,8 @@ public struct ShardCounters: Sendable, Equatable {
         case memoryBudget = "memory_budget"
         /// A TLS handshake failed or a TLS record was bad (or no session could be allocated).
         case tlsFailure = "tls_failure"
+        /// A TLS client closed (WebSocket 1012) by a live takeover: its session cannot move to the new process.
+        case takeover = "takeover"
     }
 
     public var accepted: UInt64 = 0
@@ -75,6 +77,15 @@ public struct ShardCounters: Sendable, Equatable {
     public var tlsHandshakeFailures: [TLSHandshakeFailure: UInt64] = [:]
     /// Established TLS connections closed for a bad record (decryption or protocol error).
     public var tlsRecordFailures: UInt64 = 0
+    /// Live takeovers (`ringgate upgrade`) this shard began handing over, finished, and abandoned.
+    public var takeoversStarted: UInt64 = 0
+    public var takeoversCompleted: UInt64 = 0
+    public var takeoversFailed: UInt64 = 0
+    /// Clients paused by the last handover (the old process's side).
+    public var takeoverPausedClients: UInt64 = 0
+    /// Clients handed to a new process (old side) and adopted from an old one (new side).
+    public var takeoverHandedOver: UInt64 = 0
+    public var takeoverAdopted: UInt64 = 0
     /// The gateway side (workers, commands, Register); nil for a gateway without workers (echo).
     public var upstream: UpstreamCounters?
 

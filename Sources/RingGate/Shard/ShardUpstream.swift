@@ -1,3 +1,4 @@
+import RingGateCodecs
 import RingGateRuntime
 
 /// The part of a shard that faces workers: its own ring, driven by the shard's loop.
@@ -27,4 +28,24 @@ protocol ShardUpstream: AnyObject {
     var counters: UpstreamCounters { get }
     /// The client's client_id, uid and groups, if it is in the client table.
     func listing(of client: ClientID) -> UpstreamClientListing?
+
+    // MARK: Live takeover (see ClientShard+Handover and ClientShard+Adoption)
+
+    /// Old process: stop accepting workers and close their links gracefully so they reconnect to the new
+    /// process; client events are buffered meanwhile. The Register links stay until the process exits.
+    func beginHandover(on shard: ClientShard)
+    /// Every inner link is closed.
+    var handoverQuiesced: Bool { get }
+    /// Client slots in connect order (the order listings follow, kept across the takeover).
+    var clientOrder: [UInt32] { get }
+    /// The gateway's state of the client in `slot`.
+    func exportClient(slot: UInt32) -> TakeoverGatewayClient?
+    /// The shard-wide state: id counter, uid and group indexes, buffered events.
+    func exportShardState(into snapshot: inout TakeoverSnapshot)
+    /// The clients were adopted elsewhere: forget them without ON_CLOSE.
+    func handoverCommitted(on shard: ClientShard)
+    /// The takeover failed: accept workers again (buffered events go to the first that returns).
+    func handoverAborted(on shard: ClientShard)
+    /// New process: the old shard's gateway state (called before `start`).
+    func adopt(_ snapshot: TakeoverSnapshot, on shard: ClientShard)
 }

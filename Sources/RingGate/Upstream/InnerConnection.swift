@@ -32,6 +32,10 @@ struct InnerConnection {
     var queuedBytes = 0
     /// Queued in the shard's flush list for the end of this turn.
     var flushScheduled = false
+    /// A live takeover closes this link from our side once its output is flushed (SHUT_WR), then reads
+    /// what the worker still sends until its EOF; `halfClosed` once the shutdown was submitted.
+    var closesForTakeover = false
+    var halfClosed = false
 
     init(maxPackageLength: Int) {
         assembler = GatewayPacketAssembler(maxPackageLength: maxPackageLength)

@@ -59,6 +59,10 @@ extension ShardGateway {
                 })
         else { return }
         guard let worker = route(connectionID, bound: bound) else {
+            if buffersEvents {
+                bufferEvent(command, flags: flags, body: body, connectionID: connectionID, client: client, on: shard)
+                return
+            }
             counters.eventsWithoutWorker += 1
             guard !closing else { return }
             if pastStartup {
@@ -108,7 +112,7 @@ extension ShardGateway {
 
     /// The worker connection for a client's event: its sticky binding while that key is live, else a
     /// new choice by the router, remembered (spec §5.3). nil when no worker is registered.
-    private func route(_ connectionID: UInt32, bound: WorkerSlot?) -> InnerID? {
+    func route(_ connectionID: UInt32, bound: WorkerSlot?) -> InnerID? {
         if let bound, let connection = workers.connection(of: bound) { return connection }
         guard let chosen = workers.choose(configuration.router, using: &random) else { return nil }
         if let bound {

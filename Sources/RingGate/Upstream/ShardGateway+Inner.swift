@@ -204,6 +204,25 @@ extension ShardGateway {
         return true
     }
 
+    /// Appends an already encoded packet (a client event buffered during a takeover). False when the
+    /// link is gone or its queue is full (the caller keeps the packet for later).
+    func appendRawPacket(_ packet: Span<UInt8>, to id: InnerID) -> Bool {
+        let slot = Int(id.slot)
+        guard slot < inner.count, inner[slot].generation == id.generation,
+            inner[slot].lifecycle?.acceptsOutput == true,
+            inner[slot].queuedBytes < configuration.workerSendQueueLimit
+        else { return false }
+        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, packet.count)) else {
+            return false
+        }
+        let complete = grow(&chunk, with: packet)
+        inner[slot].pending = chunk
+        guard complete else { return outputRefused(id) }
+        inner[slot].queuedBytes += packet.count
+        scheduleFlush(id.slot)
+        return true
+    }
+
     /// Appends a query reply (`u32 length ‖ payload`, spec §2.4) to the connection's output. A reader
     /// whose earlier replies are still unsent past `workerSendQueueLimit` is closed instead: a reply
     /// cannot be dropped without desynchronising the peer, and buffering it would grow without bound.
@@ -352,7 +371,7 @@ extension ShardGateway {
         performInner(action, slot: slot)
     }
 
-    private func unregisterWorker(_ slot: UInt32) {
+    func unregisterWorker(_ slot: UInt32) {
         guard let worker = inner[Int(slot)].worker else { return }
         inner[Int(slot)].worker = nil
         let key = workers.key(of: worker)

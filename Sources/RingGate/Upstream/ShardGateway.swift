@@ -66,8 +66,18 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     var acceptArmed = false
     /// Inner links learn their peer from the accept itself (no SO_PEERNAME uring command, or forced).
     let peerFromAccept: Bool
+    /// A live takeover is moving this shard to a new process: no new workers; client events are buffered.
+    var handingOver = false
+    /// Client events waiting for a worker during a takeover (old side while the links close, new side
+    /// until the workers reconnect).
+    var bufferedEvents = BufferedEvents()
+    /// New side: until when (shard clock) events with no worker are buffered rather than closing their
+    /// client, while the workers reconnect.
+    var bufferEventsUntil: UInt64 = 0
+    /// When this shard began handing over (the worker links' deadline).
+    var handoverStartedAt: UInt64 = 0
     /// Whether to keep (re)connecting to the Register and accepting workers.
-    var staysInCluster: Bool { !stopping && !leaving }
+    var staysInCluster: Bool { !stopping && !leaving && !handingOver }
 
     var ring: Ring { io.ring }
 
@@ -122,7 +132,7 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         case .innerShutdown: innerShutdownCompleted(completion)
         case .innerCancel: innerCancelCompleted(completion)
         case .innerClose: innerCloseCompleted(completion)
-        case .innerAcceptCancel: break
+        case .innerAcceptCancel, .innerHalfClose: break
         case .socket, .connect, .registerSend, .registerReceive, .registerClose, .registerShutdown:
             registerCompleted(completion, on: shard)
         default:
@@ -135,7 +145,8 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         switch tag.kind {
         case .heartbeatTimer:
             guard !stopping else { return }
-            heartbeatTick(on: shard)
+            // Paused clients cannot answer: the heartbeat resumes in whichever process serves them next.
+            if !handingOver { heartbeatTick(on: shard) }
             shard.schedule(CompletionTag(kind: .heartbeatTimer), afterNanoseconds: heartbeatPeriod)
         case .workerPingTimer:
             guard !stopping else { return }
@@ -155,6 +166,8 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     }
 
     func turnFinished(on shard: ClientShard) {
+        if handingOver { progressHandover() }
+        if !bufferedEvents.isEmpty && workers.liveCount > 0 { deliverBufferedEvents() }
         if !flushList.isEmpty {
             let slots = flushList
             flushList.removeAll(keepingCapacity: true)

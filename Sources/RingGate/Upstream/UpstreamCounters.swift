@@ -24,6 +24,10 @@ public struct UpstreamCounters: Sendable, Equatable {
     public var eventsForwarded: UInt64 = 0
     /// Client events with no worker registered: the client is closed (spec §5.4).
     public var eventsWithoutWorker: UInt64 = 0
+    /// Client events buffered during a live takeover while no worker was connected, and those dropped
+    /// because the buffer was full.
+    public var takeoverEventsBuffered: UInt64 = 0
+    public var takeoverEventsDropped: UInt64 = 0
     /// Client events dropped because the worker's send queue was over its limit (spec §5.4).
     public var eventsDroppedWorkerBusy: UInt64 = 0
     /// Client events whose packet would exceed the GatewayProtocol limit (`maxPackageLength`), dropped.

@@ -12,6 +12,15 @@ extension Ring {
         sqe.pointee.user_data = tag.rawValue
     }
 
+    /// shutdown(SHUT_WR) on a direct descriptor: our FIN goes out after what the kernel holds, and the
+    /// socket keeps receiving what the peer still sends (a live takeover closes worker links this way).
+    public func shutdownWrite(fileIndex: UInt32, tag: CompletionTag) {
+        let sqe = nextSubmission()
+        io_uring_prep_shutdown(sqe, Int32(bitPattern: fileIndex), Int32(SHUT_WR))
+        sqe.pointee.flags |= CLiburing_IOSQE_FIXED_FILE
+        sqe.pointee.user_data = tag.rawValue
+    }
+
     /// Removes `fileIndex` from the file table, closing the socket once no request holds it.
     /// Only called after every operation on the slot completed, so the index is free for reuse.
     public func closeDirect(fileIndex: UInt32, tag: CompletionTag) {

@@ -46,6 +46,8 @@ public final class AdminServer: Sendable {
 
     public let address: SocketAddress
     private let listener: ListeningSocket
+    /// The listening socket (a live takeover hands a duplicate to the new process).
+    var listeningSocket: ListeningSocket { listener }
     private let poller: EventPoller
     private let handler: Handler
     private let logger: Logger
@@ -60,10 +62,15 @@ public final class AdminServer: Sendable {
     static let maxConnections = 64
 
     public init(
-        address: SocketAddress, logger: Logger, counters: Counters = Counters(), handler: @escaping Handler
+        address: SocketAddress, logger: Logger, counters: Counters = Counters(), adopting: ListeningSocket? = nil,
+        handler: @escaping Handler
     ) throws(SystemError) {
         self.counters = counters
-        listener = try ListeningSocket(binding: address, backlog: 64, reusePort: false, nonBlocking: true)
+        if let adopting {
+            listener = adopting
+        } else {
+            listener = try ListeningSocket(binding: address, backlog: 64, reusePort: false, nonBlocking: true)
+        }
         self.address = listener.address
         poller = try EventPoller()
         try poller.add(listener, token: 0)

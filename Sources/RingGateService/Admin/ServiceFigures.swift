@@ -21,7 +21,11 @@ public final class ServiceFigures: Sendable {
         self.gateway = gateway
     }
 
+    /// What `/upgrade` (and SIGUSR2) runs: set by `ringgate start`.
+    public let upgradeHandler = Mutex<(@Sendable () -> UpgradeReport)?>(nil)
+
     func markShuttingDown() { shuttingDown.store(true, ordering: .relaxed) }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
 
     var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
 
@@ -42,6 +46,12 @@ public final class ServiceFigures: Sendable {
             }
             let outcome = reload()
             return AdminServer.Response(status: outcome.succeeded ? 200 : 409, text: outcome.report)
+        case "/upgrade":
+            guard let upgrade = upgradeHandler.withLock({ $0 }) else {
+                return AdminServer.Response(status: 404, text: "this process cannot upgrade\n")
+            }
+            let report = upgrade()
+            return AdminServer.Response(status: report.succeeded ? 200 : 409, text: report.text)
         case "/connections":
             return ConnectionsEndpoint.respond(to: request, gateway: gateway)
         case "/health":
@@ -50,7 +60,7 @@ public final class ServiceFigures: Sendable {
                 : AdminServer.Response(status: 503, text: "a shard is not answering\n")
         default:
             return AdminServer.Response(
-                status: 404, text: "not found: try /status, /metrics, /health, /connections or /reload\n")
+                status: 404, text: "not found: try /status, /metrics, /health, /connections, /reload or /upgrade\n")
         }
     }
 

@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import RingGate
 import RingGateRuntime
+import Synchronization
 
 /// Something the service started and stops on shutdown (the demo workers).
 public protocol ServicePart: Sendable {
@@ -16,9 +17,12 @@ public final class Service: Sendable {
 
     public let configuration: ServiceConfiguration
     public let figures: ServiceFigures
-    private let logger: Logger
-    private let workers: (any ServicePart)?
-    private let admin: AdminServer?
+    let logger: Logger
+    private let workers: Mutex<(any ServicePart)?>
+    let admin: AdminServer?
+    /// Set once the clients were handed to a new process (`ringgate upgrade`): shutting down then
+    /// neither drains anyone nor tells systemd the service is stopping.
+    public let handedOver = Atomic<Bool>(false)
 
     public var gatewayAddresses: [SocketAddress] { figures.gateway?.boundAddresses ?? [] }
     public var workerAddresses: [SocketAddress] { figures.gateway?.innerAddresses ?? [] }
@@ -28,7 +32,7 @@ public final class Service: Sendable {
     /// Starts everything; on a failure, what was started is stopped again and the error says which part.
     public init(
         configuration: ServiceConfiguration, gatewayConfiguration: GatewayConfiguration?, logger: Logger,
-        launchWorkers: WorkerLauncher?
+        launchWorkers: WorkerLauncher?, inherited: InheritedSockets? = nil
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -45,14 +49,23 @@ public final class Service: Sendable {
                             maxGateways: configuration.register.maxGateways),
                         maxConnections: configuration.register.maxConnections),
                     logger: logger)
-                do { _ = try server.start() } catch {
-                    throw ServiceError("register.listen \(configuration.register.listen): \(error)")
+                // Taking over, the old process's Register serves until it exits (`completeTakeover`).
+                if inherited == nil {
+                    do { _ = try server.start() } catch {
+                        throw ServiceError("register.listen \(configuration.register.listen): \(error)")
+                    }
                 }
                 register = server
             }
             if let gatewayConfiguration {
                 let server: GatewayServer
-                do { server = try GatewayServer(configuration: gatewayConfiguration, logger: logger) } catch {
+                do {
+                    if let sockets = inherited?.gateway {
+                        server = try GatewayServer(configuration: gatewayConfiguration, logger: logger, adopting: sockets)
+                    } else {
+                        server = try GatewayServer(configuration: gatewayConfiguration, logger: logger)
+                    }
+                } catch {
                     throw ServiceError("gateway: \(error)")
                 }
                 gateway = server
@@ -72,7 +85,7 @@ public final class Service: Sendable {
                 logger.info("demo chat worker running", metadata: ["count": "\(configuration.workerDemo.count)"])
                 // A client arriving before any worker registered would be closed (spec §5.4): with the
                 // workers in this process, be ready only once every shard has one.
-                if let gateway { Self.waitForWorkers(gateway, logger: logger) }
+                if let gateway, inherited == nil { Self.waitForWorkers(gateway, logger: logger) }
             }
         } catch {
             workers?.stop()
@@ -82,10 +95,14 @@ public final class Service: Sendable {
         }
         let figures = ServiceFigures(register: register, gateway: gateway)
         self.figures = figures
-        self.workers = workers
+        self.workers = Mutex(workers)
+        self.inherited = inherited
+        self.launchWorkers = configuration.workerDemo.enabled ? launchWorkers : nil
         if let address = configuration.admin.listen {
             do {
-                admin = try AdminServer(address: address, logger: logger, counters: figures.adminCounters) {
+                admin = try AdminServer(
+                    address: address, logger: logger, counters: figures.adminCounters, adopting: inherited?.admin
+                ) {
                     figures.respond(to: $0)
                 }
             } catch {
@@ -94,8 +111,10 @@ public final class Service: Sendable {
                 register?.stop()
                 throw ServiceError("admin.listen \(address): \(error)")
             }
-            admin?.start()
-            logger.info("admin endpoint listening", metadata: ["address": "http://\(admin!.address)/status"])
+            if inherited == nil {
+                admin?.start()
+                logger.info("admin endpoint listening", metadata: ["address": "http://\(admin!.address)/status"])
+            }
         } else {
             admin = nil
         }
@@ -106,14 +125,91 @@ public final class Service: Sendable {
     /// Register and the admin endpoint stop.
     public func shutdown() {
         figures.markShuttingDown()
+        if handedOver.load(ordering: .acquiring) {
+            // Every client lives on in the new process: stop what is left here without a drain.
+            stopWorkers()
+            figures.gateway?.stop()
+            figures.register?.stop()
+            // The `/upgrade` answer is still being written by the admin thread: give it a moment.
+            usleep(300_000)
+            admin?.stop()
+            logger.info("stopped after handing over")
+            return
+        }
         if let gateway = figures.gateway {
             logger.info("draining clients", metadata: ["drain_seconds": "\(configuration.gateway.drainSeconds)"])
             gateway.drainAndStop(drainSeconds: configuration.gateway.drainSeconds)
         }
-        workers?.stop()
+        stopWorkers()
         figures.register?.stop()
         admin?.stop()
         logger.info("stopped")
+    }
+
+    /// Stops the in-process demo workers (once; a live takeover stops them before moving the shards, so
+    /// that no event goes to a worker about to exit).
+    func stopWorkers() {
+        let running = workers.withLock { workers in
+            defer { workers = nil }
+            return workers
+        }
+        running?.stop()
+    }
+
+    private let launchWorkers: WorkerLauncher?
+    private let upgrading = Atomic<Bool>(false)
+
+    /// `ringgate upgrade` (admin `/upgrade`, SIGUSR2): hands every client to a new process started from the
+    /// binary now at this process's path, with `arguments` (this process's command line). On success this
+    /// process holds nothing and should exit (`shutdown` then skips the drain); on failure it goes on serving.
+    public func upgrade(arguments: [String]) -> UpgradeReport {
+        guard let gateway = figures.gateway else {
+            return UpgradeReport(succeeded: false, lines: ["refused: this process runs no gateway"])
+        }
+        guard !handedOver.load(ordering: .acquiring), !figures.isShuttingDown else {
+            return UpgradeReport(succeeded: false, lines: ["refused: this process is shutting down"])
+        }
+        guard upgrading.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return UpgradeReport(succeeded: false, lines: ["refused: an upgrade is already running"]) }
+        let report = UpgradeCoordinator(service: self, gateway: gateway).run(
+            binary: ExecutablePath.current(), arguments: arguments)
+        if report.succeeded {
+            handedOver.store(true, ordering: .releasing)
+        } else {
+            upgrading.store(false, ordering: .releasing)
+        }
+        return report
+    }
+
+    /// A failed upgrade stopped the in-process demo workers: start them again (the shards buffered the
+    /// client events meanwhile and deliver them once the workers registered).
+    func restartWorkersAfterFailedUpgrade() {
+        guard let launchWorkers else { return }
+        do {
+            let started = try launchWorkers(configuration.workerDemo, logger)
+            workers.withLock { $0 = started }
+        } catch {
+            logger.error("cannot restart the demo workers after the failed upgrade: \(error)")
+        }
+    }
+
+    /// The sockets a new process inherited, kept until `completeTakeover` starts the Register and the
+    /// admin endpoint on them.
+    private let inherited: InheritedSockets?
+
+    /// New process: the old one exited (or never will hand over more): serve the Register and the admin
+    /// endpoint on the inherited sockets.
+    public func completeTakeover() {
+        guard let inherited else { return }
+        if let register = figures.register {
+            do { _ = try register.start(adopting: inherited.register) } catch {
+                logger.error("cannot start the Register on the inherited socket: \(error)")
+            }
+        }
+        if let admin {
+            admin.start()
+            logger.info("admin endpoint listening", metadata: ["address": "http://\(admin.address)/status"])
+        }
     }
 
     private static func waitForWorkers(_ gateway: GatewayServer, logger: Logger) {
@@ -130,6 +226,19 @@ public final class Service: Sendable {
         logger.warning("the demo worker did not register with every shard within 10 s; starting anyway")
     }
 
+}
+
+/// The listening sockets a new process inherits from the old one in a live takeover.
+public struct InheritedSockets: Sendable {
+    public var gateway: TakeoverSockets?
+    public var register: ListeningSocket?
+    public var admin: ListeningSocket?
+
+    public init(gateway: TakeoverSockets?, register: ListeningSocket?, admin: ListeningSocket?) {
+        self.gateway = gateway
+        self.register = register
+        self.admin = admin
+    }
 }
 
 /// A service part failed to start.

@@ -15,7 +15,10 @@ public struct StartupFinding: Sendable, Equatable, CustomStringConvertible {
 
 public enum StartupChecks {
     /// Runs every check; the caller refuses to start on a `.fatal` finding.
-    public static func run(_ configuration: ServiceConfiguration, gateway: GatewayConfiguration?) -> [StartupFinding] {
+    /// `takingOver`: started by `ringgate upgrade`, so the ports are the old process's and in use by design.
+    public static func run(
+        _ configuration: ServiceConfiguration, gateway: GatewayConfiguration?, takingOver: Bool = false
+    ) -> [StartupFinding] {
         var findings: [StartupFinding] = []
         findings += ioUring()
         if let gateway {
@@ -24,7 +27,7 @@ public enum StartupChecks {
             findings += hugePages(gateway)
             findings += certificates(gateway)
         }
-        findings += portsInUse(configuration, gateway: gateway)
+        if !takingOver { findings += portsInUse(configuration, gateway: gateway) }
         findings += secrets(configuration)
         return findings
     }

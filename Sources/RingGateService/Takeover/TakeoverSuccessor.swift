@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+import RingGate
+import RingGateCodecs
+import RingGateRuntime
+
+/// The new process's side of a live takeover (`ringgate upgrade` started it with one end of a Unix
+/// socket as descriptor 3): check the old process's layout and state schema, take its listening sockets,
+/// then adopt each shard's clients as they arrive. Shards that get no state (the old process died
+/// halfway) start empty.
+public final class TakeoverSuccessor {
+    private let channel: HandoverChannel
+    private let logger: Logger
+    private let oldPID: Int32
+    /// Whether this process is being started by `ringgate upgrade` (the environment names the channel).
+    public static func requested(environment: [String: String]) -> Int32? {
+        environment[UpgradeCoordinator.descriptorVariable].flatMap(Int32.init)
+    }
+
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads the old process's hello, answers it, and receives the listening sockets. Throws (after
+    /// telling the old process why) when this binary cannot take over; the old process keeps serving.
+    public init(
+        descriptor: Int32, configuration: ServiceConfiguration, gateway: GatewayConfiguration?, logger: Logger
+    ) throws {
+        channel = HandoverChannel(adopting: descriptor)
+        self.logger = logger
+        let message = try channel.receive(timeoutMilliseconds: 30_000)
+        guard case .hello(let hello) = try TakeoverMessage(decoding: message.payload.span) else {
+            throw Refusal(description: "the old process did not start with a hello")
+        }
+        oldPID = hello.pid
+        let fingerprint = TakeoverLayout.fingerprint(configuration, gateway: gateway)
+        var refusal: String?
+        if gateway == nil {
+            refusal = "this configuration has no gateway"
+        } else if hello.schemaVersion > TakeoverSnapshot.schemaVersion
+            || hello.schemaVersion < TakeoverSnapshot.oldestReadableSchema
+        {
+            refusal =
+                "the running process writes state schema \(hello.schemaVersion); this binary reads "
+                + "\(TakeoverSnapshot.oldestReadableSchema)…\(TakeoverSnapshot.schemaVersion)"
+        } else if hello.listenerFingerprint != fingerprint {
+            refusal = "the layouts differ: " + TakeoverLayout.difference(hello.listenerFingerprint, fingerprint)
+        }
+        if let refusal {
+            try? channel.send(TakeoverMessage.refuse(reason: refusal).encoded())
+            throw Refusal(description: refusal)
+        }
+        try channel.send(TakeoverMessage.accept.encoded())
+        logger.info(
+            "taking over", metadata: ["from_pid": "\(hello.pid)", "from_version": "\(hello.binaryVersion)"])
+    }
+
+    /// Receives the listening sockets that follow the accept.
+    public func receiveListeners() throws -> InheritedSockets {
+        let message = try channel.receive(timeoutMilliseconds: 30_000)
+        var descriptors = message.descriptors
+        defer { for descriptor in descriptors { close(descriptor) } }
+        guard case .listeners(let set) = try TakeoverMessage(decoding: message.payload.span),
+            set.descriptorCount == UInt32(descriptors.count)
+        else { throw Refusal(description: "the listening sockets did not arrive as announced") }
+        var sockets: [ListeningSocket] = []
+        while !descriptors.isEmpty {
+            let descriptor = descriptors.removeFirst()
+            do { sockets.append(try ListeningSocket(adopting: descriptor)) } catch {
+                close(descriptor)
+                throw error
+            }
+        }
+        let perShard = Int(set.clientListenersPerShard)
+        let shards = Int(set.shardCount)
+        let clientListeners = (0..<shards).map { Array(sockets[($0 * perShard)..<(($0 + 1) * perShard)]) }
+        var next = shards * perShard
+        let inner = Array(sockets[next..<(next + Int(set.innerListeners))])
+        next += Int(set.innerListeners)
+        let register = set.hasRegister ? sockets[next] : nil
+        if set.hasRegister { next += 1 }
+        let admin = set.hasAdmin ? sockets[next] : nil
+        return InheritedSockets(
+            gateway: TakeoverSockets(clientListeners: clientListeners, innerListeners: inner), register: register,
+            admin: admin)
+    }
+
+    /// How the takeover ended for this process.
+    public enum Outcome {
+        /// Every shard moved; this process serves everything.
+        case completed
+        /// The old process went away before the end: this process serves what it adopted and starts the
+        /// rest empty.
+        case oldProcessGone
+        /// The old process gave up (and keeps its clients): this process must exit.
+        case abandoned(String)
+    }
+
+    /// Adopts shards until the old process says it is finished (or gives up, or goes away).
+    public func adoptShards(into service: Service) -> Outcome {
+        guard let gateway = service.figures.gateway else { return .abandoned("no gateway") }
+        var adopted = Set<Int>()
+        var outcome = Outcome.oldProcessGone
+        receiving: while true {
+            let message: HandoverMessage
+            do { message = try channel.receive(timeoutMilliseconds: 120_000) } catch {
+                logger.warning("takeover channel: \(error)")
+                break receiving
+            }
+            let decoded: TakeoverMessage
+            do { decoded = try TakeoverMessage(decoding: message.payload.span) } catch {
+                for descriptor in message.descriptors { close(descriptor) }
+                logger.error("takeover channel: undecodable message: \(error)")
+                break receiving
+            }
+            switch decoded {
+            case .shardState(let index, let snapshot, let count):
+                let answer = adoptShard(Int(index), snapshot: snapshot, count: Int(count), gateway: gateway)
+                if case .shardAdopted = answer { adopted.insert(Int(index)) }
+                do { try channel.send(answer.encoded()) } catch { break receiving }
+            case .finished:
+                outcome = .completed
+                break receiving
+            case .abort(let reason):
+                return .abandoned(reason)
+            default:
+                for descriptor in message.descriptors { close(descriptor) }
+                logger.error("takeover channel: unexpected message")
+                break receiving
+            }
+        }
+        for shard in 0..<gateway.shardCount where !adopted.contains(shard) {
+            gateway.startWithoutAdoption(shard: shard)
+        }
+        if case .completed = outcome { waitForOldProcessExit() }
+        service.completeTakeover()
+        return outcome
+    }
+
+    /// Receives shard `index`'s sockets and adopts them with its state; the answer for the old process.
+    private func adoptShard(_ index: Int, snapshot bytes: [UInt8], count: Int, gateway: GatewayServer)
+        -> TakeoverMessage
+    {
+        var descriptors: [UInt32: Int32] = [:]
+        defer { for (_, descriptor) in descriptors { close(descriptor) } }
+        var problem: String?
+        while descriptors.count < count && problem == nil {
+            let message: HandoverMessage
+            do { message = try channel.receive(timeoutMilliseconds: 60_000) } catch {
+                return .shardRefused(index: UInt32(index), reason: "sockets did not arrive: \(error)")
+            }
+            guard case .descriptorBatch(let shard, let slots) = try? TakeoverMessage(decoding: message.payload.span),
+                Int(shard) == index, slots.count == message.descriptors.count
+            else {
+                for descriptor in message.descriptors { close(descriptor) }
+                problem = "a socket batch did not match its slots"
+                break
+            }
+            for (slot, descriptor) in zip(slots, message.descriptors) {
+                if let duplicate = descriptors.updateValue(descriptor, forKey: slot) { close(duplicate) }
+            }
+        }
+        if let problem { return .shardRefused(index: UInt32(index), reason: problem) }
+        guard index < gateway.shardCount else {
+            return .shardRefused(index: UInt32(index), reason: "no shard \(index) here")
+        }
+        let snapshot: TakeoverSnapshot
+        do { snapshot = try TakeoverSnapshot(decoding: bytes.span) } catch {
+            return .shardRefused(index: UInt32(index), reason: "unreadable state: \(error)")
+        }
+        switch gateway.adopt(shard: index, snapshot: snapshot, descriptors: descriptors) {
+        case .success(let clients):
+            logger.info("adopted shard", metadata: ["shard": "\(index)", "clients": "\(clients)"])
+            return .shardAdopted(index: UInt32(index))
+        case .failure(let error):
+            logger.error("could not adopt shard \(index): \(error)")
+            return .shardRefused(index: UInt32(index), reason: error.description)
+        }
+    }
+
+    /// The old process keeps the Register and admin endpoint until it exits; wait (bounded) for that.
+    private func waitForOldProcessExit() {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline && kill(oldPID, 0) == 0 {
+            // Our parent: once it exits, getppid() changes; a zombie parent still answers kill(0).
+            if getppid() != oldPID { return }
+            usleep(20_000)
+        }
+    }
+}
