@@ -1,0 +1,211 @@
+import Foundation
+import Glibc
+import RingGateRuntime
+import TestSupport
+import Testing
+
+/// `ringgate upgrade` between real processes: the embedded default (Register, two gateway shards, the demo
+/// chat worker) runs from a copy of the binary; the upgrade starts the binary at that path, hands it every
+/// client, and the old process exits 0. The chat goes on over the same WebSocket connections with the same
+/// client_ids, names (sessions) and room (group); systemd hears the new main PID.
+@Suite(.serialized) struct UpgradeProcessTests {
+    /// One `ringgate start` from a private copy of the binary, on free ports.
+    final class Instance {
+        let directory: URL
+        let binary: URL
+        let process = Process()
+        let log: URL
+        let webSocketPort: UInt16
+        let admin: SocketAddress
+        let notifyPath: String
+        let systemd: NotifyReceiver
+
+        init(environment extra: [String: String] = [:]) throws {
+            directory = URL(fileURLWithPath: "/tmp/ringgate-upgrade-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            binary = directory.appendingPathComponent("ringgate")
+            try FileManager.default.copyItem(at: try ringgateBinary(), to: binary)
+            let ports = try freePorts(count: 3)
+            let startPort = try freeConsecutivePorts(count: 2)
+            webSocketPort = ports[1]
+            admin = SocketAddress("127.0.0.1:\(ports[2])")!
+            notifyPath = directory.appendingPathComponent("notify").path
+            systemd = try NotifyReceiver(name: notifyPath)
+            log = directory.appendingPathComponent("log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.executableURL = binary
+            process.arguments = [
+                "start",
+                "--set", "register.listen=127.0.0.1:\(ports[0])",
+                "--set", "gateway.listen=websocket://127.0.0.1:\(webSocketPort)",
+                "--set", "gateway.start_port=\(startPort)",
+                "--set", "gateway.shards=2",
+                "--set", "gateway.huge_pages=off",
+                "--set", "worker_demo.register_address=127.0.0.1:\(ports[0])",
+                "--set", "admin.listen=\(admin)",
+            ]
+            process.environment =
+                [
+                    "NOTIFY_SOCKET": notifyPath, "RINGGATE_GATEWAY_REGISTER_ADDRESS": "127.0.0.1:\(ports[0])",
+                    "RINGGATE_REGISTER_ENABLED": "true", "RINGGATE_WORKER_DEMO_ENABLED": "true",
+                ].merging(extra) { $1 }
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        /// The next notify datagram containing `needle`, or nil.
+        func notification(containing needle: String, seconds: Int = 30) -> String? {
+            let deadline = monotonicSeconds() + Double(seconds)
+            while monotonicSeconds() < deadline {
+                if let message = systemd.receive(timeoutSeconds: 1), message.contains(needle) { return message }
+            }
+            return nil
+        }
+
+        func upgrade() throws -> (status: Int32, output: String) {
+            let upgrade = Process()
+            upgrade.executableURL = binary
+            upgrade.arguments = ["upgrade", "--admin", "\(admin)"]
+            let pipe = Pipe()
+            upgrade.standardOutput = pipe
+            upgrade.standardError = pipe
+            try upgrade.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            upgrade.waitUntilExit()
+            return (upgrade.terminationStatus, String(decoding: output, as: UTF8.self))
+        }
+
+        /// The pid `/status` reports (whichever process serves the admin endpoint now).
+        func servingPID() -> Int32? { ((try? status(admin))?["pid"] as? Int).map(Int32.init) }
+
+        /// Stops whichever process serves now (the original or a successor) and removes the files.
+        func cleanUp(extraPIDs: [Int32]) {
+            for pid in extraPIDs where pid > 0 { kill(pid, SIGKILL) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            systemd.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    static func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    static func waitForWorkers(_ instance: Instance) -> Bool {
+        poll(seconds: 20) {
+            ((try? status(instance.admin))?["shards"] as? [[String: Any]])?.allSatisfy {
+                ($0["workers_connected"] as? Int ?? 0) >= 1
+            } == true
+        }
+    }
+
+    /// Chat clients: the welcome's client_id of each.
+    static func join(_ instance: Instance, _ name: String) throws -> (WebSocketTestClient, String) {
+        let client = try WebSocketTestClient(port: instance.webSocketPort, path: "/?name=\(name)")
+        let welcome = Self.json(try nextText(client, containing: #""type":"welcome""#))
+        return (client, welcome["client_id"] as? String ?? "")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func clientsKeepTheirConnectionsIdentitySessionsAndRoomAcrossAnUpgrade() throws {
+        guard (try? Ring(entries: 8, completionEntries: 16))?.supportsFixedFileInstall == true else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        let instance = try Instance()
+        var successor: Int32 = 0
+        defer { instance.cleanUp(extraPIDs: [successor]) }
+        try #require(instance.notification(containing: "READY=1") != nil, "no READY=1; log:\n\(instance.output)")
+        try #require(Self.waitForWorkers(instance), "workers never registered; log:\n\(instance.output)")
+        let (alice, aliceID) = try Self.join(instance, "alice")
+        let (bob, _) = try Self.join(instance, "bob")
+        let (carol, carolID) = try Self.join(instance, "carol")
+        try alice.send(text: #"{"type":"say","text":"before"}"#)
+        #expect(Self.json(try nextText(bob, containing: "before"))["from"] as? String == aliceID)
+        // Carol is halfway through a frame when the upgrade starts.
+        let frame = WebSocketTestClient.frame(opcode: 1, payload: Array(#"{"type":"say","text":"split"}"#.utf8))
+        try carol.connection.send(Array(frame.prefix(11)))
+
+        let oldPID = instance.process.processIdentifier
+        let (code, report) = try instance.upgrade()
+        #expect(code == 0, "upgrade failed:\n\(report)\nlog:\n\(instance.output)")
+        #expect(report.contains("done:"))
+        let notified = try #require(instance.notification(containing: "MAINPID="), "no MAINPID; log:\n\(instance.output)")
+        successor = Int32(notified.split(separator: "\n").first { $0.hasPrefix("MAINPID=") }!.dropFirst(8)) ?? 0
+        #expect(successor > 0 && successor != oldPID)
+        #expect(poll(seconds: 15) { !instance.process.isRunning }, "the old process did not exit")
+        instance.process.waitUntilExit()
+        #expect(instance.process.terminationStatus == 0)
+
+        // Same connections, same ids, same names (sessions), same room (group).
+        try alice.send(text: #"{"type":"say","text":"after"}"#)
+        let after = Self.json(try nextText(bob, containing: #""text":"after""#))
+        #expect(after["from"] as? String == aliceID)
+        #expect(after["name"] as? String == "alice")
+        try carol.connection.send(Array(frame.dropFirst(11)))
+        let split = Self.json(try nextText(alice, containing: #""text":"split""#))
+        #expect(split["from"] as? String == carolID && split["name"] as? String == "carol")
+        #expect(poll(seconds: 10) { instance.servingPID() == successor })
+        let shards = try #require((try status(instance.admin))["shards"] as? [[String: Any]])
+        #expect(shards.compactMap { $0["connections"] as? Int }.reduce(0, +) == 3)
+        #expect(instance.output.contains("takeover complete"))
+    }
+
+    @Test(.timeLimit(.minutes(2))) func aNewBinaryThatDiesHalfwayLeavesEveryClientWithTheOldProcess() throws {
+        guard (try? Ring(entries: 8, completionEntries: 16))?.supportsFixedFileInstall == true else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        let instance = try Instance(environment: ["RINGGATE_TEST_TAKEOVER_CRASH": "on-first-shard"])
+        defer { instance.cleanUp(extraPIDs: []) }
+        try #require(instance.notification(containing: "READY=1") != nil, "no READY=1; log:\n\(instance.output)")
+        try #require(Self.waitForWorkers(instance), "workers never registered; log:\n\(instance.output)")
+        let (alice, aliceID) = try Self.join(instance, "alice")
+        let (bob, _) = try Self.join(instance, "bob")
+        let (code, report) = try instance.upgrade()
+        #expect(code == 1)
+        #expect(report.contains("upgrade abandoned; every client is still served"), "report:\n\(report)")
+        #expect(instance.process.isRunning)
+        // The old process's workers come back and the chat goes on, same ids, same names.
+        try #require(Self.waitForWorkers(instance), "workers did not come back; log:\n\(instance.output)")
+        try alice.send(text: #"{"type":"say","text":"still here"}"#)
+        let said = Self.json(try nextText(bob, containing: "still here"))
+        #expect(said["from"] as? String == aliceID && said["name"] as? String == "alice")
+        let (carol, _) = try Self.join(instance, "carol")
+        _ = carol
+        #expect(instance.servingPID() == instance.process.processIdentifier)
+    }
+
+    @Test(.timeLimit(.minutes(5))) func tenUpgradesInARowLeakNothing() throws {
+        guard (try? Ring(entries: 8, completionEntries: 16))?.supportsFixedFileInstall == true else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        let instance = try Instance()
+        var serving: Int32 = 0
+        defer { instance.cleanUp(extraPIDs: [serving]) }
+        try #require(instance.notification(containing: "READY=1") != nil, "no READY=1; log:\n\(instance.output)")
+        try #require(Self.waitForWorkers(instance))
+        let (alice, aliceID) = try Self.join(instance, "alice")
+        let (bob, _) = try Self.join(instance, "bob")
+        var descriptorCounts: [Int] = []
+        for round in 1...10 {
+            let (code, report) = try instance.upgrade()
+            try #require(code == 0, "round \(round):\n\(report)\nlog:\n\(instance.output)")
+            let notified = try #require(instance.notification(containing: "MAINPID="))
+            serving = Int32(notified.split(separator: "\n").first { $0.hasPrefix("MAINPID=") }!.dropFirst(8)) ?? 0
+            try #require(poll(seconds: 10) { instance.servingPID() == serving })
+            try alice.send(text: #"{"type":"say","text":"round \#(round)"}"#)
+            let said = Self.json(try nextText(bob, containing: "round \(round)"))
+            #expect(said["from"] as? String == aliceID)
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(serving)/fd").count) ?? 0
+            descriptorCounts.append(descriptors)
+        }
+        // Each process holds the same kinds of descriptors: the count does not grow with the upgrades.
+        #expect(descriptorCounts.last! <= descriptorCounts.first! + 4, "descriptors per round: \(descriptorCounts)")
+    }
+}
