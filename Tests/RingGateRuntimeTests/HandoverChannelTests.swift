@@ -39,9 +39,8 @@ struct HandoverChannelTests {
     @Test func twoHundredFiftyDescriptorsInOneMessage() throws {
         let (old, new) = try HandoverChannel.pair()
         let pipes = try Takeover.pipes(HandoverChannel.maxDescriptorsPerMessage)
-        defer { pipes.forEach { $0.closeBoth() } }
         try old.send([1, 2, 3], descriptors: pipes.map(\.writeEnd))
-        for pipe in pipes { close(pipe.writeEnd) }
+        for pipe in pipes { pipe.closeWriteEnd() }
         let message = try new.receive(timeoutMilliseconds: 5_000)
         #expect(message.payload == [1, 2, 3])
         try #require(message.descriptors.count == pipes.count)
@@ -57,7 +56,6 @@ struct HandoverChannelTests {
     @Test func sixHundredDescriptorsOverSeveralMessages() throws {
         let (old, new) = try HandoverChannel.pair()
         let pipes = try Takeover.pipes(600)
-        defer { pipes.forEach { $0.closeBoth() } }
         var batches: [[Takeover.Pipe]] = []
         var start = 0
         while start < pipes.count {
@@ -67,7 +65,7 @@ struct HandoverChannelTests {
         }
         for (index, batch) in batches.enumerated() {
             try old.send([UInt8(index)], descriptors: batch.map(\.writeEnd))
-            for pipe in batch { close(pipe.writeEnd) }
+            for pipe in batch { pipe.closeWriteEnd() }
         }
         for (index, batch) in batches.enumerated() {
             let message = try new.receive(timeoutMilliseconds: 5_000)
@@ -84,7 +82,6 @@ struct HandoverChannelTests {
     @Test func senderRefusesMoreThanTwoHundredFiftyDescriptors() throws {
         let (old, _) = try HandoverChannel.pair()
         let pipes = try Takeover.pipes(HandoverChannel.maxDescriptorsPerMessage + 1)
-        defer { pipes.forEach { $0.closeBoth() } }
         #expect(throws: SystemError.self) { try old.send([], descriptors: pipes.map(\.writeEnd)) }
     }
 
@@ -104,7 +101,6 @@ struct HandoverChannelTests {
     @Test func endOfStreamMidMessageIsTruncatedAndClosesDescriptors() throws {
         for cut in [3, 8 + 10] {
             let pipe = try Takeover.Pipe()
-            defer { pipe.closeBoth() }
             let new: HandoverChannel
             do {
                 let (old, receiver) = try HandoverChannel.pair()
@@ -112,7 +108,7 @@ struct HandoverChannelTests {
                 try Takeover.rawSend(old.descriptor, Array(wire[..<cut]), descriptors: [pipe.writeEnd])
                 new = receiver
             }
-            close(pipe.writeEnd)
+            pipe.closeWriteEnd()
             #expect(throws: HandoverChannelError.truncated, "cut at \(cut)") {
                 try new.receive(timeoutMilliseconds: 5_000)
             }
@@ -148,13 +144,12 @@ struct HandoverChannelTests {
     ) throws {
         let (old, new) = try HandoverChannel.pair()
         let pipes = try Takeover.pipes(attachedToHeader + attachedToPayload)
-        defer { pipes.forEach { $0.closeBoth() } }
         let writers = pipes.map(\.writeEnd)
         try Takeover.rawSend(
             old.descriptor, Takeover.header(length: 4, count: UInt32(announced)),
             descriptors: Array(writers.prefix(attachedToHeader)))
         try Takeover.rawSend(old.descriptor, [1, 2, 3, 4], descriptors: Array(writers.dropFirst(attachedToHeader)))
-        for writer in writers { close(writer) }
+        for pipe in pipes { pipe.closeWriteEnd() }
         #expect(throws: HandoverChannelError.descriptorMismatch) { try new.receive(timeoutMilliseconds: 5_000) }
         for (index, pipe) in pipes.enumerated() {
             #expect(pipe.writersAreGone, "descriptor \(index) leaked")

@@ -10,9 +10,10 @@ enum Takeover {
     /// A pipe made of a connected socket pair (created close-on-exec, so children that other tests spawn
     /// meanwhile cannot inherit it). Its read end sees POLLHUP only once every copy of the write end is closed,
     /// which is how the tests prove that no copy of a passed descriptor leaked anywhere in the process.
-    struct Pipe {
+    /// Each end is closed once (a second close could hit a descriptor another test just opened).
+    final class Pipe: CustomStringConvertible {
         let readEnd: Int32
-        let writeEnd: Int32
+        private(set) var writeEnd: Int32
 
         init() throws {
             var ends: [Int32] = [-1, -1]
@@ -38,10 +39,18 @@ enum Takeover {
             return Glibc.read(readEnd, &read, 1) == 1 && read == byte
         }
 
-        func closeBoth() {
-            close(readEnd)
-            close(writeEnd)
+        /// Closes this test's copy of the write end (after sending it, say).
+        func closeWriteEnd() {
+            if writeEnd >= 0 { close(writeEnd) }
+            writeEnd = -1
         }
+
+        deinit {
+            closeWriteEnd()
+            close(readEnd)
+        }
+
+        var description: String { "Pipe(read: \(readEnd), write: \(writeEnd))" }
     }
 
     static func pipes(_ count: Int) throws -> [Pipe] { try (0..<count).map { _ in try Pipe() } }
