@@ -1,3 +1,4 @@
+import CLiburing
 import Glibc
 import TestSupport
 import Testing
@@ -134,6 +135,22 @@ struct RingFileHandoverTests {
         #expect(throws: SystemError("io_uring_register_files_update(slot 11)", errno: EBADF)) {
             try ring.registerFiles([(slot: 10, descriptor: pipes[1].writeEnd), (11, -1)])
         }
+    }
+
+    /// Pins the constraint the takeover's receiving side is built around: a single-issuer ring takes file
+    /// registrations only from its own thread.
+    @Test(.enabled(if: ringAvailable, "io_uring is unavailable"))
+    func singleIssuerRingRefusesRegistrationFromAnotherThread() throws {
+        let ring = try Ring(entries: 16, completionEntries: 64)
+        guard ring.setupFlags & IORING_SETUP_SINGLE_ISSUER != 0 else { return }  // older kernel: no such rule
+        try ring.registerFileTable(count: 4)
+        let pipe = try Takeover.Pipe()
+        nonisolated(unsafe) let shared = ring
+        let descriptor = pipe.writeEnd
+        let elsewhere = Takeover.Background { try shared.registerFiles([descriptor], at: 1) }
+        let outcome = try #require(elsewhere.join(seconds: 10))
+        #expect(throws: SystemError("io_uring_register_files_update(slot 1)", errno: EEXIST)) { try outcome.get() }
+        try ring.registerFiles([descriptor], at: 1)
     }
 
     @Test(.enabled(if: fixedFileInstallAvailable, "IORING_OP_FIXED_FD_INSTALL needs Linux 6.8"))

@@ -11,6 +11,9 @@ extension Ring {
     /// short count is followed by a call for the rest, which names the refused slot's errno. Slots placed before
     /// a refusal stay placed. A negative descriptor is refused here: the kernel would read -1 as "empty the
     /// slot" and -2 as "skip it".
+    ///
+    /// Call it on the ring's own thread: a single-issuer ring refuses registration from any other task with
+    /// EEXIST (io_uring/register.c), so a new process registers each shard's descriptors on that shard's thread.
     public func registerFiles(_ descriptors: [Int32], at offset: UInt32) throws(SystemError) {
         if let bad = descriptors.firstIndex(where: { $0 < 0 }) {
             throw SystemError("io_uring_register_files_update(slot \(UInt64(offset) + UInt64(bad)))", errno: EBADF)

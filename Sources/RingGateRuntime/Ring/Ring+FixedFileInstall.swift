@@ -15,7 +15,8 @@ extension Ring {
     }
 
     /// Whether this kernel has IORING_OP_FIXED_FD_INSTALL (probe; liburing 2.3's headers predate the opcode:
-    /// its value is 54 in the kernel ABI, defined in the shim).
+    /// its value is 54 in the kernel ABI, defined in the shim). Asks the kernel (IORING_REGISTER_PROBE), so like
+    /// every registration it must run on the ring's own thread.
     public var supportsFixedFileInstall: Bool {
         guard let probe = io_uring_get_probe_ring(&ring) else { return false }
         defer { io_uring_free_probe(probe) }
