@@ -2,7 +2,9 @@
 #include "CLiburing.h"
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/mman.h>
 
 int CLiburing_pin_current_thread(int cpu) {
@@ -52,4 +54,47 @@ void CLiburing_prep_getsockopt_fixed(struct io_uring_sqe *sqe, int file_index, i
 void *CLiburing_mmap_huge_2mb(size_t length) {
     return mmap(NULL, length, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB | MAP_POPULATE, -1, 0);
+}
+
+void CLiburing_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_index, unsigned flags) {
+    memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = (uint8_t)CLiburing_IORING_OP_FIXED_FD_INSTALL;
+    sqe->fd = fixed_index;
+    sqe->flags = IOSQE_FIXED_FILE;  // the kernel answers -EBADF without it
+    // install_fd_flags is the u32 of the op-flags union, which liburing 2.3 names rw_flags among others.
+    _Static_assert(offsetof(struct io_uring_sqe, rw_flags) == 28, "op-flags union at its ABI offset");
+    uint32_t install_flags = flags;
+    memcpy((unsigned char *)sqe + offsetof(struct io_uring_sqe, rw_flags), &install_flags, 4);
+}
+
+size_t CLiburing_scm_rights_space(int count) { return CMSG_SPACE(sizeof(int) * (size_t)count); }
+
+void CLiburing_fill_scm_rights(void *control, size_t control_length, const int *fds, int count) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    memset(control, 0, control_length);
+    msg.msg_control = control;
+    msg.msg_controllen = control_length;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&msg);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+    memcpy(CMSG_DATA(header), fds, sizeof(int) * (size_t)count);
+}
+
+int CLiburing_collect_scm_rights(const struct msghdr *msg, int *fds, int capacity) {
+    int copied = 0;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR((struct msghdr *)msg); header != NULL;
+         header = CMSG_NXTHDR((struct msghdr *)msg, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *data = CMSG_DATA(header);
+        for (size_t index = 0; index < count; index++) {
+            int fd;
+            memcpy(&fd, data + index * sizeof(int), sizeof(int));
+            if (copied < capacity) fds[copied++] = fd;
+            else close(fd);
+        }
+    }
+    return copied;
 }

@@ -47,6 +47,25 @@ int CLiburing_current_cpu(void);
 void CLiburing_prep_getsockopt_fixed(struct io_uring_sqe *sqe, int file_index, int level, int optname,
                                      void *optval, int optlen);
 
+/// IORING_OP_FIXED_FD_INSTALL (Linux 6.8). liburing 2.3's headers predate it; 54 is its value in the kernel ABI
+/// (include/uapi/linux/io_uring.h).
+static const int CLiburing_IORING_OP_FIXED_FD_INSTALL = 54;
+
+/// Prepares IORING_OP_FIXED_FD_INSTALL on direct descriptor `fixed_index`: the kernel installs the file as an
+/// ordinary descriptor of the submitting task. `flags` is `install_fd_flags` (0 = O_CLOEXEC). Written by hand:
+/// liburing 2.3 has no io_uring_prep_fixed_fd_install, and the kernel refuses the request (-EINVAL) unless off,
+/// addr, len, buf_index, splice_fd_in and addr3 are 0.
+void CLiburing_prep_fixed_fd_install(struct io_uring_sqe *sqe, int fixed_index, unsigned flags);
+
+/// Bytes of control buffer one SCM_RIGHTS message with `count` descriptors needs (CMSG_SPACE, a macro).
+size_t CLiburing_scm_rights_space(int count);
+/// Writes one SCM_RIGHTS control message carrying `fds[0..<count]` into `control`, which is
+/// `CLiburing_scm_rights_space(count)` bytes, 8-byte aligned (CMSG_FIRSTHDR/CMSG_DATA are macros).
+void CLiburing_fill_scm_rights(void *control, size_t control_length, const int *fds, int count);
+/// Copies the descriptors of every SCM_RIGHTS message in a received `msg` into `fds` (at most `capacity`),
+/// closing any that do not fit so that none leaks; returns how many were copied.
+int CLiburing_collect_scm_rights(const struct msghdr *msg, int *fds, int capacity);
+
 /// MAP_HUGETLB | MAP_HUGE_2MB anonymous mapping, or MAP_FAILED.
 void *CLiburing_mmap_huge_2mb(size_t length);
 

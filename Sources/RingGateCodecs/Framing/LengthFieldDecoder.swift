@@ -8,7 +8,7 @@
 /// limits are enforced as soon as the length field is complete, before any payload is read.
 public struct LengthFieldDecoder: Equatable, Sendable {
     /// Where in a frame the decoder is.
-    private enum Phase: Equatable, Sendable {
+    enum Phase: Equatable, Sendable {
         /// Reading the header: `bytesSeen` of it were consumed, `fieldValue` folds the length bytes among
         /// them. The 64-bit value comes first so the phase packs into 10 bytes, not 17.
         case header(fieldValue: UInt64, bytesSeen: UInt8)
@@ -16,7 +16,7 @@ public struct LengthFieldDecoder: Equatable, Sendable {
         case body(remaining: Int)
     }
 
-    private var phase = Phase.header(fieldValue: 0, bytesSeen: 0)
+    var phase = Phase.header(fieldValue: 0, bytesSeen: 0)
 
     /// A decoder at a frame boundary.
     public init() {}

@@ -28,7 +28,7 @@ public struct TextFraming: Equatable, Sendable {
 /// many bytes of the current line earlier buffers carried, so it can apply the limit.
 public struct TextDecoder: Equatable, Sendable {
     /// Bytes of the current, unfinished line reported from earlier inputs.
-    private var lineLength = 0
+    var lineLength = 0
 
     /// A decoder at a message boundary.
     public init() {}

@@ -7,7 +7,7 @@
 /// event that ends the head has `isMessageEnd` and a `nextOffset` just after it; bytes from there
 /// on are WebSocket frames for a `WebSocketDecoder` (clients may send frames right behind the
 /// request). Once the head is complete the decoder is back at its initial state.
-public struct HTTPHeadDecoder: Sendable {
+public struct HTTPHeadDecoder: Equatable, Sendable {
     /// Limits for request heads, per listener.
     public struct Options: Equatable, Sendable {
         /// Longest request head accepted, including the final `\r\n\r\n`. PHP has no limit (spec
@@ -25,11 +25,11 @@ public struct HTTPHeadDecoder: Sendable {
     }
 
     /// Head bytes seen so far.
-    private var headLength: Int = 0
+    var headLength: Int = 0
     /// How much of `\r\n\r\n` the last bytes matched (0–3).
-    private var terminatorMatched: UInt8 = 0
+    var terminatorMatched: UInt8 = 0
     /// Whether the method at the start of the head was checked completely.
-    private var methodChecked = false
+    var methodChecked = false
 
     /// A decoder at the start of a request.
     public init() {}
@@ -73,8 +73,9 @@ public struct HTTPHeadDecoder: Sendable {
     /// Checks the head's byte at `headLength`, which is part of the method.
     private mutating func checkMethod(_ byte: UInt8, anyMethod: Bool) throws(ProtocolError) {
         guard anyMethod else {
-            // Workerman only checks the prefix "GET".
-            guard byte == Self.method[headLength] else { throw .handshakeNotGet }
+            // Workerman only checks the prefix "GET". (The position check only matters for a decoder
+            // restored from a takeover snapshot taken under `acceptsAnyMethod`: it must fail, not trap.)
+            guard headLength < Self.method.count, byte == Self.method[headLength] else { throw .handshakeNotGet }
             methodChecked = headLength == Self.method.count - 1
             return
         }
@@ -88,7 +89,7 @@ public struct HTTPHeadDecoder: Sendable {
     private static let method: [UInt8] = Array("GET".utf8)
     /// Longest method accepted under `acceptsAnyMethod`; browsers' longest is `OPTIONS`, and a
     /// non-HTTP peer is refused within a few bytes instead of at the head limit.
-    private static let maxMethodLength = 16
+    static let maxMethodLength = 16
     private static let cr = UInt8(ascii: "\r")
     private static let lf = UInt8(ascii: "\n")
 }

@@ -19,6 +19,19 @@ struct UTF8Validator: Equatable, Sendable {
 
     init() {}
 
+    /// The last state of the automaton (the transition table has nine rows of twelve).
+    static let lastState: UInt8 = 96
+
+    /// A validator in `snapshotState`, or nil unless a validator can be there between two pieces of a
+    /// message: `accept`, or in the middle of a character (a multiple of 12 up to ``lastState``). Not
+    /// `reject`: a rejected message fails its connection. Anything else would index past the table.
+    init?(snapshotState: UInt8) {
+        guard snapshotState % 12 == 0, snapshotState <= Self.lastState, snapshotState != Self.reject else {
+            return nil
+        }
+        state = snapshotState
+    }
+
     /// True when the bytes so far end on a character boundary (a message may end here).
     var isComplete: Bool { state == Self.accept }
 

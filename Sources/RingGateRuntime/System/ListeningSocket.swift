@@ -50,5 +50,38 @@ public final class ListeningSocket: Sendable {
         self.descriptor = fd
     }
 
+    /// Takes ownership of an inherited listening socket (a live takeover's predecessor sent it): reads its
+    /// address with getsockname and checks SO_ACCEPTCONN, so a descriptor that is not a listening IPv4/IPv6
+    /// socket is refused. When this throws, the descriptor is still the caller's to close.
+    public init(adopting descriptor: Int32) throws(SystemError) {
+        var listening: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        _ = try retryingSyscall("getsockopt(SO_ACCEPTCONN) on adopted descriptor \(descriptor)") {
+            getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size)
+        }
+        guard listening != 0 else {
+            throw SystemError("adopt listener: descriptor \(descriptor) is not listening", errno: EINVAL)
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try retryingSyscall("getsockname on adopted descriptor \(descriptor)") {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            }
+        }
+        guard let address = withUnsafeBytes(of: &storage, { SocketAddress(storage: $0.baseAddress!) }) else {
+            throw SystemError(
+                "adopt listener: descriptor \(descriptor) is not an IPv4/IPv6 socket", errno: EAFNOSUPPORT)
+        }
+        self.descriptor = descriptor
+        self.address = address
+    }
+
+    /// A close-on-exec copy of the descriptor (fcntl F_DUPFD_CLOEXEC): what the old process sends while
+    /// keeping its own. The caller owns the copy.
+    public func duplicate() throws(SystemError) -> Int32 {
+        try retryingSyscall("fcntl(F_DUPFD_CLOEXEC) of listener \(address)") { fcntl(descriptor, F_DUPFD_CLOEXEC, 0) }
+    }
+
     deinit { close(descriptor) }
 }
