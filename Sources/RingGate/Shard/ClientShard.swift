@@ -266,7 +266,9 @@ public final class ClientShard: ShardHandler {
         guard receivesToRearmStart < receivesToRearm.count else { return }
         let buffers = max(1, io.receiveBuffers.bufferCount - io.receiveBuffers.lentCount)
         let end = min(receivesToRearm.count, receivesToRearmStart + buffers)
-        for client in receivesToRearm[receivesToRearmStart..<end] where lifecycle(of: client)?.isOpen == true {
+        for client in receivesToRearm[receivesToRearmStart..<end] {
+            // A takeover pause and resume since may have armed it again.
+            guard let lifecycle = lifecycle(of: client), lifecycle.isOpen, !lifecycle.receiveArmed else { continue }
             perform(.armReceive, slot: client.slot)
         }
         receivesToRearmStart = end

@@ -46,6 +46,9 @@ protocol ShardUpstream: AnyObject {
     func handoverCommitted(on shard: ClientShard)
     /// The takeover failed: accept workers again (buffered events go to the first that returns).
     func handoverAborted(on shard: ClientShard)
+    /// Buffer client events that find no worker for `nanoseconds` instead of closing their clients (the
+    /// in-process workers are about to be replaced).
+    func holdEventsWithoutWorkers(forNanoseconds nanoseconds: UInt64)
     /// New process: the old shard's gateway state (called before `start`).
     func adopt(_ snapshot: TakeoverSnapshot, on shard: ClientShard)
 }

@@ -84,17 +84,28 @@ extension ClientShard {
         var snapshot = TakeoverSnapshot(
             shardIndex: UInt32(index), connectionIDCounter: 0, clients: [], uidIndex: [], groupIndex: [],
             bufferedEvents: [])
-        let order = upstream?.clientOrder ?? connections.indices.map { UInt32($0) }
+        // Gateway clients in connect order (listings follow it); any other paused client after them.
+        let order = (upstream?.clientOrder ?? []) + connections.indices.map { UInt32($0) }
         let now = ShardLoop.now()
         var slots: [UInt32] = []
+        var included = Set<UInt32>()
+        var unlisted: [ClientID] = []
         slots.reserveCapacity(counters.liveConnections)
-        for slot in order where connections[Int(slot)].lifecycle?.isPaused == true {
+        for slot in order where connections[Int(slot)].lifecycle?.isPaused == true && included.insert(slot).inserted {
             var client = snapshotClient(slot, now: now)
-            client.gateway = upstream?.exportClient(slot: slot)
+            if let upstream {
+                // A client the gateway table does not know could not be addressed by workers: it goes.
+                guard let state = upstream.exportClient(slot: slot) else {
+                    unlisted.append(ClientID(slot: slot, generation: connections[Int(slot)].generation))
+                    continue
+                }
+                client.gateway = state
+            }
             snapshot.clients.append(client)
             slots.append(slot)
         }
         upstream?.exportShardState(into: &snapshot)
+        for client in unlisted { close(client, reason: .takeover, graceful: false) }
         return ShardExport(snapshot: snapshot.encoded(), slots: slots)
     }
 
@@ -214,7 +225,6 @@ extension ClientShard {
 
     private func failHandover(_ reason: String) {
         let reply = takeover.quiesced
-        for (_, position) in takeover.pendingInstalls { _ = position }
         takeover = ShardTakeoverState()
         counters.takeoversFailed &+= 1
         logger.warning("takeover abandoned; serving every client again", metadata: ["reason": "\(reason)"])

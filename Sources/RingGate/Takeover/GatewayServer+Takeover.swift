@@ -57,6 +57,15 @@ extension GatewayServer {
     /// Number of shards.
     public var shardCount: Int { shards.count }
 
+    /// Every shard buffers client events that find no worker for `seconds` rather than closing their
+    /// clients (a takeover replaces the in-process workers).
+    public func holdEventsWithoutWorkers(seconds: Double) {
+        let nanoseconds = UInt64(seconds * 1e9)
+        for index in 0..<shards.count {
+            onShard(index) { $0.upstream?.holdEventsWithoutWorkers(forNanoseconds: nanoseconds) }
+        }
+    }
+
     /// Pauses shard `index` and exports it (see `ClientShard.beginHandover`).
     public func beginHandover(shard index: Int, timeoutSeconds: Double) -> Result<ShardExport, TakeoverError> {
         let deadline = UInt64(timeoutSeconds * 1e9)

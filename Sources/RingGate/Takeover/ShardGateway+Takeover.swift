@@ -163,6 +163,10 @@ extension ShardGateway {
         if !acceptArmed && staysInCluster { armInnerAccept() }
     }
 
+    func holdEventsWithoutWorkers(forNanoseconds nanoseconds: UInt64) {
+        bufferEventsUntil = max(bufferEventsUntil, ShardLoop.now() &+ nanoseconds)
+    }
+
     // MARK: New side
 
     func adopt(_ snapshot: TakeoverSnapshot, on shard: ClientShard) {

@@ -4,8 +4,6 @@ import RingGateRuntime
 extension OperationKind {
     /// IORING_OP_FIXED_FD_INSTALL of a paused client's direct descriptor (slot in the tag).
     static let descriptorInstall = OperationKind(rawValue: OperationKind.firstUserKind + 8)
-    /// The close of a handed-over client's table slot (the socket lives on in the new process).
-    static let handedOverClose = OperationKind(rawValue: OperationKind.firstUserKind + 9)
 }
 
 /// What one shard exported for a takeover: its state and the slots whose sockets go with it.

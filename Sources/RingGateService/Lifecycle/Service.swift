@@ -146,6 +146,9 @@ public final class Service: Sendable {
         logger.info("stopped")
     }
 
+    /// Whether in-process demo workers run.
+    var runsWorkers: Bool { workers.withLock { $0 != nil } }
+
     /// Stops the in-process demo workers (once; a live takeover stops them before moving the shards, so
     /// that no event goes to a worker about to exit).
     func stopWorkers() {

@@ -115,6 +115,11 @@ public final class TakeoverSuccessor {
             }
             switch decoded {
             case .shardState(let index, let snapshot, let count):
+                if ProcessInfo.processInfo.environment["RINGGATE_TEST_TAKEOVER_CRASH"] == "on-first-shard" {
+                    // Tests: a new binary that dies halfway (the old process must keep every client).
+                    logger.critical("RINGGATE_TEST_TAKEOVER_CRASH: exiting before adopting shard \(index)")
+                    exit(3)
+                }
                 let answer = adoptShard(Int(index), snapshot: snapshot, count: Int(count), gateway: gateway)
                 if case .shardAdopted = answer { adopted.insert(Int(index)) }
                 do { try channel.send(answer.encoded()) } catch { break receiving }

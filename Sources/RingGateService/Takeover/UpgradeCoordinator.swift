@@ -169,7 +169,10 @@ final class UpgradeCoordinator {
         }
         note("the new binary accepted the takeover; listening sockets handed over")
         // No event may go to an in-process worker about to exit: the shards buffer events from here on.
-        service.stopWorkers()
+        if service.runsWorkers {
+            gateway.holdEventsWithoutWorkers(seconds: 60)
+            service.stopWorkers()
+        }
         return true
     }
 
