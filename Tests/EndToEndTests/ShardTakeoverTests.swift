@@ -41,7 +41,12 @@ import Testing
             print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
             return
         }
-        try withGateway(listeners: ["websocket://127.0.0.1:0", "text://127.0.0.1:0"], shards: 2) { old in
+        // A send queue limit well above what the kernel buffers, so that the backlogged client's echo
+        // waits in the gateway's queue, not dropped.
+        try withGateway(
+            listeners: ["websocket://127.0.0.1:0", "text://127.0.0.1:0"], shards: 2,
+            configure: { $0.listeners[1].sendQueueLimit = 64 << 20 }
+        ) { old in
             let webSocketPort = old.port(0)
             let textPort = old.port(1)
             let settled = try WebSocketTestClient(port: webSocketPort)
@@ -58,13 +63,14 @@ import Testing
                 "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
             try midHandshake.send(Array(request.utf8.prefix(40)))
-            // A text client that sends 4 MiB of lines without reading: the echo queues up in the gateway.
+            // A text client that sends 16 MiB of lines without reading: the echo queues up in the gateway.
             let backlogged = try TestClient(port: textPort)
             let line = Array(repeating: UInt8(ascii: "x"), count: 1023) + [10]
             var sent: [UInt8] = []
-            for _ in 0..<4096 { sent += line }
+            for _ in 0..<16_384 { sent += line }
             try backlogged.send(sent)
-            #expect(old.waitFor { $0.messagesIn >= 4097 && $0.liveConnections == 5 })
+            #expect(old.waitFor { $0.messagesIn >= 16_385 && $0.liveConnections == 5 })
+            #expect(old.reports().map(\.queuedSendNodes).reduce(0, +) > 0, "nothing queued in the gateway")
 
             let new = try Self.successor(of: old, echo: true)
             defer { new.stop() }
@@ -124,7 +130,7 @@ import Testing
             #expect(worker.links[0].waitForClose())
             // An event with no worker connected is buffered, not a reason to close the client.
             try alice.send("while workers reconnect\n")
-            #expect(new.waitFor { $0.upstream?.takeoverEventsBuffered ?? 0 >= 1 })
+            #expect(new.waitForUpstream { $0.takeoverEventsBuffered >= 1 })
             let returning = try TestWorker(addresses: new.innerAddresses)
             let buffered = try returning.nextEvent(.onMessage)
             #expect(buffered.connectionID == aliceID)

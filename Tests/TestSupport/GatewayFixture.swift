@@ -107,6 +107,8 @@ extension GatewayServer {
             total.queryReplyBacklogCloses += shard.queryReplyBacklogCloses
             total.multicastRepeatsCollapsed += shard.multicastRepeatsCollapsed
             total.innerSlotMismatches += shard.innerSlotMismatches
+            total.takeoverEventsBuffered += shard.takeoverEventsBuffered
+            total.takeoverEventsDropped += shard.takeoverEventsDropped
         }
     }
 
@@ -135,6 +137,11 @@ extension GatewayServer {
             total.httpMethodNotAllowed += counters.httpMethodNotAllowed
             total.tlsHandshakesCompleted += counters.tlsHandshakesCompleted
             total.tlsRecordFailures += counters.tlsRecordFailures
+            total.takeoversStarted += counters.takeoversStarted
+            total.takeoversCompleted += counters.takeoversCompleted
+            total.takeoversFailed += counters.takeoversFailed
+            total.takeoverHandedOver += counters.takeoverHandedOver
+            total.takeoverAdopted += counters.takeoverAdopted
             for (reason, count) in counters.tlsHandshakeFailures {
                 total.tlsHandshakeFailures[reason, default: 0] += count
             }
