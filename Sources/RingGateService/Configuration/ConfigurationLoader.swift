@@ -173,7 +173,10 @@ public enum ConfigurationLoader {
     }
 
     /// Variables of the build and test setup that are not configuration.
-    static let ignoredEnvironment: Set<String> = ["RINGGATE_WARNINGS_AS_ERRORS", "RINGGATE_TEST_WEDGE_SHARD"]
+    static let ignoredEnvironment: Set<String> = [
+        "RINGGATE_WARNINGS_AS_ERRORS", "RINGGATE_TEST_WEDGE_SHARD", "RINGGATE_TAKEOVER_FD", "RINGGATE_TEST_TAKEOVER_CRASH",
+        "RINGGATE_FORCE_PEERNAME_FALLBACK", "RINGGATE_MEASURE_HANDOVER",
+    ]
 
     static func overrideSettings(_ overrides: [String], problems: inout [String]) -> [Setting] {
         var settings: [Setting] = []
