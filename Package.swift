@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "FuzzWebSocketConnectInfo", targets: ["FuzzWebSocketConnectInfo"]),
         .executable(name: "FuzzGatewayCommands", targets: ["FuzzGatewayCommands"]),
         .executable(name: "FuzzTLSRecords", targets: ["FuzzTLSRecords"]),
+        .executable(name: "FuzzTakeoverSnapshot", targets: ["FuzzTakeoverSnapshot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -198,5 +199,8 @@ let package = Package(
             path: "Tests/Fuzz/FuzzGatewayCommands", exclude: ["corpus", "make-corpus.py"]),
         .executableTarget(
             name: "FuzzTLSRecords", dependencies: ["RingGateTLS", "FuzzSupport"], path: "Tests/Fuzz/FuzzTLSRecords"),
+        .executableTarget(
+            name: "FuzzTakeoverSnapshot", dependencies: ["RingGateCodecs", "FuzzSupport"],
+            path: "Tests/Fuzz/FuzzTakeoverSnapshot", exclude: ["corpus", "make-corpus.py"]),
     ]
 )

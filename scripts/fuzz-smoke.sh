@@ -11,7 +11,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(FuzzWebSocketDecoder FuzzWebSocketHandshake FuzzTextDecoder FuzzLengthFieldDecoder
         FuzzGatewayPacketAssembler FuzzPHPUnserialize FuzzJSONParser FuzzRegisterLine FuzzWebSocketConnectInfo
-        FuzzGatewayCommands FuzzTLSRecords)
+        FuzzGatewayCommands FuzzTLSRecords FuzzTakeoverSnapshot)
 fi
 for target in "${targets[@]}"; do
     # SwiftPM passes the two sanitizers as separate flags and only the last reaches swiftc, so both are

@@ -60,7 +60,8 @@ private func observe<Decoder: Equatable>(
 }
 
 /// Expects that, at every cut of `wire`, a decoder carried over through its snapshot produces exactly
-/// the events of one that was not; returns how many cuts left the decoder mid-message (non-initial).
+/// the events of one that was not; returns how many cuts left the decoder in a non-initial state (so the
+/// snapshot carried something).
 @discardableResult
 private func expectSnapshotsContinue<Decoder: Equatable>(
     _ wire: [UInt8],
@@ -70,7 +71,7 @@ private func expectSnapshotsContinue<Decoder: Equatable>(
     step: (inout Decoder, inout MutableSpan<UInt8>, Int) throws(ProtocolError) -> DecodeStep,
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> Int {
-    var midMessageCuts = 0
+    var nonInitialCuts = 0
     for cut in 0...wire.count {
         let straight = observe(wire, cut: cut, make: make, snapshot: snapshot, restore: nil, step: step)
         let carried = observe(
@@ -78,7 +79,7 @@ private func expectSnapshotsContinue<Decoder: Equatable>(
             sourceLocation: sourceLocation)
         #expect(carried == straight, "cut at \(cut)", sourceLocation: sourceLocation)
         #expect(!straight.contains { if case .error = $0 { true } else { false } }, sourceLocation: sourceLocation)
-        // Run the first part again on a decoder kept here, to learn whether it stopped mid-message.
+        // Run the first part again on a decoder kept here, to learn whether it stopped in a non-initial state.
         var decoder = make()
         var buffer = Array(wire[..<cut])
         var input = buffer.mutableSpan
@@ -86,9 +87,9 @@ private func expectSnapshotsContinue<Decoder: Equatable>(
         while let result = try? step(&decoder, &input, offset), result.event != .needMoreInput {
             offset = result.nextOffset
         }
-        if decoder != make() { midMessageCuts += 1 }
+        if decoder != make() { nonInitialCuts += 1 }
     }
-    return midMessageCuts
+    return nonInitialCuts
 }
 
 @Suite("Decoder snapshots (live takeover)")
@@ -109,7 +110,7 @@ struct DecoderSnapshotTests {
             + clientFrame(0x2, patternPayload(130))
             + clientFrame(0x2, patternPayload(9), length: .extended64)
             + clientFrame(0x8, [])
-        let midMessage = expectSnapshotsContinue(
+        let nonInitialCuts = expectSnapshotsContinue(
             wire,
             make: { WebSocketDecoder() },
             snapshot: { $0.snapshotBytes },
@@ -117,7 +118,7 @@ struct DecoderSnapshotTests {
             step: { decoder, input, offset throws(ProtocolError) in
                 try decoder.decode(&input, from: offset, options: options)
             })
-        #expect(midMessage > wire.count / 2)
+        #expect(nonInitialCuts > wire.count / 2)
     }
 
     @Test func unmaskedWebSocketFramesContinueAfterEverySplit() {

@@ -46,16 +46,16 @@ struct HandoverThroughputMeasurement {
                 try ringB.registerFiles(message.descriptors, at: slot)
                 registered += message.descriptors.count
             }
-            let registeredAt = Deadline.now()
+            let registeredAt = MonotonicDeadline.now()
             return (registeredAt, try Self.sendOneByteOnEverySlot(of: ringB))
         }
 
-        let started = Deadline.now()
+        let started = MonotonicDeadline.now()
         var installNanoseconds: UInt64 = 0
         var sendNanoseconds: UInt64 = 0
         for start in stride(from: 0, to: Self.descriptorCount, by: Self.batchSize) {
             let end = min(start + Self.batchSize, Self.descriptorCount)
-            let installStarted = Deadline.now()
+            let installStarted = MonotonicDeadline.now()
             for slot in start..<end {
                 ringA.installFixedFile(fileIndex: UInt32(slot), tag: CompletionTag(kind: .accept, slot: UInt32(slot)))
             }
@@ -68,14 +68,14 @@ struct HandoverThroughputMeasurement {
                     pending -= 1
                 }
             }
-            let sendStarted = Deadline.now()
+            let sendStarted = MonotonicDeadline.now()
             installNanoseconds += sendStarted - installStarted
             try #require(installed.allSatisfy { $0 >= 0 }, "install failed: \(installed.first { $0 < 0 } ?? 0)")
             var slot = [UInt8](repeating: 0, count: 4)
             HandoverChannel.storeBigEndian(UInt32(start), into: &slot, at: 0)
             try old.send(slot, descriptors: installed)
             installed.forEach { close($0) }
-            sendNanoseconds += Deadline.now() - sendStarted
+            sendNanoseconds += MonotonicDeadline.now() - sendStarted
         }
         let (registeredAt, sent) = try #require(receiver.join(seconds: 60)).get()
         print(

@@ -6,6 +6,7 @@
 public struct TakeoverClient: Equatable, Sendable {
     /// Direct-descriptor index (kept across the takeover).
     public var slot: UInt32
+    /// The slot's generation (completion tags carry it), kept so late completions are still recognised.
     public var generation: UInt32
     /// Index into the listener list.
     public var listener: UInt8
@@ -13,11 +14,15 @@ public struct TakeoverClient: Equatable, Sendable {
     public var holdsOutput: Bool
     /// The application saw the connection open.
     public var announced: Bool
+    /// The client's address (workers see it in every packet, spec §2).
     public var peerIPv4: UInt32
     public var peerPort: UInt16
+    /// Bytes received from and sent to the client so far (status and metrics).
     public var bytesIn: UInt64
     public var bytesOut: UInt64
+    /// When the connection was accepted, in seconds of the wall clock.
     public var openedSecond: UInt32
+    /// The client's decoder, possibly in the middle of a message.
     public var decoder: TakeoverDecoder
     /// Partial message bytes assembled so far (nil: none in progress).
     public var assembly: [UInt8]?
@@ -32,6 +37,7 @@ public struct TakeoverClient: Equatable, Sendable {
     /// nil when the shard is not a GatewayWorker gateway.
     public var gateway: TakeoverGatewayClient?
 
+    /// A client with the given fields; the optional parts default to absent and the counters to 0.
     public init(
         slot: UInt32,
         generation: UInt32,
@@ -137,10 +143,12 @@ public struct TakeoverGatewayClient: Equatable, Sendable {
     public var heartbeatCount: Int32
     /// The session, opaque bytes (§7.6).
     public var session: [UInt8]
+    /// The bound uid, normalised as the gateway stores it (§4.7).
     public var uid: PHPKey?
     /// nil: never joined (SELECT says null); [] : left all.
     public var groups: [PHPKey]?
 
+    /// A gateway record; a fresh client's heartbeat count is −1.
     public init(
         connectionID: UInt32,
         heartbeatCount: Int32 = -1,
@@ -158,9 +166,12 @@ public struct TakeoverGatewayClient: Equatable, Sendable {
 
 /// One entry of the uid or group index: a key and its connection ids in bind or join order.
 public struct TakeoverKeyMembers: Equatable, Sendable {
+    /// The uid or group, normalised and not falsy.
     public var key: PHPKey
+    /// Connection ids, each once, in bind or join order.
     public var members: [UInt32]
 
+    /// An index entry.
     public init(key: PHPKey, members: [UInt32]) {
         self.key = key
         self.members = members

@@ -110,12 +110,16 @@ public struct TakeoverHello: Equatable, Sendable {
     public var schemaVersion: UInt16
     /// The oldest schema the old process reads (for a later hand-back).
     public var oldestReadableSchema: UInt16
+    /// The old process's pid (the new one reports itself as MAINPID when done).
     public var pid: Int32
+    /// The old process's number of shards; the new one refuses unless it runs as many.
     public var shardCount: UInt32
     /// Opaque bytes old computes from its listener/inner config (at most 64 KiB).
     public var listenerFingerprint: [UInt8]
+    /// The old binary's version text, for the log.
     public var binaryVersion: String
 
+    /// A hello in this build's schema range by default.
     public init(
         schemaVersion: UInt16 = TakeoverSnapshot.schemaVersion,
         oldestReadableSchema: UInt16 = TakeoverSnapshot.oldestReadableSchema,
@@ -141,13 +145,16 @@ public struct TakeoverHello: Equatable, Sendable {
 
 /// Which listening sockets a ``TakeoverMessage/listeners(_:)`` message carries.
 public struct TakeoverListenerSet: Equatable, Sendable {
+    /// Client listeners each shard has (one SO_REUSEPORT socket per listener and shard).
     public var clientListenersPerShard: UInt32
     public var shardCount: UInt32
     /// One per shard on a GatewayWorker gateway, else 0.
     public var innerListeners: UInt32
+    /// Whether the embedded Register's and the admin endpoint's listeners follow the inner ones.
     public var hasRegister: Bool
     public var hasAdmin: Bool
 
+    /// A listener set.
     public init(
         clientListenersPerShard: UInt32, shardCount: UInt32, innerListeners: UInt32, hasRegister: Bool, hasAdmin: Bool
     ) {
@@ -170,7 +177,8 @@ public struct TakeoverListenerSet: Equatable, Sendable {
             + (hasAdmin ? 1 : 0)
     }
 
-    /// The descriptor's position in the message of client listener `listener` of shard `shard`.
+    /// The descriptor's position in the message of client listener `listener` of shard `shard`. (Positions
+    /// are meant for sets that decoded, at most 253 descriptors; a hand-made set of 2³² shards overflows.)
     public func clientListenerPosition(shard: UInt32, listener: UInt32) -> Int {
         Int(shard) * Int(clientListenersPerShard) + Int(listener)
     }

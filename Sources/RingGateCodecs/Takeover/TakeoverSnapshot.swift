@@ -45,6 +45,7 @@ public struct TakeoverSnapshot: Equatable, Sendable {
     /// The first four bytes of every snapshot.
     public static let magic: [UInt8] = Array("RGTS".utf8)
 
+    /// Which shard this is (its inner port is startPort + shardIndex).
     public var shardIndex: UInt32
     /// The gateway table's connection-id counter (next id = counter + 1 …), 0 without a gateway.
     public var connectionIDCounter: UInt32
@@ -57,6 +58,7 @@ public struct TakeoverSnapshot: Equatable, Sendable {
     /// Encoded worker packets (client events) waiting for a worker, oldest first.
     public var bufferedEvents: [[UInt8]]
 
+    /// A snapshot of the given tables.
     public init(
         shardIndex: UInt32,
         connectionIDCounter: UInt32,

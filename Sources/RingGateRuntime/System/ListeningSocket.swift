@@ -52,7 +52,8 @@ public final class ListeningSocket: Sendable {
 
     /// Takes ownership of an inherited listening socket (a live takeover's predecessor sent it): reads its
     /// address with getsockname and checks SO_ACCEPTCONN, so a descriptor that is not a listening IPv4/IPv6
-    /// socket is refused. When this throws, the descriptor is still the caller's to close.
+    /// socket is refused. When this throws, the descriptor is still the caller's to close. Options and file
+    /// status flags (O_NONBLOCK, SO_REUSEPORT group membership) belong to the socket and come with it.
     public init(adopting descriptor: Int32) throws(SystemError) {
         var listening: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)

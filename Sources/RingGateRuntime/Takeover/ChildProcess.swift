@@ -88,11 +88,11 @@ public struct ChildProcess: Sendable {
 
     /// Wait up to `seconds` for exit; nil on timeout. Polls with a back-off from 1 ms to 20 ms.
     public func waitForExit(seconds: Double) -> Int32? {
-        let deadline = Deadline.now() + UInt64(max(0, seconds) * 1e9)
+        let deadline = MonotonicDeadline.now() + UInt64(max(0, seconds) * 1e9)
         var pause: UInt64 = 1_000_000
         while true {
             if let status = exitStatus() { return status }
-            let now = Deadline.now()
+            let now = MonotonicDeadline.now()
             guard now < deadline else { return nil }
             let step = min(pause, deadline - now)
             var interval = timespec(tv_sec: Int(step / 1_000_000_000), tv_nsec: Int(step % 1_000_000_000))

@@ -92,7 +92,7 @@ public final class HandoverChannel: Sendable {
                 CLiburing_fill_scm_rights(control, controlLength, $0.baseAddress, Int32($0.count))
             }
         }
-        let deadline = Deadline(milliseconds: timeoutMilliseconds)
+        let deadline = MonotonicDeadline(milliseconds: timeoutMilliseconds)
         while true {
             var bytes = header
             let result = bytes.withUnsafeMutableBytes { buffer in
@@ -113,7 +113,7 @@ public final class HandoverChannel: Sendable {
 
     /// One send of `bytes[offset...]` (no descriptors); returns how many the kernel took.
     private func sendPart(_ bytes: [UInt8], from offset: Int, timeoutMilliseconds: Int32) throws(SystemError) -> Int {
-        let deadline = Deadline(milliseconds: timeoutMilliseconds)
+        let deadline = MonotonicDeadline(milliseconds: timeoutMilliseconds)
         while true {
             let result = bytes.withUnsafeBytes { buffer in
                 Glibc.send(
@@ -126,7 +126,7 @@ public final class HandoverChannel: Sendable {
     }
 
     /// EINTR: retry. EAGAIN: wait for room until the deadline. Anything else (EPIPE, ECONNRESET…) is thrown.
-    private func handleSendFailure(_ code: Int32, deadline: Deadline) throws(SystemError) {
+    private func handleSendFailure(_ code: Int32, deadline: MonotonicDeadline) throws(SystemError) {
         if code == EINTR { return }
         guard code == EAGAIN || code == EWOULDBLOCK else { throw SystemError("handover send", errno: code) }
         guard try Self.wait(descriptor, for: Int16(POLLOUT), until: deadline) else {
@@ -238,7 +238,8 @@ public final class HandoverChannel: Sendable {
     private func waitReadable(timeoutMilliseconds: Int32) throws(HandoverChannelError) {
         let ready: Bool
         do throws(SystemError) {
-            ready = try Self.wait(descriptor, for: Int16(POLLIN), until: Deadline(milliseconds: timeoutMilliseconds))
+            ready = try Self.wait(
+                descriptor, for: Int16(POLLIN), until: MonotonicDeadline(milliseconds: timeoutMilliseconds))
         } catch {
             throw .system(error)
         }
@@ -247,7 +248,8 @@ public final class HandoverChannel: Sendable {
 
     /// poll(2) for `events` until `deadline`; false on timeout. Readiness includes hang-up and error, which the
     /// following call then reports.
-    private static func wait(_ descriptor: Int32, for events: Int16, until deadline: Deadline) throws(SystemError)
+    private static func wait(_ descriptor: Int32, for events: Int16, until deadline: MonotonicDeadline)
+        throws(SystemError)
         -> Bool
     {
         while true {
@@ -270,7 +272,7 @@ public final class HandoverChannel: Sendable {
 }
 
 /// A point on the monotonic clock a wait must not pass; -1 milliseconds means never.
-struct Deadline {
+struct MonotonicDeadline {
     private let nanoseconds: UInt64?
 
     init(milliseconds: Int32) {
