@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <spawn.h>
 #include <linux/mman.h>
 
 int CLiburing_pin_current_thread(int cpu) {
@@ -97,4 +98,8 @@ int CLiburing_collect_scm_rights(const struct msghdr *msg, int *fds, int capacit
         }
     }
     return copied;
+}
+
+int CLiburing_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Logging
 import RingGate
 import RingGateRuntime
 import RingGateService
-import Glibc
 
 /// `ringgate start`: what the config describes, or with no config the embedded default (a Register on
 /// 127.0.0.1:1238, a WebSocket gateway on 0.0.0.0:8282 with worker ports from 2900, and the demo chat

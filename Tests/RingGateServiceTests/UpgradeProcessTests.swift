@@ -88,6 +88,9 @@ import Testing
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             systemd.close()
+            // The last run's log stays for a look after a failure.
+            try? FileManager.default.removeItem(atPath: "/tmp/ringgate-upgrade-test-last.log")
+            try? FileManager.default.copyItem(atPath: log.path, toPath: "/tmp/ringgate-upgrade-test-last.log")
             try? FileManager.default.removeItem(at: directory)
         }
     }
@@ -134,7 +137,8 @@ import Testing
         let (code, report) = try instance.upgrade()
         #expect(code == 0, "upgrade failed:\n\(report)\nlog:\n\(instance.output)")
         #expect(report.contains("done:"))
-        let notified = try #require(instance.notification(containing: "MAINPID="), "no MAINPID; log:\n\(instance.output)")
+        let notified = try #require(
+            instance.notification(containing: "MAINPID="), "no MAINPID; log:\n\(instance.output)")
         successor = Int32(notified.split(separator: "\n").first { $0.hasPrefix("MAINPID=") }!.dropFirst(8)) ?? 0
         #expect(successor > 0 && successor != oldPID)
         #expect(poll(seconds: 15) { !instance.process.isRunning }, "the old process did not exit")

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/epoll.h>
+#include <spawn.h>
 
 // IOSQE_* are macros built from enum shifts that Swift cannot import.
 static const uint8_t CLiburing_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
@@ -68,5 +69,9 @@ int CLiburing_collect_scm_rights(const struct msghdr *msg, int *fds, int capacit
 
 /// MAP_HUGETLB | MAP_HUGE_2MB anonymous mapping, or MAP_FAILED.
 void *CLiburing_mmap_huge_2mb(size_t length);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34, GNU-only): the child closes every descriptor from
+/// `lowest` up, so nothing the parent inherited without FD_CLOEXEC (a test harness's pipe) reaches it.
+int CLiburing_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

@@ -72,7 +72,9 @@ struct ClientConnection {
         resetTraffic(openedSecond: openedSecond)
         bytesInLow = UInt32(truncatingIfNeeded: bytesIn)
         bytesOutLow = UInt32(truncatingIfNeeded: bytesOut)
-        trafficHigh = UInt32(truncatingIfNeeded: bytesIn >> 32) & 0xFFFF | (UInt32(truncatingIfNeeded: bytesOut >> 32) & 0xFFFF) << 16
+        trafficHigh =
+            UInt32(truncatingIfNeeded: bytesIn >> 32) & 0xFFFF | (UInt32(truncatingIfNeeded: bytesOut >> 32) & 0xFFFF)
+            << 16
     }
 
     /// Output is held (queued, not sent) until the WebSocket handshake response went out.

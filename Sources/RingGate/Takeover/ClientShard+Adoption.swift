@@ -56,7 +56,8 @@ extension ClientShard {
         }
         for client in snapshot.clients {
             guard client.slot < io.ring.fileTableSize else {
-                return "slot \(client.slot) beyond the file table (\(io.ring.fileTableSize)); give the same connection limits"
+                return
+                    "slot \(client.slot) beyond the file table (\(io.ring.fileTableSize)); give the same connection limits"
             }
             guard Int(client.slot) >= connections.count || connections[Int(client.slot)].lifecycle == nil else {
                 return "slot \(client.slot) already in use"

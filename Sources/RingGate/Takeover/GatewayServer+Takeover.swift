@@ -19,11 +19,13 @@ public struct TakeoverSockets: Sendable {
     func check(against configuration: GatewayConfiguration) throws(ConfigurationError) {
         guard clientListeners.count == configuration.shardCount else {
             throw ConfigurationError(
-                "the running gateway has \(clientListeners.count) shards, this configuration \(configuration.shardCount)")
+                "the running gateway has \(clientListeners.count) shards, this configuration \(configuration.shardCount)"
+            )
         }
         for (shard, sockets) in clientListeners.enumerated() where sockets.count != configuration.listeners.count {
             throw ConfigurationError(
-                "shard \(shard) brings \(sockets.count) listeners, this configuration has \(configuration.listeners.count)")
+                "shard \(shard) brings \(sockets.count) listeners, this configuration has \(configuration.listeners.count)"
+            )
         }
         for (listener, configured) in configuration.listeners.enumerated()
         where configured.address.port != 0 && clientListeners[0][listener].address != configured.address {

@@ -42,6 +42,8 @@ extension ShardGateway {
     static let workerReturnGrace: UInt64 = 10_000_000_000
     /// How long a worker link may take to read its last output and close after our FIN.
     static let handoverLinkDeadline: UInt64 = 3_000_000_000
+    /// How long a link that is not a worker's gets to send what it was sending when our FIN went out.
+    static let handoverQueryLinkGrace: UInt64 = 250_000_000
 
     var buffersEvents: Bool { handingOver || (bufferEventsUntil != 0 && ShardLoop.now() < bufferEventsUntil) }
 
@@ -74,6 +76,23 @@ extension ShardGateway {
         counters.takeoverEventsBuffered += 1
     }
 
+    /// How long buffered events wait after the first worker returned: a worker reconnects to every gateway
+    /// address at once, and an event it handles before its links to the other shards are up would send
+    /// its answers (a group message) only to the shards it already reached.
+    static let workerSettleTime: UInt64 = 200_000_000
+
+    func deliverBufferedEventsWhenWorkersSettled() {
+        guard workers.liveCount > 0 else {
+            workersReturnedAt = 0
+            return
+        }
+        let now = ShardLoop.now()
+        if workersReturnedAt == 0 { workersReturnedAt = now }
+        guard now &- workersReturnedAt >= Self.workerSettleTime || handingOver else { return }
+        deliverBufferedEvents()
+        if bufferedEvents.isEmpty { workersReturnedAt = 0 }
+    }
+
     /// Sends buffered events to workers now that one is connected, oldest first; what a full worker queue
     /// refuses waits for the next turn.
     func deliverBufferedEvents() {
@@ -99,6 +118,7 @@ extension ShardGateway {
             io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
         }
         for slot in inner.indices where inner[slot].lifecycle != nil {
+            inner[slot].takeoverWaitsForPeer = inner[slot].worker != nil
             unregisterWorker(UInt32(slot))
             inner[slot].closesForTakeover = true
         }
@@ -108,13 +128,14 @@ extension ShardGateway {
     /// Each turn while handing over: links whose output is out get their FIN; links past the deadline are
     /// closed.
     func progressHandover() {
-        let overdue = ShardLoop.now() &- handoverStartedAt >= Self.handoverLinkDeadline
+        let elapsed = ShardLoop.now() &- handoverStartedAt
         for slot in inner.indices where inner[slot].closesForTakeover {
             guard let lifecycle = inner[slot].lifecycle else {
                 inner[slot].closesForTakeover = false
                 continue
             }
-            if overdue {
+            let allowed = inner[slot].takeoverWaitsForPeer ? Self.handoverLinkDeadline : Self.handoverQueryLinkGrace
+            if elapsed >= allowed {
                 closeInner(UInt32(slot), graceful: false)
                 continue
             }

@@ -36,6 +36,9 @@ struct InnerConnection {
     /// what the worker still sends until its EOF; `halfClosed` once the shutdown was submitted.
     var closesForTakeover = false
     var halfClosed = false
+    /// A worker link waits for the worker's EOF (up to `handoverLinkDeadline`); a GatewayClient link only
+    /// briefly (`handoverQueryLinkGrace`): a pooled query connection may not read until its next request.
+    var takeoverWaitsForPeer = false
 
     init(maxPackageLength: Int) {
         assembler = GatewayPacketAssembler(maxPackageLength: maxPackageLength)

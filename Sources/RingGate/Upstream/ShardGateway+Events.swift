@@ -58,6 +58,11 @@ extension ShardGateway {
                     return record.worker
                 })
         else { return }
+        // Events wait behind those buffered during a takeover, so each client's events keep their order.
+        if !bufferedEvents.isEmpty {
+            bufferEvent(command, flags: flags, body: body, connectionID: connectionID, client: client, on: shard)
+            return
+        }
         guard let worker = route(connectionID, bound: bound) else {
             if buffersEvents {
                 bufferEvent(command, flags: flags, body: body, connectionID: connectionID, client: client, on: shard)

@@ -76,6 +76,8 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     var bufferEventsUntil: UInt64 = 0
     /// When this shard began handing over (the worker links' deadline).
     var handoverStartedAt: UInt64 = 0
+    /// When a worker was first seen registered while events were buffered (0: not yet).
+    var workersReturnedAt: UInt64 = 0
     /// Whether to keep (re)connecting to the Register and accepting workers.
     var staysInCluster: Bool { !stopping && !leaving && !handingOver }
 
@@ -167,7 +169,7 @@ final class ShardGateway: ClientApplication, ShardUpstream {
 
     func turnFinished(on shard: ClientShard) {
         if handingOver { progressHandover() }
-        if !bufferedEvents.isEmpty && workers.liveCount > 0 { deliverBufferedEvents() }
+        if !bufferedEvents.isEmpty { deliverBufferedEventsWhenWorkersSettled() }
         if !flushList.isEmpty {
             let slots = flushList
             flushList.removeAll(keepingCapacity: true)

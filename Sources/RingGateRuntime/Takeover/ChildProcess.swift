@@ -1,3 +1,4 @@
+import CLiburing
 import Glibc
 import Synchronization
 
@@ -33,6 +34,9 @@ public struct ChildProcess: Sendable {
         try check("posix_spawn_file_actions_init", posix_spawn_file_actions_init(&actions))
         defer { posix_spawn_file_actions_destroy(&actions) }
         try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, source, 3))
+        // Only the channel goes across: a descriptor this process inherited without FD_CLOEXEC (a supervisor's
+        // pipe whose EOF tells it we exited) must not be held open by the successor.
+        try check("posix_spawn_file_actions_addclosefrom_np", CLiburing_spawn_close_from(&actions, 4))
 
         var attributes = posix_spawnattr_t()
         try check("posix_spawnattr_init", posix_spawnattr_init(&attributes))

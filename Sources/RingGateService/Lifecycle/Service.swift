@@ -61,7 +61,8 @@ public final class Service: Sendable {
                 let server: GatewayServer
                 do {
                     if let sockets = inherited?.gateway {
-                        server = try GatewayServer(configuration: gatewayConfiguration, logger: logger, adopting: sockets)
+                        server = try GatewayServer(
+                            configuration: gatewayConfiguration, logger: logger, adopting: sockets)
                     } else {
                         server = try GatewayServer(configuration: gatewayConfiguration, logger: logger)
                     }
@@ -80,12 +81,14 @@ public final class Service: Sendable {
                         "connections_per_shard": "\(gatewayConfiguration.effectiveConnectionsPerShard)",
                     ])
             }
-            if configuration.workerDemo.enabled, let launchWorkers {
+            // Taking over, the demo workers start once the clients are here (`completeTakeover`): they
+            // then connect straight to the adopted shards instead of to the old process's.
+            if configuration.workerDemo.enabled, inherited == nil, let launchWorkers {
                 workers = try launchWorkers(configuration.workerDemo, logger)
                 logger.info("demo chat worker running", metadata: ["count": "\(configuration.workerDemo.count)"])
                 // A client arriving before any worker registered would be closed (spec §5.4): with the
                 // workers in this process, be ready only once every shard has one.
-                if let gateway, inherited == nil { Self.waitForWorkers(gateway, logger: logger) }
+                if let gateway { Self.waitForWorkers(gateway, logger: logger) }
             }
         } catch {
             workers?.stop()
@@ -184,9 +187,10 @@ public final class Service: Sendable {
         return report
     }
 
-    /// A failed upgrade stopped the in-process demo workers: start them again (the shards buffered the
-    /// client events meanwhile and deliver them once the workers registered).
-    func restartWorkersAfterFailedUpgrade() {
+    /// Starts the in-process demo workers after a takeover: in the new process once it holds the clients,
+    /// in the old one when the upgrade failed (the shards buffered the client events meanwhile and deliver
+    /// them once the workers registered).
+    func startWorkersAfterTakeover() {
         guard let launchWorkers else { return }
         do {
             let started = try launchWorkers(configuration.workerDemo, logger)
@@ -204,6 +208,7 @@ public final class Service: Sendable {
     /// endpoint on the inherited sockets.
     public func completeTakeover() {
         guard let inherited else { return }
+        startWorkersAfterTakeover()
         if let register = figures.register {
             do { _ = try register.start(adopting: inherited.register) } catch {
                 logger.error("cannot start the Register on the inherited socket: \(error)")

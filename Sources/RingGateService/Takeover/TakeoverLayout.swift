@@ -15,8 +15,9 @@ enum TakeoverLayout {
                 "listeners=" + gateway.listeners.map { "\($0.scheme)://\($0.address)" }.joined(separator: ","))
             if let upstream = gateway.upstream {
                 parts.append(
-                    "inner=" + (0..<gateway.shardCount).map { "\(upstream.innerAddress(shard: $0))" }.joined(
-                        separator: ","))
+                    "inner="
+                        + (0..<gateway.shardCount).map { "\(upstream.innerAddress(shard: $0))" }.joined(
+                            separator: ","))
             }
         }
         parts.append("register=" + (configuration.register.enabled ? "\(configuration.register.listen)" : "-"))

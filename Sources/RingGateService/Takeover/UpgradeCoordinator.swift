@@ -97,7 +97,7 @@ final class UpgradeCoordinator {
                 child.killAndReap()
                 // Shards already adopted lost their clients with the new process; they accept again.
                 for index in 0..<gateway.shardCount { gateway.abortHandover(shard: index, reason: reason) }
-                service.restartWorkersAfterFailedUpgrade()
+                service.startWorkersAfterTakeover()
                 note(
                     committed == 0
                         ? "upgrade abandoned; every client is still served by this process (pid \(getpid()))"
