@@ -17,8 +17,9 @@ import Testing
             let descriptors = try old.installDescriptors(shard: shard, slots: export.slots).get()
             defer { for descriptor in descriptors { close(descriptor) } }
             let snapshot = try TakeoverSnapshot(decoding: export.snapshot.span)
-            let placed = Dictionary(uniqueKeysWithValues: zip(export.slots, descriptors))
-            _ = try new.adopt(shard: shard, snapshot: snapshot, descriptors: placed).get()
+            let placements = zip(export.slots, descriptors).map { (slot: $0, descriptor: $1) }
+            if !placements.isEmpty { _ = try new.placeAdoptedSockets(shard: shard, placements).get() }
+            _ = try new.adopt(shard: shard, snapshot: snapshot).get()
             old.commitHandover(shard: shard)
         }
     }

@@ -47,7 +47,8 @@ public final class GatewayServer: Sendable {
         configuration: GatewayConfiguration, logger: Logger = Logger(label: "ringgate"), adopting: TakeoverSockets,
         makeApplication: (@Sendable (Int) -> ClientApplication)? = nil
     ) throws {
-        try self.init(configuration: configuration, logger: logger, makeApplication: makeApplication, adopting: adopting)
+        try self.init(
+            configuration: configuration, logger: logger, makeApplication: makeApplication, adopting: adopting)
     }
 
     /// Shards running a local application (echo, benchmarks): `makeApplication` is called on each

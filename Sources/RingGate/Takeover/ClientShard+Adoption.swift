@@ -7,14 +7,38 @@ import RingGateRuntime
 /// in the same table slots, with the same generations and connection ids, places their sockets in its file
 /// table at those slots, and serves them — receives re-armed, queued output sent, deadlines restarted.
 extension ClientShard {
-    /// Adopts the old shard's clients. `descriptors` are ordinary descriptors for the snapshot's slots (the
-    /// caller closes them afterwards: the ring holds its own references). On failure nothing was adopted
-    /// and the shard still waits.
-    public func adopt(_ snapshot: TakeoverSnapshot, descriptors: [UInt32: Int32]) -> Result<Int, TakeoverError> {
+    /// Places a batch of the old shard's client sockets in this shard's file table at their slots (the
+    /// caller closes its descriptors right after: the ring holds its own references). Batches arrive as
+    /// the old process sends them, so this process never holds more ordinary descriptors than one batch.
+    public func placeAdoptedSockets(_ placements: [(slot: UInt32, descriptor: Int32)]) -> Result<Int, TakeoverError> {
         guard takeover.role == .awaitingAdoption else {
             return .failure(TakeoverError("shard \(index) is not waiting for a takeover"))
         }
-        if let problem = adoptionProblem(snapshot, descriptors: descriptors) {
+        for placement in placements {
+            guard placement.slot < io.ring.fileTableSize else {
+                return .failure(
+                    TakeoverError(
+                        "shard \(index): slot \(placement.slot) beyond the file table (\(io.ring.fileTableSize)); "
+                            + "give the new process the same connection limits"))
+            }
+            guard !takeover.placedSlots.contains(placement.slot) else {
+                return .failure(TakeoverError("shard \(index): slot \(placement.slot) sent twice"))
+            }
+        }
+        do { try io.ring.registerFiles(placements) } catch {
+            return .failure(TakeoverError("shard \(index): \(error)"))
+        }
+        for placement in placements { takeover.placedSlots.insert(placement.slot) }
+        return .success(placements.count)
+    }
+
+    /// Adopts the old shard's clients, whose sockets `placeAdoptedSockets` put in place. On failure nothing
+    /// was adopted and the shard still waits.
+    public func adopt(_ snapshot: TakeoverSnapshot) -> Result<Int, TakeoverError> {
+        guard takeover.role == .awaitingAdoption else {
+            return .failure(TakeoverError("shard \(index) is not waiting for a takeover"))
+        }
+        if let problem = adoptionProblem(snapshot) {
             return .failure(TakeoverError("shard \(index): \(problem)"))
         }
         var restored: [UInt32] = []
@@ -24,12 +48,6 @@ extension ClientShard {
                 return .failure(TakeoverError("shard \(index): out of memory restoring client state"))
             }
             restored.append(client.slot)
-        }
-        do {
-            try io.ring.registerFiles(snapshot.clients.map { (slot: $0.slot, descriptor: descriptors[$0.slot]!) })
-        } catch {
-            for slot in restored { forgetRestored(slot) }
-            return .failure(TakeoverError("shard \(index): \(error)"))
         }
         upstream?.adopt(snapshot, on: self)
         counters.liveConnections += restored.count
@@ -49,24 +67,20 @@ extension ClientShard {
     }
 
     /// Why the snapshot cannot be adopted here, if it cannot (checked before anything changes).
-    private func adoptionProblem(_ snapshot: TakeoverSnapshot, descriptors: [UInt32: Int32]) -> String? {
+    private func adoptionProblem(_ snapshot: TakeoverSnapshot) -> String? {
         guard snapshot.shardIndex == UInt32(index) else { return "snapshot of shard \(snapshot.shardIndex)" }
-        guard descriptors.count == snapshot.clients.count else {
-            return "\(descriptors.count) sockets for \(snapshot.clients.count) clients"
+        guard takeover.placedSlots.count == snapshot.clients.count else {
+            return "\(takeover.placedSlots.count) sockets for \(snapshot.clients.count) clients"
         }
         for client in snapshot.clients {
-            guard client.slot < io.ring.fileTableSize else {
-                return
-                    "slot \(client.slot) beyond the file table (\(io.ring.fileTableSize)); give the same connection limits"
-            }
+            guard takeover.placedSlots.contains(client.slot) else { return "no socket for slot \(client.slot)" }
             guard Int(client.slot) >= connections.count || connections[Int(client.slot)].lifecycle == nil else {
                 return "slot \(client.slot) already in use"
             }
-            guard descriptors[client.slot] != nil else { return "no socket for slot \(client.slot)" }
             guard Int(client.listener) < listeners.count else { return "listener \(client.listener) unknown" }
             let listener = listeners[Int(client.listener)]
             guard listener.tls == nil else { return "a client of TLS listener \(client.listener)" }
-            guard Self.decoder(client.decoder, fits: listener.configuration.framing) else {
+            guard Self.decoder(client.decoder, fits: listener.codec) else {
                 return "slot \(client.slot): decoder does not match listener \(client.listener)'s framing"
             }
             if (client.gateway == nil) != (upstream == nil) { return "gateway state does not match this shard's role" }
@@ -74,10 +88,11 @@ extension ClientShard {
         return nil
     }
 
-    private static func decoder(_ decoder: TakeoverDecoder, fits framing: ListenerConfiguration.Framing) -> Bool {
-        switch (decoder, framing) {
+    private static func decoder(_ decoder: TakeoverDecoder, fits codec: ListenerCodec) -> Bool {
+        switch (decoder, codec.framing) {
         case (.httpHead, .webSocket), (.webSocket, .webSocket), (.text, .text), (.raw, .tcp): return true
-        case (.lengthField, .frame), (.lengthField, .lengthField): return true
+        case (.lengthField(let state), .frame), (.lengthField(let state), .lengthField):
+            return state.isConsistent(with: codec.lengthField)
         default: return false
         }
     }

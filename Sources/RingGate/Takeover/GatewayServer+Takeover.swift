@@ -91,12 +91,17 @@ extension GatewayServer {
         onShard(index) { $0.handoverAborted(reason: reason) }
     }
 
-    /// New process: shard `index` adopts the old shard's state and sockets (descriptors by slot; the
-    /// caller closes them afterwards).
-    public func adopt(shard index: Int, snapshot: TakeoverSnapshot, descriptors: [UInt32: Int32])
+    /// New process: places a batch of shard `index`'s client sockets (the caller closes its descriptors
+    /// afterwards).
+    public func placeAdoptedSockets(shard index: Int, _ placements: [(slot: UInt32, descriptor: Int32)])
         -> Result<Int, TakeoverError>
     {
-        awaitShard(index, timeoutSeconds: 60) { shard, reply in reply(shard.adopt(snapshot, descriptors: descriptors)) }
+        awaitShard(index, timeoutSeconds: 30) { shard, reply in reply(shard.placeAdoptedSockets(placements)) }
+    }
+
+    /// New process: shard `index` adopts the old shard's state (its sockets placed already).
+    public func adopt(shard index: Int, snapshot: TakeoverSnapshot) -> Result<Int, TakeoverError> {
+        awaitShard(index, timeoutSeconds: 60) { shard, reply in reply(shard.adopt(snapshot)) }
     }
 
     /// New process: shard `index` gets no state (the old process is gone); it starts empty.

@@ -43,6 +43,9 @@ struct ShardTakeoverState {
     var installsReply: (@Sendable (Result<[Int32], TakeoverError>) -> Void)?
     var installFailure: Int32 = 0
 
+    /// New process: slots whose sockets were placed in the file table, before the state that uses them.
+    var placedSlots = Set<UInt32>()
+
     /// Whether the shard takes new clients and workers.
     var accepts: Bool { role == .none }
 }

@@ -142,38 +142,43 @@ public final class TakeoverSuccessor {
         return outcome
     }
 
-    /// Receives shard `index`'s sockets and adopts them with its state; the answer for the old process.
+    /// Receives shard `index`'s sockets batch by batch (each placed in the shard's file table and closed
+    /// here at once: at most one batch of ordinary descriptors is open, whatever RLIMIT_NOFILE is), then
+    /// adopts them with the state; the answer for the old process.
     private func adoptShard(_ index: Int, snapshot bytes: [UInt8], count: Int, gateway: GatewayServer)
         -> TakeoverMessage
     {
-        var descriptors: [UInt32: Int32] = [:]
-        defer { for (_, descriptor) in descriptors { close(descriptor) } }
+        var placed = 0
         var problem: String?
-        while descriptors.count < count && problem == nil {
+        if index >= gateway.shardCount { problem = "no shard \(index) here" }
+        let snapshot: TakeoverSnapshot?
+        do { snapshot = try TakeoverSnapshot(decoding: bytes.span) } catch {
+            snapshot = nil
+            problem = problem ?? "unreadable state: \(error)"
+        }
+        // Every batch the old process sends is read (and its descriptors closed) even after a problem, so the
+        // channel stays in step for the answer.
+        while placed < count {
             let message: HandoverMessage
             do { message = try channel.receive(timeoutMilliseconds: 60_000) } catch {
                 return .shardRefused(index: UInt32(index), reason: "sockets did not arrive: \(error)")
             }
+            defer { for descriptor in message.descriptors { close(descriptor) } }
             guard case .descriptorBatch(let shard, let slots) = try? TakeoverMessage(decoding: message.payload.span),
-                Int(shard) == index, slots.count == message.descriptors.count
+                Int(shard) == index, slots.count == message.descriptors.count, !slots.isEmpty
             else {
-                for descriptor in message.descriptors { close(descriptor) }
-                problem = "a socket batch did not match its slots"
-                break
+                return .shardRefused(index: UInt32(index), reason: "a socket batch did not match its slots")
             }
-            for (slot, descriptor) in zip(slots, message.descriptors) {
-                if let duplicate = descriptors.updateValue(descriptor, forKey: slot) { close(duplicate) }
+            placed += slots.count
+            guard problem == nil else { continue }
+            let placements = zip(slots, message.descriptors).map { (slot: $0, descriptor: $1) }
+            if case .failure(let error) = gateway.placeAdoptedSockets(shard: index, placements) {
+                problem = error.description
             }
         }
         if let problem { return .shardRefused(index: UInt32(index), reason: problem) }
-        guard index < gateway.shardCount else {
-            return .shardRefused(index: UInt32(index), reason: "no shard \(index) here")
-        }
-        let snapshot: TakeoverSnapshot
-        do { snapshot = try TakeoverSnapshot(decoding: bytes.span) } catch {
-            return .shardRefused(index: UInt32(index), reason: "unreadable state: \(error)")
-        }
-        switch gateway.adopt(shard: index, snapshot: snapshot, descriptors: descriptors) {
+        guard let snapshot else { return .shardRefused(index: UInt32(index), reason: "no state") }
+        switch gateway.adopt(shard: index, snapshot: snapshot) {
         case .success(let clients):
             logger.info("adopted shard", metadata: ["shard": "\(index)", "clients": "\(clients)"])
             return .shardAdopted(index: UInt32(index))
