@@ -182,4 +182,30 @@ import Testing
             #expect(old.totalCounters().takeoversFailed == 1)
         }
     }
+
+    @Test(.timeLimit(.minutes(1))) func theHeartbeatCarriesOnInTheNewProcess() throws {
+        guard Self.supported() else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        // Ping every 0.4 s (a pass every 0.2 s), close after one silent interval: a silent client gets a
+        // ping, then is closed; a client that talks is kept.
+        try withWorkerGateway(listeners: ["text://127.0.0.1:0"], shards: 1) { configuration in
+            configuration.upstream?.pingIntervalNanoseconds = 400_000_000
+            configuration.upstream?.pingNotResponseLimit = 1
+            configuration.upstream?.pingData = Array("ping".utf8)
+        } _: { old in
+            let worker = try TestWorker(addresses: old.innerAddresses)
+            #expect(old.waitForUpstream { $0.workerRegistrations >= 1 })
+            let silent = try TestClient(port: old.port())
+            _ = try worker.nextEvent(.onConnect)
+            let new = try Self.successor(of: old, echo: false)
+            defer { new.stop() }
+            try Self.moveEveryShard(from: old, to: new)
+            // The new process pings and then closes the silent client: its counter came along and runs on.
+            #expect(try silent.receive(exactly: 5) == Array("ping\n".utf8))
+            #expect(silent.waitForClose())
+            #expect(new.waitFor { $0.closes[.heartbeatTimeout] == 1 })
+        }
+    }
 }

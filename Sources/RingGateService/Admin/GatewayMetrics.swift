@@ -111,6 +111,16 @@ enum GatewayMetrics {
             "ringgate_tls_record_failures_total", .counter,
             "Established TLS connections closed for a record that failed to decrypt or parse."
         ) { Double($0.counters.tlsRecordFailures) }
+        byLabel(
+            "ringgate_takeovers_total", "Live takeovers (ringgate upgrade) of this shard, by outcome.", label: "outcome",
+            [
+                ("started", { $0.counters.takeoversStarted }), ("completed", { $0.counters.takeoversCompleted }),
+                ("abandoned", { $0.counters.takeoversFailed }),
+            ])
+        byLabel(
+            "ringgate_takeover_clients_total", "Clients moved by live takeovers: handed over (old process), adopted (new).",
+            label: "direction",
+            [("handed_over", { $0.counters.takeoverHandedOver }), ("adopted", { $0.counters.takeoverAdopted })])
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
             Double($0.counters.receiveBufferExhaustions)
         }
@@ -161,6 +171,14 @@ enum GatewayMetrics {
                 ("no_worker", { upstream($0).eventsWithoutWorker }),
                 ("worker_busy", { upstream($0).eventsDroppedWorkerBusy }),
                 ("too_large", { upstream($0).eventsTooLarge }),
+            ])
+        byLabel(
+            "ringgate_takeover_events_total",
+            "Client events held for a worker during a live takeover: buffered, or dropped (buffer full).",
+            label: "outcome",
+            [
+                ("buffered", { upstream($0).takeoverEventsBuffered }),
+                ("dropped", { upstream($0).takeoverEventsDropped }),
             ])
         byLabel(
             "ringgate_worker_bad_input_total", "Bad input from workers, by kind.", label: "kind",

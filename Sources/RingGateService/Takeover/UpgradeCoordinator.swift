@@ -152,6 +152,14 @@ final class UpgradeCoordinator {
             clientListenersPerShard: UInt32(gateway.configuration.listeners.count),
             shardCount: UInt32(gateway.shardCount), innerListeners: UInt32(sockets.innerListeners.count),
             hasRegister: register != nil, hasAdmin: admin != nil)
+        guard listening.count <= HandoverChannel.maxDescriptorsPerMessage else {
+            try? channel.send(TakeoverMessage.abort(reason: "too many listening sockets").encoded())
+            note(
+                "refused: \(listening.count) listening sockets (shards × listeners + worker ports) are more than one "
+                    + "transfer message carries (\(HandoverChannel.maxDescriptorsPerMessage)); nothing was changed",
+                failure: true)
+            return false
+        }
         var descriptors: [Int32] = []
         var failure: SystemError?
         for socket in listening where failure == nil {
