@@ -80,7 +80,9 @@ struct StartCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if let successor {
-            switch successor.adoptShards(into: service) {
+            // NotifyAccess=all: this process becomes the unit's main process before the old one exits.
+            let outcome = successor.adoptShards(into: service) { notifier?.notify("MAINPID=\(getpid())") }
+            switch outcome {
             case .completed:
                 logger.info("takeover complete: this process serves every client")
             case .oldProcessGone:
@@ -91,8 +93,6 @@ struct StartCommand: ParsableCommand {
                 service.shutdown()
                 throw ExitCode(1)
             }
-            // NotifyAccess=all: this process becomes the unit's main process before the old one exits.
-            notifier?.notify("MAINPID=\(getpid())")
         }
         notifier?.notify("READY=1\nSTATUS=serving on \(service.gatewayAddresses.map(\.description))")
         let watchdog = Watchdog.start(notifier: notifier, service: service, logger: logger)

@@ -291,7 +291,9 @@ public final class GatewayServer: Sendable {
                     done.signal()
                 })
         }
-        for _ in shards { _ = done.wait(timeout: .now() + timeoutSeconds) }
+        // One deadline for all: a stopped shard must not cost the timeout once per shard.
+        let deadline = DispatchTime.now() + timeoutSeconds
+        for _ in shards { _ = done.wait(timeout: deadline) }
         return collected.withLock { $0 }.sorted { $0.index < $1.index }
     }
 

@@ -130,12 +130,13 @@ public final class Service: Sendable {
         figures.markShuttingDown()
         if handedOver.load(ordering: .acquiring) {
             // Every client lives on in the new process: stop what is left here without a drain.
+            // The `/upgrade` answer may still be on its way out of the admin thread: give it a moment, then
+            // stop answering first (the new process serves the admin endpoint once this one is gone).
+            usleep(200_000)
+            admin?.stop()
             stopWorkers()
             figures.gateway?.stop()
             figures.register?.stop()
-            // The `/upgrade` answer is still being written by the admin thread: give it a moment.
-            usleep(300_000)
-            admin?.stop()
             logger.info("stopped after handing over")
             return
         }
@@ -208,6 +209,8 @@ public final class Service: Sendable {
     /// endpoint on the inherited sockets.
     public func completeTakeover() {
         guard let inherited else { return }
+        // The demo workers start only now: their clients' events wait for them meanwhile.
+        if launchWorkers != nil { figures.gateway?.holdEventsWithoutWorkers(seconds: 10) }
         startWorkersAfterTakeover()
         if let register = figures.register {
             do { _ = try register.start(adopting: inherited.register) } catch {

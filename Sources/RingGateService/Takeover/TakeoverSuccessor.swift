@@ -96,8 +96,9 @@ public final class TakeoverSuccessor {
         case abandoned(String)
     }
 
-    /// Adopts shards until the old process says it is finished (or gives up, or goes away).
-    public func adoptShards(into service: Service) -> Outcome {
+    /// Adopts shards until the old process says it is finished (or gives up, or goes away). `takingCharge`
+    /// runs once every shard is here, before the old process exits (systemd: MAINPID=, READY=1).
+    public func adoptShards(into service: Service, takingCharge: () -> Void = {}) -> Outcome {
         guard let gateway = service.figures.gateway else { return .abandoned("no gateway") }
         var adopted = Set<Int>()
         var outcome = Outcome.oldProcessGone
@@ -125,6 +126,8 @@ public final class TakeoverSuccessor {
                 do { try channel.send(answer.encoded()) } catch { break receiving }
             case .finished:
                 outcome = .completed
+                takingCharge()
+                try? channel.send(TakeoverMessage.finished.encoded(), timeoutMilliseconds: 5_000)
                 break receiving
             case .abort(let reason):
                 return .abandoned(reason)
@@ -137,7 +140,11 @@ public final class TakeoverSuccessor {
         for shard in 0..<gateway.shardCount where !adopted.contains(shard) {
             gateway.startWithoutAdoption(shard: shard)
         }
-        if case .completed = outcome { waitForOldProcessExit() }
+        if case .completed = outcome {
+            waitForOldProcessExit()
+        } else {
+            takingCharge()
+        }
         service.completeTakeover()
         return outcome
     }

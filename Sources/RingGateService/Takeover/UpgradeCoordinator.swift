@@ -34,7 +34,10 @@ final class UpgradeCoordinator {
     /// the next, at most this many extra descriptors are open (RLIMIT_NOFILE is 20,000 on small hosts).
     static let installBatch = 2_000
     static let helloTimeoutMilliseconds: Int32 = 30_000
-    static let adoptionTimeoutMilliseconds: Int32 = 120_000
+    /// How long the new process may take to adopt a shard, and to take one message: the shard's clients are
+    /// paused meanwhile, so a stuck successor is given up on (and killed) rather than waited for.
+    static let adoptionTimeoutMilliseconds: Int32 = 30_000
+    static let sendTimeoutMilliseconds: Int32 = 30_000
     /// How long a shard's clients and worker links may take to settle before the handover gives up.
     static let quiesceSeconds = 5.0
     /// Environment variable naming the inherited descriptor in the new process.
@@ -93,7 +96,7 @@ final class UpgradeCoordinator {
                 note("shard \(shard): \(clients) clients handed over, paused \(Int(pause)) ms")
             case .failed(let reason):
                 note("shard \(shard): \(reason)", failure: true)
-                try? channel.send(TakeoverMessage.abort(reason: reason).encoded())
+                try? channel.send(TakeoverMessage.abort(reason: reason).encoded(), timeoutMilliseconds: 1_000)
                 child.killAndReap()
                 // Shards already adopted lost their clients with the new process; they accept again.
                 for index in 0..<gateway.shardCount { gateway.abortHandover(shard: index, reason: reason) }
@@ -106,8 +109,16 @@ final class UpgradeCoordinator {
                 return report
             }
         }
-        do { try channel.send(TakeoverMessage.finished.encoded()) } catch {
-            note("could not tell the new process the handover is complete: \(error)", failure: true)
+        do {
+            try channel.send(TakeoverMessage.finished.encoded(), timeoutMilliseconds: Self.sendTimeoutMilliseconds)
+            // Its answer means it told systemd it is the main process now (MAINPID=): only then may this
+            // process exit without systemd taking the service for stopped.
+            let message = try channel.receive(timeoutMilliseconds: 5_000)
+            if try TakeoverMessage(decoding: message.payload.span) != .finished {
+                note("the new process answered the end of the handover out of turn", failure: true)
+            }
+        } catch {
+            note("the new process did not confirm the end of the handover: \(error)", failure: true)
         }
         let seconds = (ContinuousClock.now - started).seconds
         note(
@@ -125,7 +136,7 @@ final class UpgradeCoordinator {
             listenerFingerprint: TakeoverLayout.fingerprint(service.configuration, gateway: gateway.configuration),
             binaryVersion: RingGateVersion.current)
         do {
-            try channel.send(TakeoverMessage.hello(hello).encoded())
+            try channel.send(TakeoverMessage.hello(hello).encoded(), timeoutMilliseconds: Self.sendTimeoutMilliseconds)
             let message = try channel.receive(timeoutMilliseconds: Self.helloTimeoutMilliseconds)
             let answer = try TakeoverMessage(decoding: message.payload.span)
             switch answer {
@@ -153,7 +164,8 @@ final class UpgradeCoordinator {
             shardCount: UInt32(gateway.shardCount), innerListeners: UInt32(sockets.innerListeners.count),
             hasRegister: register != nil, hasAdmin: admin != nil)
         guard listening.count <= HandoverChannel.maxDescriptorsPerMessage else {
-            try? channel.send(TakeoverMessage.abort(reason: "too many listening sockets").encoded())
+            try? channel.send(
+                TakeoverMessage.abort(reason: "too many listening sockets").encoded(), timeoutMilliseconds: 1_000)
             note(
                 "refused: \(listening.count) listening sockets (shards × listeners + worker ports) are more than one "
                     + "transfer message carries (\(HandoverChannel.maxDescriptorsPerMessage)); nothing was changed",
@@ -166,7 +178,11 @@ final class UpgradeCoordinator {
             do { descriptors.append(try socket.duplicate()) } catch { failure = error }
         }
         if failure == nil {
-            do { try channel.send(TakeoverMessage.listeners(set).encoded(), descriptors: descriptors) } catch {
+            do {
+                try channel.send(
+                    TakeoverMessage.listeners(set).encoded(), descriptors: descriptors,
+                    timeoutMilliseconds: Self.sendTimeoutMilliseconds)
+            } catch {
                 failure = error
             }
         }
@@ -197,7 +213,7 @@ final class UpgradeCoordinator {
             do {
                 try channel.send(
                     TakeoverMessage.descriptorBatch(shard: UInt32(shard), slots: Array(slots[offset..<end])).encoded(),
-                    descriptors: Array(descriptors[offset..<end]))
+                    descriptors: Array(descriptors[offset..<end]), timeoutMilliseconds: Self.sendTimeoutMilliseconds)
             } catch {
                 return error
             }
@@ -218,7 +234,7 @@ final class UpgradeCoordinator {
             try channel.send(
                 TakeoverMessage.shardState(
                     index: UInt32(shard), snapshot: export.snapshot, descriptorCount: UInt32(export.slots.count)
-                ).encoded())
+                ).encoded(), timeoutMilliseconds: Self.sendTimeoutMilliseconds)
             var start = 0
             while start < export.slots.count {
                 let batch = Array(export.slots[start..<min(start + Self.installBatch, export.slots.count)])
