@@ -3,8 +3,9 @@ import Glibc
 import Logging
 import RingGateCodecs
 import RingGateRuntime
-@testable import RingGateService
 import Testing
+
+@testable import RingGateService
 
 /// The new process's first answer in `ringgate upgrade`: it takes over only a layout it would have built
 /// itself and a state schema it can read, and otherwise refuses with the reason before anything moves.
@@ -26,7 +27,8 @@ import Testing
         var refused = false
         do {
             _ = try TakeoverSuccessor(
-                descriptor: dup(new.descriptor), configuration: configuration, gateway: gateway, logger: Logger(label: "t"))
+                descriptor: dup(new.descriptor), configuration: configuration, gateway: gateway,
+                logger: Logger(label: "t"))
         } catch is TakeoverSuccessor.Refusal {
             refused = true
         }
@@ -57,7 +59,8 @@ import Testing
 
     @Test func aDifferentLayoutIsRefusedNamingTheDifference() throws {
         var fingerprint = try Self.ownFingerprint()
-        fingerprint = Array(String(decoding: fingerprint, as: UTF8.self).replacingOccurrences(of: "shards=2", with: "shards=3").utf8)
+        fingerprint = Array(
+            String(decoding: fingerprint, as: UTF8.self).replacingOccurrences(of: "shards=2", with: "shards=3").utf8)
         let (answer, refused) = try Self.answer(to: Self.hello(fingerprint: fingerprint))
         #expect(refused)
         guard case .refuse(let reason) = answer else {

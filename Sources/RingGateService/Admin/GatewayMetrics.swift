@@ -112,13 +112,15 @@ enum GatewayMetrics {
             "Established TLS connections closed for a record that failed to decrypt or parse."
         ) { Double($0.counters.tlsRecordFailures) }
         byLabel(
-            "ringgate_takeovers_total", "Live takeovers (ringgate upgrade) of this shard, by outcome.", label: "outcome",
+            "ringgate_takeovers_total", "Live takeovers (ringgate upgrade) of this shard, by outcome.",
+            label: "outcome",
             [
                 ("started", { $0.counters.takeoversStarted }), ("completed", { $0.counters.takeoversCompleted }),
                 ("abandoned", { $0.counters.takeoversFailed }),
             ])
         byLabel(
-            "ringgate_takeover_clients_total", "Clients moved by live takeovers: handed over (old process), adopted (new).",
+            "ringgate_takeover_clients_total",
+            "Clients moved by live takeovers: handed over (old process), adopted (new).",
             label: "direction",
             [("handed_over", { $0.counters.takeoverHandedOver }), ("adopted", { $0.counters.takeoverAdopted })])
         perShard("ringgate_receive_buffer_exhaustions_total", .counter, "Receives that found the buffer ring empty.") {
