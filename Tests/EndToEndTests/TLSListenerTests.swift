@@ -51,6 +51,24 @@ struct TLSListenerTests {
         }
     }
 
+    @Test func aGracefulCloseEndsWithCloseNotify() throws {
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        var configuration = try testConfiguration(listeners: ["text://127.0.0.1:0"], shards: 1)
+        configuration.listeners[0].tls = TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)
+        let server = try GatewayServer(
+            configuration: configuration, logger: testLogger, makeApplication: { _ in EchoApplication() })
+        let client = try TLSTestClient(
+            port: server.port(), context: try TLSContext(clientTrusting: certificates.caPath))
+        try client.send("last words\n")
+        #expect(try client.receive(exactly: 11) == Array("last words\n".utf8))
+        // A graceful shutdown flushes, then says close_notify before the FIN: the client can tell it from a cut.
+        server.drainAndStop(drainSeconds: 5)
+        #expect(client.waitForClose())
+        #expect(client.closedByPeer)
+    }
+
     @Test func sniSelectsTheCertificateNamingTheHost() throws {
         try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
         let certificates = try TestCertificates()

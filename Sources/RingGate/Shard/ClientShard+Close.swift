@@ -24,7 +24,9 @@ extension ClientShard {
             wheel.schedule(
                 CompletionTag(kind: .drainTimeout, generation: client.generation, slot: slot).rawValue,
                 afterNanoseconds: listeners[Int(connections[Int(slot)].listener)].configuration.drainTimeoutNanoseconds)
-            if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight && !tlsOutputPending(slot) {
+            if connections[Int(slot)].queue.isEmpty && !lifecycle.sendInFlight && !tlsOutputPending(slot)
+                && !(connections[Int(slot)].usesTLS && queueCloseNotify(slot))
+            {
                 finishClosing(client)
             }
             return

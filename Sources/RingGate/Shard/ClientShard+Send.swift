@@ -164,7 +164,7 @@ extension ClientShard {
             if connections[Int(slot)].usesTLS {
                 tlsSendAdvanced(slot, byteCount: Int(completion.result))
                 if connections[Int(slot)].queue.isEmpty && !tlsOutputPending(slot) {
-                    if lifecycle.phase == .draining { finishClosing(client) }
+                    if lifecycle.phase == .draining && !queueCloseNotify(slot) { finishClosing(client) }
                 } else {
                     flushTLS(slot)
                 }

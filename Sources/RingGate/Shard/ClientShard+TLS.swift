@@ -10,6 +10,8 @@ struct TLSClientState {
     var inFlight: Chunk?
     var inFlightOffset = 0
     var pending: Chunk?
+    /// A graceful close queued its close_notify alert.
+    var closeNotifyQueued = false
 
     init(session: TLSSession) { self.session = session }
 }
@@ -186,6 +188,21 @@ extension ClientShard {
             state.inFlightOffset = 0
         }
         tlsClients[slot] = state
+    }
+
+    /// A graceful close of an established TLS connection ends with close_notify after the queued output,
+    /// so the peer can tell our end from a truncation (RFC 8446 §6.1). Returns whether the alert was queued
+    /// now: the caller then waits for it to be sent before it closes.
+    func queueCloseNotify(_ slot: UInt32) -> Bool {
+        guard connections[Int(slot)].tlsEstablished, var state = tlsClients[slot], !state.closeNotifyQueued else {
+            return false
+        }
+        state.closeNotifyQueued = true
+        tlsClients[slot] = state
+        state.session.shutdown(pipe: tlsPipe, output: { records in appendCiphertext(records, slot: slot) })
+        guard tlsOutputPending(slot) else { return false }
+        flushTLS(slot)
+        return true
     }
 
     /// Whether a TLS client still has ciphertext to send.
