@@ -81,6 +81,9 @@ public final class ClientShard: ShardHandler {
     /// buffers (`rearmStarvedReceives`); those before `receivesToRearmStart` were re-armed already.
     var receivesToRearm: [ClientID] = []
     var receivesToRearmStart = 0
+    /// Receives armed this turn (the kernel sees them at the next submit, where each may take a buffer at
+    /// once): they count against the buffers a turn can promise (`receiveBuffersUnpromised`).
+    var receiveArmsThisTurn = 0
     /// Slots whose output was queued this turn, flushed when it ends (`flushQueuedOutput()`).
     var slotsToFlush: [UInt32] = []
     /// Sessions and outgoing ciphertext of TLS clients, keyed by slot.
@@ -244,6 +247,7 @@ public final class ClientShard: ShardHandler {
         upstream?.turnFinished(on: self)
         flushQueuedOutput()
         rearmStarvedReceives()
+        receiveArmsThisTurn = 0
         if draining && !stopping && counters.liveConnections == 0 {
             logger.info("every client drained")
             beginStop()
@@ -258,7 +262,7 @@ public final class ClientShard: ShardHandler {
     /// their turn in order; the ones re-armed complete at once, so the loop keeps turning until all are.
     func rearmStarvedReceives() {
         guard receivesToRearmStart < receivesToRearm.count else { return }
-        let buffers = max(1, io.receiveBuffers.bufferCount - io.receiveBuffers.lentCount)
+        let buffers = max(1, receiveBuffersUnpromised)
         let end = min(receivesToRearm.count, receivesToRearmStart + buffers)
         for client in receivesToRearm[receivesToRearmStart..<end] where lifecycle(of: client)?.isOpen == true {
             perform(.armReceive, slot: client.slot)
@@ -390,7 +394,7 @@ public final class ClientShard: ShardHandler {
     /// The connection is ready: tell the application and start receiving.
     private func connectionOpened(_ slot: UInt32) {
         connections[Int(slot)].announced = true
-        perform(.armReceive, slot: slot)
+        armFirstReceive(ClientID(slot: slot, generation: connections[Int(slot)].generation))
         application.clientConnected(ClientID(slot: slot, generation: connections[Int(slot)].generation), on: self)
     }
 
