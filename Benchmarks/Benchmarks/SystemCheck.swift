@@ -28,7 +28,8 @@ enum SystemCheck {
         if let huge = read("/proc/sys/vm/nr_hugepages").flatMap({ Int($0) }), huge == 0 {
             settings.results.notes.append(
                 "no huge pages reserved (vm.nr_hugepages = 0): the gateway's slabs use normal pages and count in "
-                    + "RssAnon from startup; `sysctl -w vm.nr_hugepages=64` to measure with huge pages")
+                    + "RssAnon as they are touched (receive buffers from startup, chunks once used); "
+                    + "`sysctl -w vm.nr_hugepages=64` to measure with huge pages")
         }
         if settings.selfPath.contains("/debug/") {
             problems.append(

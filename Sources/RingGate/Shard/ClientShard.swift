@@ -185,6 +185,9 @@ public final class ClientShard: ShardHandler {
             // an idle shard's memory returns to its idle level.
             releasedHeapBytes = 0
             Heap.returnFreedMemory()
+        } else if releasedHeapBytes > 0 && Heap.returnFreedMemoryIfDue(now: now, intervalNanoseconds: 2_000_000_000) {
+            // Less than the threshold, but 58 shards' few KiB each add up: given back at most every 2 s.
+            releasedHeapBytes = 0
         }
         for tag in fired {
             switch tag.kind {
