@@ -45,7 +45,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Connections per (source address, server port); sources are 127.0.0.2 upwards.")
     var connectionsPerSource: Int = 8_000
 
-    @Option(help: "Connects in flight per generator process.")
+    @Option(help: "Connects and WebSocket handshakes in flight per generator process.")
     var connectWindow: Int = 512
 
     @Option(help: "Results folder (default: Benchmarks/results/<timestamp>).")

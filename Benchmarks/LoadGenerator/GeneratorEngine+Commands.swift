@@ -9,7 +9,7 @@ extension GeneratorEngine {
     /// port is picked at connect time per 4-tuple), moved into the ring's table in one update per run of
     /// slots, and their ordinary descriptors closed.
     func openMoreConnections() {
-        var budget = plan.connectWindow - connectsInFlight
+        var budget = plan.connectWindow - connectsInFlight - handshakesInFlight
         guard budget > 0 else { return }
         if churnConcurrency > 0 {
             guard monotonicNanoseconds() < churnDeadline else { return }
