@@ -67,6 +67,7 @@ extension RunOptions {
             "gateway-cpus": gatewayCPUs, "duration": "\(duration)", "warmup": "\(warmup)",
             "connections-per-generator": "\(connectionsPerGenerator)",
             "connections-per-source": "\(connectionsPerSource)", "connect-window": "\(connectWindow)",
+            "connect-window-total": "\(connectWindowTotal)",
             "arguments": CommandLine.arguments.dropFirst().joined(separator: " "),
         ]
         if let generatorCPUs { values["generator-cpus"] = generatorCPUs }
