@@ -52,9 +52,10 @@ public final class Ring {
     /// an inter-processor interrupt (TWA_SIGNAL) — `perf` put 31% of the gateway's CPU in reschedule-IPI
     /// entry and exit during a connect burst on 58 shards. With it the work waits for the thread's next
     /// system call, and a sleeping thread is still woken (TWA_SIGNAL_NO_IPI only skips the interrupt of a
-    /// running one). It was once blamed for handshakes timing out with 7 shards on one thread; that was
-    /// receives starved of buffers (see `ClientShard.armFirstReceive`): with that fixed, 100,000
-    /// connects on 6, 7 and 58 shards on one thread establish every one, 23–24k/s against 16k/s.
+    /// running one). It was once blamed for handshakes timing out with 7 shards on one thread; we found
+    /// receives starved of buffers (see `ClientShard.armFirstReceive`) and a load generator that did not
+    /// bound handshakes in flight behind such timeouts. With those fixed, 100,000 connects on 6, 7 and 58
+    /// shards on one thread established every one, at 23–24k/s with it against 16–21k/s without.
     private static let pollableFlagPreferences: [UInt32] = [
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
