@@ -45,7 +45,27 @@ public struct IdleResult: Codable, Sendable {
     public var memoryAfter = ProcessMemory()
     public var kernelBefore = KernelMemory()
     public var kernelAfter = KernelMemory()
+    /// CPU-seconds the gateway and the generators used during the connect phase (connect, handshake and the
+    /// first echo of every connection). Optional so that results written before they existed still decode.
+    public var connectGatewayCPUSeconds: Double?
+    public var connectGeneratorCPUSeconds: Double?
     public init() {}
+
+    /// Gateway CPU per established connection in the connect phase, in microseconds.
+    public var gatewayMicrosecondsPerConnection: Double? {
+        guard let seconds = connectGatewayCPUSeconds, established > 0 else { return nil }
+        return seconds * 1e6 / Double(established)
+    }
+    public var generatorMicrosecondsPerConnection: Double? {
+        guard let seconds = connectGeneratorCPUSeconds, established > 0 else { return nil }
+        return seconds * 1e6 / Double(established)
+    }
+    /// All the user memory the process holds at the end (RssAnon plus huge pages, slabs and tables
+    /// included) divided by the connections: what one process costs per connection it holds.
+    public var allInBytesPerConnection: Double {
+        guard established > 0 else { return 0 }
+        return Double(memoryAfter.rssAnonKB + memoryAfter.hugetlbKB) * 1024 / Double(established)
+    }
 
     public var connectsPerSecond: Double { establishSeconds > 0 ? Double(established) / establishSeconds : 0 }
     /// User-space growth per connection: RssAnon after minus before (huge pages are counted apart).

@@ -47,16 +47,20 @@ public struct ReportFiles {
                     title: "Idle connections",
                     header: [
                         "server", "established", "failures", "verified (start/end)", "time", "connects/s",
-                        "RssAnon B/conn", "RSS B/conn", "HugetlbPages", "kernel B/conn", "PHP B/conn ÷ this",
+                        "gateway / generator µs CPU/conn", "RssAnon B/conn", "RSS B/conn", "HugetlbPages",
+                        "all-in B/conn", "kernel B/conn", "PHP B/conn ÷ this",
                     ],
                     rows: results.idle.map { r in
                         [
                             r.server, "\(r.established)/\(r.requested)",
                             "\(r.connectFailures + r.handshakeFailures + (r.timedOut ?? 0))",
                             "\(r.verifiedAtEstablish)/\(r.verifiedAtEnd)", f("%.1f s", r.establishSeconds),
-                            f("%.0f", r.connectsPerSecond), f("%.0f", r.bytesPerConnection),
-                            f("%.0f", r.rssBytesPerConnection),
-                            "\(r.memoryAfter.hugetlbKB) kB", f("%.0f", r.kernelBytesPerConnection),
+                            f("%.0f", r.connectsPerSecond),
+                            r.gatewayMicrosecondsPerConnection.map {
+                                f("%.1f / ", $0) + f("%.1f", r.generatorMicrosecondsPerConnection ?? 0)
+                            } ?? "", f("%.0f", r.bytesPerConnection), f("%.0f", r.rssBytesPerConnection),
+                            "\(r.memoryAfter.hugetlbKB) kB", f("%.0f", r.allInBytesPerConnection),
+                            f("%.0f", r.kernelBytesPerConnection),
                             phpRatio(r).map { f("%.1f×", $0) } ?? "",
                         ]
                     }))

@@ -61,10 +61,11 @@ struct IdleCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
     @Option(help: "Connections.") var connections = 100_000
     @Option(help: "Seconds to hold them before the final echo check.") var hold: Double = 15
+    @Option(help: "Gateway shards (default: enough direct-descriptor tables for the connections).") var shards: Int?
 
     func run() throws {
         try runScenarios(options: options) { settings in
-            try IdleScenario(connections: connections, holdSeconds: hold).run(settings: settings)
+            try IdleScenario(connections: connections, holdSeconds: hold, shards: shards).run(settings: settings)
         }
     }
 }

@@ -36,6 +36,7 @@ final class GeneratorFleet {
             remaining -= share
         }
         let sources = max(1, (connections + settings.connectionsPerSource - 1) / settings.connectionsPerSource)
+        let window = min(settings.connectWindow, max(16, settings.connectWindowTotal / processCount))
         var processes: [ChildProcess] = []
         var first = 0
         for (index, count) in counts.enumerated() {
@@ -45,8 +46,7 @@ final class GeneratorFleet {
                     settings.selfPath, "loadgen-worker", "--host", target.host, "--port", "\(target.port)",
                     "--connections", "\(count)", "--first-index", "\(first)", "--sources", "\(sources)",
                     "--per-source", "\(settings.connectionsPerSource)", "--framing", target.framing.rawValue,
-                    "--message-size", "\(messageSize)", "--cpu", "\(cpu)", "--connect-window",
-                    "\(settings.connectWindow)",
+                    "--message-size", "\(messageSize)", "--cpu", "\(cpu)", "--connect-window", "\(window)",
                 ] + (verifyOnEstablish ? [] : ["--no-verify"])
             processes.append(
                 try ChildProcess(

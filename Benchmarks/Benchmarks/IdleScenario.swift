@@ -7,9 +7,11 @@ import LoadGenerator
 struct IdleScenario {
     var connections: Int
     var holdSeconds: Double
+    /// nil: as many as the connections need (`ServerUnderTest.shards(for:gatewayCPUs:)`).
+    var shards: Int? = nil
 
     func run(settings: RunSettings) throws {
-        let shards = ServerUnderTest.shards(for: connections, gatewayCPUs: settings.gatewayCPUs.count)
+        let shards = shards ?? ServerUnderTest.shards(for: connections, gatewayCPUs: settings.gatewayCPUs.count)
         settings.progress.note("idle: \(connections) WebSocket connections, ringgate echo with \(shards) shards")
         let server = try ServerUnderTest.ringgateEcho(settings: settings, shards: shards)
         defer { server.stop() }
@@ -43,6 +45,8 @@ struct IdleScenario {
             settings: settings, progress: settings.progress)
         defer { fleet.stop() }
         let start = Date()
+        let gatewayCPUBefore = server.cpuSeconds
+        let generatorCPUBefore = ProcessCPU.seconds(pids: fleet.pids)
         // The gateway, not the generators, sets the pace: allow 4,000 connections a second, at least 120 s.
         let connectSeconds = max(120, connections / 4_000)
         fleet.broadcast("connect \(connectSeconds)")
@@ -56,6 +60,8 @@ struct IdleScenario {
                     Double(established) / max(seconds, 0.001), failed))
         }
         settings.progress.clear()
+        result.connectGatewayCPUSeconds = server.cpuSeconds - gatewayCPUBefore
+        result.connectGeneratorCPUSeconds = ProcessCPU.seconds(pids: fleet.pids) - generatorCPUBefore
         result.established = connected.map { $0["established"] }.reduce(0, +)
         result.connectFailures = connected.map { $0["connect_failures"] }.reduce(0, +)
         result.handshakeFailures = connected.map { $0["handshake_failures"] }.reduce(0, +)
@@ -98,11 +104,13 @@ struct IdleScenario {
         String(
             format:
                 "idle %@: %d/%d established in %.1f s (%.0f/s), %d connect + %d handshake failures, %d timed out, "
-                + "verified %d then %d of %d open; RssAnon %d → %d kB = %.0f B/conn, HugetlbPages %d kB, kernel %.0f B/conn",
+                + "verified %d then %d of %d open; CPU per connection: gateway %.1f µs, generators %.1f µs; "
+                + "RssAnon %d → %d kB = %.0f B/conn, HugetlbPages %d kB, all-in %.0f B/conn, kernel %.0f B/conn",
             result.server, result.established, result.requested, result.establishSeconds, result.connectsPerSecond,
             result.connectFailures, result.handshakeFailures, result.timedOut ?? 0, result.verifiedAtEstablish,
-            result.verifiedAtEnd, result.openAtEnd ?? 0,
-            result.memoryBefore.rssAnonKB, result.memoryAfter.rssAnonKB, result.bytesPerConnection,
-            result.memoryAfter.hugetlbKB, result.kernelBytesPerConnection)
+            result.verifiedAtEnd, result.openAtEnd ?? 0, result.gatewayMicrosecondsPerConnection ?? 0,
+            result.generatorMicrosecondsPerConnection ?? 0, result.memoryBefore.rssAnonKB,
+            result.memoryAfter.rssAnonKB, result.bytesPerConnection, result.memoryAfter.hugetlbKB,
+            result.allInBytesPerConnection, result.kernelBytesPerConnection)
     }
 }

@@ -45,8 +45,17 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Connections per (source address, server port); sources are 127.0.0.2 upwards.")
     var connectionsPerSource: Int = 8_000
 
-    @Option(help: "Connects in flight per generator process.")
+    @Option(help: "Connects and WebSocket handshakes in flight per generator process.")
     var connectWindow: Int = 512
+
+    @Option(
+        help: ArgumentHelp(
+            "Connects and WebSocket handshakes in flight across all generator processes.",
+            discussion:
+                "Each process gets the smaller of --connect-window and its share of this. 59 processes of 512 (1M "
+                + "connections) kept 30,000 handshakes waiting on a gateway that shared its core, and some waited "
+                + "past its 10 s handshake deadline."))
+    var connectWindowTotal: Int = 8_192
 
     @Option(help: "Results folder (default: Benchmarks/results/<timestamp>).")
     var results: String?
@@ -100,6 +109,7 @@ final class RunSettings {
     var connectionsPerGenerator: Int { options.connectionsPerGenerator }
     var connectionsPerSource: Int { options.connectionsPerSource }
     var connectWindow: Int { options.connectWindow }
+    var connectWindowTotal: Int { options.connectWindowTotal }
 
     init(options: RunOptions) throws {
         self.options = options

@@ -61,7 +61,7 @@ final class ServerUnderTest {
             name: "ringgate echo",
             arguments: [
                 settings.ringgatePath, "echo", "tcp://127.0.0.1:\(tcp)", "websocket://127.0.0.1:\(websocket)",
-                "--shards", "\(shards)", "--log-level", "warning",
+                "--shards", "\(shards)", "--log-level", "info",
             ], logPath: settings.logPath("ringgate-echo"), cpus: settings.gatewayCPUs)
         let server = ServerUnderTest(
             name: "RingGate", ports: [.tcp: tcp, .websocket: websocket], gatewayPIDs: [process.pid],

@@ -28,7 +28,8 @@ enum SystemCheck {
         if let huge = read("/proc/sys/vm/nr_hugepages").flatMap({ Int($0) }), huge == 0 {
             settings.results.notes.append(
                 "no huge pages reserved (vm.nr_hugepages = 0): the gateway's slabs use normal pages and count in "
-                    + "RssAnon from startup; `sysctl -w vm.nr_hugepages=64` to measure with huge pages")
+                    + "RssAnon as they are touched (receive buffers from startup, chunks once used); "
+                    + "`sysctl -w vm.nr_hugepages=64` to measure with huge pages")
         }
         if settings.selfPath.contains("/debug/") {
             problems.append(
@@ -66,6 +67,7 @@ extension RunOptions {
             "gateway-cpus": gatewayCPUs, "duration": "\(duration)", "warmup": "\(warmup)",
             "connections-per-generator": "\(connectionsPerGenerator)",
             "connections-per-source": "\(connectionsPerSource)", "connect-window": "\(connectWindow)",
+            "connect-window-total": "\(connectWindowTotal)",
             "arguments": CommandLine.arguments.dropFirst().joined(separator: " "),
         ]
         if let generatorCPUs { values["generator-cpus"] = generatorCPUs }

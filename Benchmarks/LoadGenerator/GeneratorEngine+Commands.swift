@@ -9,7 +9,7 @@ extension GeneratorEngine {
     /// port is picked at connect time per 4-tuple), moved into the ring's table in one update per run of
     /// slots, and their ordinary descriptors closed.
     func openMoreConnections() {
-        var budget = plan.connectWindow - connectsInFlight
+        var budget = plan.connectWindow - connectsInFlight - handshakesInFlight
         guard budget > 0 else { return }
         if churnConcurrency > 0 {
             guard monotonicNanoseconds() < churnDeadline else { return }
@@ -86,12 +86,12 @@ extension GeneratorEngine {
     // MARK: Timers
 
     func periodic(now: UInt64) {
-        // The checks below scan the table: at most every 5 ms, not every loop turn.
+        // At most every 5 ms, not every loop turn (the churn check below scans the table).
         guard now - lastPeriodic > 5_000_000 else { return }
         lastPeriodic = now
         if !connectReported {
             let settled = connectFailures + handshakeFailures + established + closedByServer
-            let handshaking = connections.lazy.filter { $0.phase == .handshaking }.count
+            let handshaking = handshakesInFlight
             let verifying = plan.verifyOnEstablish && verifiedReplies < established
             let done = nextToOpen >= plan.connectionCount && connectsInFlight == 0 && handshaking == 0 && !verifying
             let pastDeadline = now - connectStart > connectDeadlineNanoseconds

@@ -29,6 +29,29 @@ struct ReportTests {
         #expect(report.table().contains("2.00×"))
     }
 
+    /// The idle row gives CPU per connection over the connect phase and all the user memory the process
+    /// holds (RssAnon plus huge pages) per connection; results written before these figures still decode.
+    @Test func idleRowsCarryCPUPerConnectionAndAllInMemory() throws {
+        var idle = IdleResult()
+        idle.server = "RingGate"
+        idle.requested = 1_000
+        idle.established = 1_000
+        idle.connectGatewayCPUSeconds = 0.03
+        idle.connectGeneratorCPUSeconds = 0.05
+        idle.memoryAfter.rssAnonKB = 50
+        idle.memoryAfter.hugetlbKB = 2_048
+        #expect(abs((idle.gatewayMicrosecondsPerConnection ?? 0) - 30) < 1e-9)
+        #expect(abs((idle.generatorMicrosecondsPerConnection ?? 0) - 50) < 1e-9)
+        #expect(abs(idle.allInBytesPerConnection - 2_148.352) < 1e-9)
+        var results = BenchmarkResults()
+        results.idle = [idle]
+        let table = ReportFiles(results: results).table()
+        #expect(table.contains("30.0 / 50.0") && table.contains("2148"))
+        // Results written before the CPU figures existed have no such keys.
+        let older = try JSONDecoder().decode(IdleResult.self, from: JSONEncoder().encode(IdleResult()))
+        #expect(older.gatewayMicrosecondsPerConnection == nil)
+    }
+
     @Test func ringGateIsGivenAsAFractionOfTheCReferenceAtTheSamePoint() throws {
         var results = BenchmarkResults()
         for (server, messages, deliveryCPU) in [("RingGate", 90_000, 0.5), (ReportFiles.referenceServer, 100_000, 0.4)]

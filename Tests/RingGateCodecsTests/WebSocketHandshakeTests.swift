@@ -66,6 +66,27 @@ import Testing
         #expect(!noUpgrade.isWebSocketUpgrade && !noUpgrade.hasConnectionUpgrade)
     }
 
+    /// The token scan works on bytes, without building the list: elements split on commas, trimmed
+    /// of spaces and tabs, compared without regard to ASCII case, empty ones never match.
+    @Test(arguments: [
+        ("websocket", true), ("WebSocket", true), (" \twebsocket\t ", true), (",,websocket,", true),
+        ("h2c,websocket", true), ("h2c , WEBSOCKET , x", true), ("websocketx", false), ("web socket", false),
+        ("", false), (",", false), ("websocke", false), ("xwebsocket", false), ("websocket;q=1", false),
+    ])
+    func upgradeTokenScan(value: String, isUpgrade: Bool) throws {
+        let request = try request("GET / HTTP/1.1\r\nUpgrade: \(value)\r\n\r\n")
+        #expect(request.isWebSocketUpgrade == isUpgrade)
+    }
+
+    /// Bytes that are not UTF-8 are repaired (U+FFFD) in the request line and in header fields alike.
+    @Test func invalidUTF8IsRepaired() throws {
+        var bytes = Array("GET /a".utf8) + [0xFF] + Array(" HTTP/1.1\r\nX-Name: v".utf8) + [0xC3]
+        bytes += Array("\r\n\r\n".utf8)
+        let request = try WebSocketUpgradeRequest.parse(head: bytes.span)
+        #expect(request.target == "/a\u{FFFD}" && request.httpVersion == "HTTP/1.1")
+        #expect(request.value(forHeader: "x-name") == "v\u{FFFD}")
+    }
+
     @Test func unterminatedHeadIsRefused() {
         #expect(throws: ProtocolError.self) { try request("GET / HTTP/1.1\r\nHost: x\r\n") }
         #expect(throws: ProtocolError.self) { try request("") }

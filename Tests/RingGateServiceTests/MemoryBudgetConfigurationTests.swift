@@ -42,15 +42,19 @@ import Testing
         configuration.upstream = nil  // an echo gateway: client rings only
         #expect(configuration.receiveBuffersPerShard(shardsOnThread: 1) == 1024)
         #expect(configuration.receiveBuffersPerShard(shardsOnThread: 3) == 256)
-        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 29) == 64)
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 29) == 32)
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 58) == 16)
+        #expect(configuration.receiveBuffersPerShard(shardsOnThread: 200) == 16)
         #expect(configuration.slabBytes(shardsOnThread: 1) == 16 << 20)
-        // 29 shards × 64 × 4 KiB of client rings + 4 MiB of chunks fit the default 16 MiB.
-        #expect(configuration.slabBytes(shardsOnThread: 29) == 16 << 20)
+        // 58 shards × 16 × 4 KiB of client rings + 4 MiB of chunks fit the default 16 MiB.
+        #expect(configuration.slabBytes(shardsOnThread: 58) == 16 << 20)
+        #expect(configuration.slabBytes(shardsOnThread: 200) == 200 * 16 * 4_096 + (4 << 20))
         configuration.upstream = try UpstreamConfiguration()
         #expect(configuration.upstreamBuffersPerShard(shardsOnThread: 1) == 64)
         #expect(configuration.upstreamBuffersPerShard(shardsOnThread: 29) == 4)
         // With worker rings (4 × 64 KiB each) the thread needs more than the default.
-        #expect(configuration.slabBytes(shardsOnThread: 29) == 29 * (64 * 4_096 + 4 * 65_536) + (4 << 20))
+        #expect(configuration.upstreamBuffersPerShard(shardsOnThread: 58) == 4)
+        #expect(configuration.slabBytes(shardsOnThread: 58) == 58 * (16 * 4_096 + 4 * 65_536) + (4 << 20))
     }
 
     @Test func aMissingCgroupLimitFallsBackToRAM() {

@@ -199,6 +199,9 @@ public final class GatewayServer: Sendable {
             index: index, io: io, listeners: listeners, application: application, mailbox: handle.mailbox,
             tickNanoseconds: configuration.tickNanoseconds, logger: logger)
         shard.upstream = gateway
+        // The table can never outgrow the file table: reserving it whole means no doubling copies (each
+        // left its predecessor in the malloc arena) and, mapped untouched, costs only the pages in use.
+        shard.connections.reserveCapacity(configuration.effectiveConnectionsPerShard)
         shard.memoryBudget = memory.budget
         shard.reportsThreadMemory = firstOnThread
         if awaitsAdoption { shard.takeover.role = .awaitingAdoption }

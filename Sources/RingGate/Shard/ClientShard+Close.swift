@@ -65,6 +65,7 @@ extension ClientShard {
             break
         case .armReceive:
             connections[Int(slot)].lifecycle!.receiveSubmitted()
+            receiveArmsThisTurn &+= 1
             io.ring.receiveMultishot(
                 fileIndex: slot, bufferGroup: io.receiveBuffers.groupID,
                 tag: CompletionTag(kind: .receive, generation: generation, slot: slot))

@@ -81,6 +81,9 @@ public final class ClientShard: ShardHandler {
     /// buffers (`rearmStarvedReceives`); those before `receivesToRearmStart` were re-armed already.
     var receivesToRearm: [ClientID] = []
     var receivesToRearmStart = 0
+    /// Receives armed this turn (the kernel sees them at the next submit, where each may take a buffer at
+    /// once): they count against the buffers a turn can promise (`receiveBuffersUnpromised`).
+    var receiveArmsThisTurn = 0
     /// Slots whose output was queued this turn, flushed when it ends (`flushQueuedOutput()`).
     var slotsToFlush: [UInt32] = []
     /// Sessions and outgoing ciphertext of TLS clients, keyed by slot.
@@ -187,6 +190,9 @@ public final class ClientShard: ShardHandler {
             // an idle shard's memory returns to its idle level.
             releasedHeapBytes = 0
             Heap.returnFreedMemory()
+        } else if releasedHeapBytes > 0 && Heap.returnFreedMemoryIfDue(now: now, intervalNanoseconds: 2_000_000_000) {
+            // Less than the threshold, but 58 shards' few KiB each add up: given back at most every 2 s.
+            releasedHeapBytes = 0
         }
         for tag in fired {
             switch tag.kind {
@@ -249,6 +255,7 @@ public final class ClientShard: ShardHandler {
         upstream?.turnFinished(on: self)
         flushQueuedOutput()
         rearmStarvedReceives()
+        receiveArmsThisTurn = 0
         if takeover.role == .handingOver { checkHandoverProgress() }
         if draining && !stopping && counters.liveConnections == 0 {
             logger.info("every client drained")
@@ -264,7 +271,7 @@ public final class ClientShard: ShardHandler {
     /// their turn in order; the ones re-armed complete at once, so the loop keeps turning until all are.
     func rearmStarvedReceives() {
         guard receivesToRearmStart < receivesToRearm.count else { return }
-        let buffers = max(1, io.receiveBuffers.bufferCount - io.receiveBuffers.lentCount)
+        let buffers = max(1, receiveBuffersUnpromised)
         let end = min(receivesToRearm.count, receivesToRearmStart + buffers)
         for client in receivesToRearm[receivesToRearmStart..<end] {
             // A takeover pause and resume since may have armed it again.
@@ -398,7 +405,7 @@ public final class ClientShard: ShardHandler {
     /// The connection is ready: tell the application and start receiving.
     private func connectionOpened(_ slot: UInt32) {
         connections[Int(slot)].announced = true
-        perform(.armReceive, slot: slot)
+        armFirstReceive(ClientID(slot: slot, generation: connections[Int(slot)].generation))
         application.clientConnected(ClientID(slot: slot, generation: connections[Int(slot)].generation), on: self)
     }
 

@@ -144,7 +144,9 @@ extension ClientShard {
     /// Starts serving an adopted client: its receive, its queued output, its handshake deadline.
     private func resumeAdopted(_ client: TakeoverClient) {
         let id = ClientID(slot: client.slot, generation: connections[Int(client.slot)].generation)
-        perform(.armReceive, slot: client.slot)
+        // At most as many receives a turn as there are buffers (a shard of 16k adopted clients would
+        // otherwise run its ring dry at once); the rest follow in order.
+        armFirstReceive(id)
         if !connections[Int(client.slot)].queue.isEmpty { scheduleFlush(client.slot) }
         if let remaining = client.handshakeDeadlineNanoseconds {
             wheel.schedule(

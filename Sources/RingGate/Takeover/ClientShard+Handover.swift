@@ -232,7 +232,11 @@ extension ClientShard {
             guard var lifecycle = connections[slot].lifecycle else { continue }
             let action = lifecycle.resume()
             connections[slot].lifecycle = lifecycle
-            perform(action, slot: UInt32(slot))
+            if action == .armReceive {
+                armFirstReceive(ClientID(slot: UInt32(slot), generation: connections[slot].generation))
+            } else {
+                perform(action, slot: UInt32(slot))
+            }
             if lifecycle.isOpen { scheduleFlush(UInt32(slot)) }
         }
         upstream?.handoverAborted(on: self)

@@ -15,8 +15,11 @@ public enum WebSocketHandshake {
     /// `Sec-WebSocket-Accept` for `key`: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2 item 5.4).
     /// The key is used exactly as sent, without validation, as workerman does.
     public static func acceptValue(forKey key: String) -> String {
-        let digest = SHA1.digest(Array((key + acceptGUID).utf8))
-        return Base64.encode(digest.span)
+        var input: [UInt8] = []
+        input.reserveCapacity(key.utf8.count + acceptGUID.utf8.count)
+        input.append(contentsOf: key.utf8)
+        input.append(contentsOf: acceptGUID.utf8)
+        return Base64.encode(SHA1.digest(input).span)
     }
 
     /// The 101 response that completes the handshake.
@@ -33,20 +36,32 @@ public enum WebSocketHandshake {
         subprotocol: String? = nil,
         extraHeaders: [(name: String, value: String)] = []
     ) -> [UInt8] {
-        var response =
-            flavour == .workerman4 ? "HTTP/1.1 101 Switching Protocols\r\n" : "HTTP/1.1 101 Switching Protocol\r\n"
-        response += "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: Upgrade\r\n"
-        response += "Sec-WebSocket-Accept: \(accept)\r\n"
-        var headers = extraHeaders
-        if let subprotocol { headers.insert(("Sec-WebSocket-Protocol", subprotocol), at: 0) }
+        // Built as bytes in one buffer: this runs for every connection a burst opens.
+        var response: [UInt8] = []
+        response.reserveCapacity(192)
+        response.append(
+            contentsOf: flavour == .workerman4
+                ? "HTTP/1.1 101 Switching Protocols\r\n".utf8 : "HTTP/1.1 101 Switching Protocol\r\n".utf8)
+        response.append(contentsOf: "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: Upgrade\r\n".utf8)
+        response.append(contentsOf: "Sec-WebSocket-Accept: ".utf8)
+        response.append(contentsOf: accept.utf8)
+        response.append(contentsOf: "\r\n".utf8)
         var hasServerHeader = false
-        for (name, value) in headers where !containsLineBreak(name) && !containsLineBreak(value) {
-            response += "\(name): \(value)\r\n"
+        func append(_ name: String, _ value: String) {
+            guard !containsLineBreak(name) && !containsLineBreak(value) else { return }
+            response.append(contentsOf: name.utf8)
+            response.append(contentsOf: ": ".utf8)
+            response.append(contentsOf: value.utf8)
+            response.append(contentsOf: "\r\n".utf8)
             hasServerHeader = hasServerHeader || WebSocketUpgradeRequest.equalsIgnoringCase(name, "Server")
         }
-        if flavour == .workerman4 && !hasServerHeader { response += "Server: workerman/4.2.1\r\n" }
-        response += "\r\n"
-        return Array(response.utf8)
+        if let subprotocol { append("Sec-WebSocket-Protocol", subprotocol) }
+        for (name, value) in extraHeaders { append(name, value) }
+        if flavour == .workerman4 && !hasServerHeader {
+            response.append(contentsOf: "Server: workerman/4.2.1\r\n".utf8)
+        }
+        response.append(contentsOf: "\r\n".utf8)
+        return response
     }
 
     /// The answer to a request that does not start with `GET` (and RingGate's answer to a head over

@@ -78,6 +78,7 @@ extension WebSocketUpgradeRequest {
 
     /// `HTTP/<major>.<minor>` with (major, minor) >= (1, 1).
     static func isHTTP11OrLater(_ version: String) -> Bool {
+        if version == "HTTP/1.1" { return true }  // every browser's
         guard version.hasPrefix("HTTP/") else { return false }
         let numbers = version.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false)
         guard numbers.count == 2, numbers.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(isDigit) }),

@@ -39,6 +39,7 @@ public struct WebSocketUpgradeRequest: Sendable {
             malformedLineCount: 0
         )
         request.parseRequestLine(head, requestLine)
+        request.headers.reserveCapacity(12)  // a browser's upgrade request has 10–12 fields
         while let line = lines.next(in: head) {
             if let field = headerField(head, line) {
                 request.headers.append(field)
@@ -51,18 +52,29 @@ public struct WebSocketUpgradeRequest: Sendable {
 
     /// `method SP target SP version`; with fewer spaces the missing parts stay empty.
     private mutating func parseRequestLine(_ head: Span<UInt8>, _ line: Range<Int>) {
-        var parts: [Range<Int>] = []
-        var start = line.lowerBound
-        for index in line where head[index] == UInt8(ascii: " ") && parts.count < 2 {
-            parts.append(start..<index)
-            start = index + 1
+        // The first two spaces split the line; the version keeps any further ones.
+        var spaces = (first: -1, second: -1)
+        for index in line where head[index] == UInt8(ascii: " ") {
+            if spaces.first < 0 {
+                spaces.first = index
+            } else {
+                spaces.second = index
+                break
+            }
         }
-        parts.append(start..<line.upperBound)
-        method = Self.string(head, parts[0])
-        target = parts.count > 1 ? Self.string(head, parts[1]) : ""
-        httpVersion = parts.count > 2 ? Self.string(head, parts[2]) : ""
+        let methodEnd = spaces.first < 0 ? line.upperBound : spaces.first
+        method = Self.string(head, line.lowerBound..<methodEnd)
+        guard spaces.first >= 0 else {
+            target = ""
+            httpVersion = ""
+            hasWellFormedRequestLine = false
+            return
+        }
+        let targetEnd = spaces.second < 0 ? line.upperBound : spaces.second
+        target = Self.string(head, spaces.first + 1..<targetEnd)
+        httpVersion = spaces.second < 0 ? "" : Self.string(head, spaces.second + 1..<line.upperBound)
         hasWellFormedRequestLine =
-            parts.count == 3 && parts.allSatisfy { !$0.isEmpty }
+            spaces.second >= 0 && !method.isEmpty && !target.isEmpty && !httpVersion.isEmpty
             && !httpVersion.utf8.contains(UInt8(ascii: " "))
     }
 
@@ -93,6 +105,8 @@ public struct WebSocketUpgradeRequest: Sendable {
     }
 
     private static func string(_ head: Span<UInt8>, _ range: Range<Int>) -> String {
+        // Valid UTF-8 (every real request) is copied in one go; anything else is repaired below.
+        if let text = try? UTF8Span(validating: head.extracting(range)) { return String(copying: text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(range.count)
         for index in range { bytes.append(head[index]) }
@@ -145,14 +159,45 @@ extension WebSocketUpgradeRequest {
     /// §4.2.2), to echo in the 101 response; browsers fail the connection when a requested
     /// subprotocol is not echoed.
     public func selectSubprotocol(from supported: [String]) -> String? {
-        requestedSubprotocols.first { supported.contains($0) }
+        guard !supported.isEmpty else { return nil }
+        return requestedSubprotocols.first { supported.contains($0) }
     }
 
     /// Whether a comma-separated header named `header` lists `token` (ASCII case-insensitive).
     func hasToken(_ token: String, inHeader header: String) -> Bool {
-        values(forHeader: header).contains { value in
-            Self.tokens(value).contains { Self.equalsIgnoringCase($0, token) }
+        headers.contains { field in
+            Self.equalsIgnoringCase(field.name, header) && Self.list(field.value, containsToken: token)
         }
+    }
+
+    /// Whether the comma-separated `list` has an element equal to `token` (ASCII case-insensitive)
+    /// once trimmed of spaces and tabs: `tokens(list).contains(token)`, without building the tokens
+    /// (every upgrade request is checked this way twice).
+    static func list(_ list: String, containsToken token: String) -> Bool {
+        let bytes = list.utf8.span
+        let wanted = token.utf8.span
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start
+            var last = end
+            while first < last && isSpaceOrTab(bytes[first]) { first += 1 }
+            while last > first && isSpaceOrTab(bytes[last - 1]) { last -= 1 }
+            if last - first == wanted.count && !wanted.isEmpty {
+                var index = 0
+                while index < wanted.count && lowercased(bytes[first + index]) == lowercased(wanted[index]) {
+                    index += 1
+                }
+                if index == wanted.count { return true }
+            }
+            start = end + 1
+        }
+        return false
+    }
+
+    private static func isSpaceOrTab(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }
 
     /// The elements of a comma-separated list, trimmed, empty ones dropped (RFC 9110 §5.6.1).
@@ -164,7 +209,12 @@ extension WebSocketUpgradeRequest {
     }
 
     static func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.elementsEqual(rhs.utf8) { lowercased($0) == lowercased($1) }
+        // Byte spans, lengths first: most header names differ in length from the one looked for.
+        let left = lhs.utf8.span
+        let right = rhs.utf8.span
+        guard left.count == right.count else { return false }
+        for index in left.indices where lowercased(left[index]) != lowercased(right[index]) { return false }
+        return true
     }
 
     private static func lowercased(_ byte: UInt8) -> UInt8 {

@@ -33,7 +33,7 @@ public final class BufferRing {
         self.groupID = groupID
         self.bufferCount = bufferCount
         self.bufferSize = bufferSize
-        guard let memory = slab.carve(byteCount: bufferCount * bufferSize, alignment: 4096) else {
+        guard let memory = slab.carve(byteCount: bufferCount * bufferSize, alignment: 4096, populate: true) else {
             throw SystemError("slab too small for \(bufferCount) × \(bufferSize) B receive buffers", errno: ENOMEM)
         }
         buffers = memory

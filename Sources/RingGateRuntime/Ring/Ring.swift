@@ -46,12 +46,18 @@ public final class Ring {
 
     /// Flags for a ring whose descriptor another ring polls (a shard's upstream ring, the other shards of a
     /// thread). DEFER_TASKRUN is left out: such a ring posts completions only when its owner enters it, so a
-    /// poll on its descriptor armed in another ring never fires (measured on Linux 6.18). COOP_TASKRUN is
-    /// left out too: it queues completion work without waking the thread (TWA_SIGNAL_NO_IPI), so while the
-    /// thread sleeps in the other ring that work waits for an unrelated wake-up — 7 shards on one thread
-    /// accepted a third of 120,000 connections, the rest timed out in their handshakes. Without it the
-    /// kernel wakes the sleeping thread, runs the work, the completion lands and the poll fires.
+    /// poll on its descriptor armed in another ring never fires (measured on Linux 6.18).
+    ///
+    /// COOP_TASKRUN is kept: without it every completion the peer's side queues while the thread runs is
+    /// an inter-processor interrupt (TWA_SIGNAL) — `perf` put 31% of the gateway's CPU in reschedule-IPI
+    /// entry and exit during a connect burst on 58 shards. With it the work waits for the thread's next
+    /// system call, and a sleeping thread is still woken (TWA_SIGNAL_NO_IPI only skips the interrupt of a
+    /// running one). It was once blamed for handshakes timing out with 7 shards on one thread; we found
+    /// receives starved of buffers (see `ClientShard.armFirstReceive`) and a load generator that did not
+    /// bound handshakes in flight behind such timeouts. With those fixed, 100,000 connects on 6, 7 and 58
+    /// shards on one thread established every one, at 23–24k/s with it against 16–21k/s without.
     private static let pollableFlagPreferences: [UInt32] = [
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
         IORING_SETUP_SUBMIT_ALL,
         0,
