@@ -111,6 +111,7 @@ public struct ReportFiles {
                     }))
         }
         sections += soakSections()
+        sections += takeoverSections()
         return sections
     }
 
