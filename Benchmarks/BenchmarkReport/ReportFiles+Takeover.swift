@@ -29,7 +29,8 @@ extension ReportFiles {
             ["… idle closed by the gateway / chatters closed", "\(run.idleClosed) / \(run.chatterDrops)"],
             [
                 "idle clients open and answering an echo at the end",
-                "\(run.idleVerifiedAtEnd) of \(run.idleOpenAtEnd) open (\(run.clients - run.chatters) connected)",
+                "\(run.idleVerifiedAtEnd) of \(run.idleOpenAtEnd) open (\(run.idleConnected) of "
+                    + "\(run.clients - run.chatters) connected)",
             ],
             ["chat messages lost (goal 0)", goal(run.chatLost)],
             [
@@ -65,6 +66,12 @@ extension ReportFiles {
                 "[" + run.connectionsPerShardAfter.map(String.init).joined(separator: ",") + "]",
             ],
         ]
+        if !run.firstLostSendTimes.isEmpty {
+            figures.append([
+                "send times of the first lost chat messages (s)",
+                run.firstLostSendTimes.prefix(20).map { f("%.2f", $0) }.joined(separator: ", "),
+            ])
+        }
         if !run.chatDropReasons.isEmpty {
             figures.append([
                 "why chatters were closed",

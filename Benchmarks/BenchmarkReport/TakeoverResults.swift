@@ -36,6 +36,8 @@ public struct TakeoverResult: Codable, Sendable {
     /// Connections per shard in the new process's /status, after the upgrade.
     public var connectionsPerShardAfter: [Int] = []
 
+    /// Idle (generator) clients established before the upgrade (the rest failed to connect; see the notes).
+    public var idleConnected = 0
     /// Idle (generator) clients the gateway closed, and those still open and answering at the end.
     public var idleClosed = 0
     public var idleOpenAtEnd = 0
@@ -45,6 +47,8 @@ public struct TakeoverResult: Codable, Sendable {
     public var chatSent = 0
     public var chatEchoed = 0
     public var chatLost = 0
+    /// Send times (s from the start of chatting) of the first lost chat messages.
+    public var firstLostSendTimes: [Double] = []
     public var chatDuplicated = 0
     public var chatOutOfOrder = 0
     public var chatterDrops = 0

@@ -52,7 +52,7 @@ struct TakeoverScenario {
         progress.note(
             "takeover: ringgate start (pid \(gateway.process.pid)) with \(shards) shards, the worker linked to each")
 
-        let fleet = try connectIdle(port: gateway.clientPort, settings: settings)
+        let fleet = try connectIdle(port: gateway.clientPort, settings: settings, result: &result)
         defer { fleet.stop() }
         let start = monotonicNanoseconds()
         let seconds = { Double(monotonicNanoseconds() - start) / 1e9 }
@@ -94,31 +94,34 @@ struct TakeoverScenario {
         }
         wait(until: result.upgradeEndedAt + afterSeconds, seconds: seconds, chat: chat, progress: progress)
 
-        result.stateAfter = clusterState(registerPort: gateway.registerPort)
         if let now = gateway.admin.shards() {
             result.connectionsPerShardAfter = now.connections
             if result.newPID == 0 { result.newPID = now.pid }
         }
         result.memoryAfter = ProcessMemory.read(pid: result.newPID) ?? ProcessMemory()
-        let stats = try fleet.ask("stats", expecting: "stats", timeout: 10)
-        result.idleClosed = stats.map { $0["closed"] }.reduce(0, +)
-        let verified = try fleet.ask("verify 30000", expecting: "verified", timeout: 60)
-        result.idleVerifiedAtEnd = verified.map { $0["ok"] }.reduce(0, +)
-        result.idleOpenAtEnd = verified.map { $0["open"] }.reduce(0, +)
-
+        result.stateAfter = clusterState(registerPort: gateway.registerPort)  // the chatters still connected
+        // The chat ends (its last echoes drained) before the idle clients' final echo, which sends 99k
+        // messages through the worker at once and would otherwise count as a pause.
+        result.chatSeconds = seconds()
         _ = chat.finish(drainSeconds: echoTimeout)
         chatting = false
         let figures = chat.snapshot()
-        result.chatSeconds = seconds()
         result.chatSent = figures.sent
         result.chatEchoed = figures.echoed
         result.chatLost = figures.lostSendTimes.count
+        result.firstLostSendTimes = Array(figures.lostSendTimes.sorted().prefix(100))
         result.chatDuplicated = figures.duplicated
         result.chatOutOfOrder = figures.outOfOrder
         result.chatterDrops = figures.chatterDrops
         result.chatDropReasons = figures.dropReasons
         result.longestEchoMilliseconds = Double(figures.longestEchoNanoseconds) / 1e6
         result.longestEchoSentAt = figures.longestEchoSentAt
+
+        let stats = try fleet.ask("stats", expecting: "stats", timeout: 10)
+        result.idleClosed = stats.map { $0["closed"] }.reduce(0, +)
+        let verified = try fleet.ask("verify 30000", expecting: "verified", timeout: 60)
+        result.idleVerifiedAtEnd = verified.map { $0["ok"] }.reduce(0, +)
+        result.idleOpenAtEnd = verified.map { $0["open"] }.reduce(0, +)
         if status != 0 || result.upgrade == nil {
             settings.results.notes.append("takeover: ringgate upgrade failed (status \(status)):\n\(output)")
         }
@@ -132,7 +135,11 @@ struct TakeoverScenario {
                     ?? "failed"))
     }
 
-    private func connectIdle(port: UInt16, settings: RunSettings) throws -> GeneratorFleet {
+    /// Connects the idle clients; a few failed connects (a loaded machine) are noted and the run goes on
+    /// with the rest, which are then the clients that must survive the upgrade.
+    private func connectIdle(port: UInt16, settings: RunSettings, result: inout TakeoverResult) throws
+        -> GeneratorFleet
+    {
         let fleet = try GeneratorFleet(
             target: .init(host: "127.0.0.1", port: port, framing: .websocket), connections: idleClients,
             settings: settings, progress: settings.progress)
@@ -143,12 +150,19 @@ struct TakeoverScenario {
             settings.progress.update("takeover: \(established) of \(idleClients) idle clients connected")
         }
         settings.progress.clear()
-        let established = replies.map { $0["established"] }.reduce(0, +)
-        let verified = replies.map { $0["verified"] }.reduce(0, +)
-        guard established == idleClients, verified == idleClients else {
+        let sum = { (key: String) in replies.map { $0[key] }.reduce(0, +) }
+        result.idleConnected = sum("established")
+        let verified = sum("verified")
+        if result.idleConnected < idleClients || verified < result.idleConnected {
+            let errno = replies.map { $0["errno"] }.first { $0 != 0 } ?? 0
+            settings.results.notes.append(
+                "takeover: \(result.idleConnected) of \(idleClients) idle clients connected (\(sum("connect_failures")) "
+                    + "connect and \(sum("handshake_failures")) handshake failures, \(sum("timed_out")) timed out, "
+                    + "first errno \(errno)), \(verified) answered their first echo; the run goes on with them")
+        }
+        guard result.idleConnected > 0 else {
             fleet.stop()
-            throw BenchmarkFailure(
-                "takeover: \(established) of \(idleClients) idle clients connected, \(verified) echoed")
+            throw BenchmarkFailure("takeover: no idle client connected")
         }
         return fleet
     }
