@@ -66,6 +66,11 @@ extension ReportFiles {
                 "[" + run.connectionsPerShardAfter.map(String.init).joined(separator: ",") + "]",
             ],
         ]
+        figures.append([
+            "new process's `ringgate_takeover…` metrics",
+            (run.takeoverMetricsAfter ?? []).isEmpty
+                ? "none exported" : (run.takeoverMetricsAfter ?? []).joined(separator: "; "),
+        ])
         if !run.firstLostSendTimes.isEmpty {
             figures.append([
                 "send times of the first lost chat messages (s)",

@@ -36,6 +36,9 @@ public struct TakeoverResult: Codable, Sendable {
     /// Connections per shard in the new process's /status, after the upgrade.
     public var connectionsPerShardAfter: [Int] = []
 
+    /// The new process's `ringgate_takeover…` lines from /metrics after the upgrade (empty when it exports
+    /// none; optional so that results written before it existed still decode).
+    public var takeoverMetricsAfter: [String]?
     /// Idle (generator) clients established before the upgrade (the rest failed to connect; see the notes).
     public var idleConnected = 0
     /// Idle (generator) clients the gateway closed, and those still open and answering at the end.

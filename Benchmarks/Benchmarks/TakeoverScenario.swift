@@ -99,6 +99,12 @@ struct TakeoverScenario {
             if result.newPID == 0 { result.newPID = now.pid }
         }
         result.memoryAfter = ProcessMemory.read(pid: result.newPID) ?? ProcessMemory()
+        // The new process's own takeover figures, when it exports any.
+        result.takeoverMetricsAfter =
+            gateway.admin.get("/metrics").map { body in
+                String(decoding: body, as: UTF8.self).split(separator: "\n")
+                    .filter { $0.hasPrefix("ringgate_takeover") }.map(String.init)
+            } ?? []
         result.stateAfter = clusterState(registerPort: gateway.registerPort)  // the chatters still connected
         // The chat ends (its last echoes drained) before the idle clients' final echo, which sends 99k
         // messages through the worker at once and would otherwise count as a pause.
