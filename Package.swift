@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit", "RingGateTLS",
+                "LoadGenerator", "BenchmarkReport", "RingGateWorkerKit", "RingGateCodecs", "RingGateTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

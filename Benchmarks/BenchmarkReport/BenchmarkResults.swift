@@ -10,6 +10,7 @@ public struct BenchmarkResults: Codable, Sendable {
     public var broadcast: [BroadcastResult] = []
     public var churn: [ChurnResult] = []
     public var soak: SoakResult?
+    public var takeover: TakeoverResult?
     /// Things the reader must know: skipped baselines, unsaturated servers, limits met.
     public var notes: [String] = []
 

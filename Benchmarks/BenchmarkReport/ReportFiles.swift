@@ -115,6 +115,7 @@ public struct ReportFiles {
                     }))
         }
         sections += soakSections()
+        sections += takeoverSections()
         return sections
     }
 

@@ -14,7 +14,8 @@ struct BenchmarksCommand: ParsableCommand {
             """,
         subcommands: [
             SuiteCommand.self, IdleCommand.self, EchoCommand.self, BroadcastCommand.self, ChurnCommand.self,
-            SoakCommand.self, TLSCommand.self, ReportCommand.self, LoadWorkerCommand.self,
+            SoakCommand.self, TLSCommand.self, TakeoverCommand.self, ReportCommand.self, LoadWorkerCommand.self,
+            TakeoverWorkerCommand.self,
         ],
         defaultSubcommand: SuiteCommand.self
     )

@@ -11,6 +11,8 @@ final class ChildProcess {
     /// Read end of its standard output, or -1.
     let output: Int32
     private var ended = false
+    /// The raw wait status once it was reaped (`WEXITSTATUS` is `status >> 8 & 0xff`).
+    private(set) var waitStatus: Int32?
 
     nonisolated(unsafe) private static var live: [pid_t: String] = [:]
 
@@ -75,6 +77,7 @@ final class ChildProcess {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
             ended = true
+            waitStatus = status
             Self.live[pid] = nil
             return false
         }
@@ -102,6 +105,11 @@ final class ChildProcess {
         if input >= 0 { close(input) }
         if output >= 0 { close(output) }
     }
+
+    /// Ends `pid` with the others at exit or on a signal: a process this run did not spawn itself (the
+    /// successor a `ringgate upgrade` starts). `forget` once it is gone.
+    static func track(_ pid: pid_t, name: String) { live[pid] = name }
+    static func forget(_ pid: pid_t) { live[pid] = nil }
 
     /// Kills every child still alive (exit path and signal handler: only async-signal-safe calls).
     static func endAll() {

@@ -108,6 +108,40 @@ struct SoakCommand: ParsableCommand {
     }
 }
 
+struct TakeoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "takeover",
+        abstract: "ringgate upgrade under load: clients dropped, messages lost, longest pause, memory before/after.")
+    @OptionGroup var options: RunOptions
+    @Option(help: "WebSocket clients in all (idle in the generators, plus the chatters).") var connections = 100_000
+    @Option(help: "Chatting clients (each sends a numbered message every --chat-interval-ms, expects its echo).")
+    var chatters = 1_000
+    @Option(help: "Milliseconds between one chatter's messages.") var chatIntervalMs: Double = 50
+    @Option(help: "Seconds of chat before the upgrade.") var warmup: Double = 10
+    @Option(help: "Seconds of chat after the upgrade returned.") var after: Double = 10
+    @Option(help: "Every n-th connect gets a session, a uid and a group from the worker.") var stateEvery = 10
+    @Option(help: "The worker's reconnect delay in ms (GatewayWorker's: 1000).") var workerReconnectMs = 1_000
+
+    func validate() throws {
+        guard chatters >= 1, chatters < connections else { throw ValidationError("--chatters in [1, --connections)") }
+        guard chatIntervalMs >= 1, warmup >= 1, after >= 1, stateEvery >= 1, workerReconnectMs >= 1 else {
+            throw ValidationError("--chat-interval-ms, --warmup, --after, --state-every, --worker-reconnect-ms ≥ 1")
+        }
+    }
+
+    func run() throws {
+        var scenario = TakeoverScenario()
+        scenario.clients = connections
+        scenario.chatters = chatters
+        scenario.chatInterval = chatIntervalMs / 1000
+        scenario.warmupSeconds = warmup
+        scenario.afterSeconds = after
+        scenario.stateEvery = stateEvery
+        scenario.workerReconnectMilliseconds = workerReconnectMs
+        try runScenarios(options: options) { settings in try scenario.run(settings: settings) }
+    }
+}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Render report.md and the SVG charts again from a results.json.")

@@ -38,6 +38,9 @@ final class SoakChatters: @unchecked Sendable {
         var nonReaderSent = 0
         var nonReadersClosed = 0
         var minutes: [SoakMinute] = []
+        /// The longest send → echo so far, and when (seconds from the start) that message was sent.
+        var longestEchoNanoseconds: UInt64 = 0
+        var longestEchoSentAt = 0.0
     }
 
     private struct Peer {
@@ -273,6 +276,10 @@ final class SoakChatters: @unchecked Sendable {
         guard let sent = chatters[index].outstanding.removeValue(forKey: sequence) else { return }
         figures.echoed += 1
         figures.outstanding -= 1
+        if now > sent, now - sent > figures.longestEchoNanoseconds {
+            figures.longestEchoNanoseconds = now - sent
+            figures.longestEchoSentAt = Double(sent - min(sent, settings.start)) / 1e9
+        }
         let minute = minuteIndex(sent)
         if minute < histograms.count {
             _ = histograms[minute].record(now > sent ? now - sent : 0)
