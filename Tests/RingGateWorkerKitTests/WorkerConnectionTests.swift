@@ -31,6 +31,22 @@ struct WorkerConnectionTests {
         }
     }
 
+    @Test func aLinkThatServedAWhileIsReconnectedSoonAfterTheGatewayEndsIt() async throws {
+        let gateway = try FakeListener()
+        var configuration = testConfiguration(gateways: [gateway.address])
+        configuration.reconnectDelay = .seconds(3)
+        try await withWorker(configuration, handler: RecordingHandler(log: EventLog())) { worker in
+            let first = try await acceptWorkerLink(gateway, worker: worker)
+            try await Task.sleep(for: .milliseconds(1_100))
+            first.close()
+            let ended = ContinuousClock.now
+            let second = try await gateway.accept()
+            // An upgrade's new process waits for its workers: well before the 3 s delay.
+            #expect(ContinuousClock.now - ended < .seconds(2))
+            #expect(try await second.receivePacketBytes() == Vectors.workerConnect)
+        }
+    }
+
     @Test func deliversLabEventsWithTheirContext() async throws {
         let gateway = try FakeListener()
         let log = EventLog()

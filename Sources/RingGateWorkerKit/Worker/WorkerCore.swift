@@ -29,6 +29,10 @@ final class WorkerCore: GatewayRouter {
     /// Open worker connections in the order they opened (PHP `gatewayConnections`): broadcasts go here.
     private var openLinks: [GatewayLink] = []
     private var waitingReconnect: Set<IPv4Endpoint> = []
+    /// When each open gateway link opened (a quick reconnect needs a link that served a while).
+    private var openedAt: [ObjectIdentifier: ContinuousClock.Instant] = [:]
+    static let establishedLinkAge: Duration = .seconds(1)
+    static let quickReconnectDelay: Duration = .milliseconds(50)
 
     init(configuration: BusinessWorker.Configuration, loop: KitLoop, handler: sending any BusinessWorkerHandler) {
         self.configuration = configuration
@@ -106,6 +110,7 @@ final class WorkerCore: GatewayRouter {
     func linkDidOpen(_ link: GatewayLink) {
         statistics.gatewayConnects += 1
         openLinks.append(link)
+        openedAt[ObjectIdentifier(link)] = loop.now
         logger.info("connected to gateway", metadata: ["gateway": "\(link.endpoint)"])
     }
 
@@ -115,9 +120,16 @@ final class WorkerCore: GatewayRouter {
         openLinks.removeAll { $0 === link }
         statistics.gatewayDisconnects += 1
         logger.info("gateway connection closed", metadata: ["gateway": "\(endpoint)", "reason": "\(reason)"])
+        let opened = openedAt.removeValue(forKey: ObjectIdentifier(link))
         guard reason != .shutdown, listed.contains(endpoint), !waitingReconnect.contains(endpoint) else { return }
         waitingReconnect.insert(endpoint)
-        loop.schedule(after: configuration.reconnectDelay) { [weak self] in
+        // A gateway that ends a link that served a while does so on purpose — `ringgate upgrade` hands its
+        // clients to a new process on the same address, whose buffered events wait for us — so the first
+        // attempt is soon. A link closed soon after it opened (refused, a bad secret) waits the full delay.
+        let deliberate = reason == .peerClosed && opened.map { loop.now - $0 >= Self.establishedLinkAge } ?? false
+        let delay =
+            deliberate ? min(configuration.reconnectDelay, Self.quickReconnectDelay) : configuration.reconnectDelay
+        loop.schedule(after: delay) { [weak self] in
             guard let self else { return }
             waitingReconnect.remove(endpoint)
             connectGateway(endpoint)
