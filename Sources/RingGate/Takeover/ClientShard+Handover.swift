@@ -232,11 +232,7 @@ extension ClientShard {
             guard var lifecycle = connections[slot].lifecycle else { continue }
             let action = lifecycle.resume()
             connections[slot].lifecycle = lifecycle
-            if action == .armReceive {
-                armFirstReceive(ClientID(slot: UInt32(slot), generation: connections[slot].generation))
-            } else {
-                perform(action, slot: UInt32(slot))
-            }
+            perform(action, slot: UInt32(slot))
             if lifecycle.isOpen { scheduleFlush(UInt32(slot)) }
         }
         upstream?.handoverAborted(on: self)
