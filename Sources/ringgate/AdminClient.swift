@@ -1,3 +1,5 @@
+import ArgumentParser
+import Foundation
 import Glibc
 import RingGateRuntime
 
@@ -42,5 +44,18 @@ enum AdminClient {
             statusLine.split(separator: " ").count >= 2, let status = Int(statusLine.split(separator: " ")[1])
         else { throw Failure(description: "not an HTTP response from \(address)") }
         return (status, Array(response[headEnd.upperBound...]))
+    }
+
+    /// An administrative action (`/reload`, `/upgrade`): its report on stdout and exit 0 when it succeeded
+    /// (HTTP 200), else the report on stderr and exit 1.
+    static func runAction(_ path: String, at address: SocketAddress, timeoutSeconds: Int) throws {
+        let (code, body) = try get(path, from: address, timeoutSeconds: timeoutSeconds)
+        let text = String(decoding: body, as: UTF8.self)
+        if code == 200 {
+            print(text, terminator: "")
+            return
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        throw ExitCode(1)
     }
 }

@@ -88,13 +88,6 @@ struct ReloadCommand: ParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() throws {
-        let (code, body) = try AdminClient.get("/reload", from: try options.address(), timeoutSeconds: 60)
-        let text = String(decoding: body, as: UTF8.self)
-        if code == 200 {
-            print(text, terminator: "")
-            return
-        }
-        FileHandle.standardError.write(Data(text.utf8))
-        throw ExitCode(1)
+        try AdminClient.runAction("/reload", at: try options.address(), timeoutSeconds: 60)
     }
 }

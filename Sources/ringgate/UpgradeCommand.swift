@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// `ringgate upgrade`: the running RingGate starts the binary now installed at its own path and hands it
 /// every client connection — same TCP connections, client_ids, sessions, uids and groups — then exits.
@@ -20,13 +19,6 @@ struct UpgradeCommand: ParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() throws {
-        let (code, body) = try AdminClient.get("/upgrade", from: try options.address(), timeoutSeconds: 600)
-        let text = String(decoding: body, as: UTF8.self)
-        if code == 200 {
-            print(text, terminator: "")
-            return
-        }
-        FileHandle.standardError.write(Data(text.utf8))
-        throw ExitCode(1)
+        try AdminClient.runAction("/upgrade", at: try options.address(), timeoutSeconds: 600)
     }
 }

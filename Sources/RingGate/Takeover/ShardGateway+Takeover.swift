@@ -51,15 +51,11 @@ extension ShardGateway {
         _ command: GatewayCommand, flags: GatewayFlags, body: Span<UInt8>, connectionID: UInt32, client: ClientID,
         on shard: ClientShard
     ) {
-        let connection = shard.connections[Int(client.slot)]
         let packet = table.withSession(of: connectionID) { session -> [UInt8]? in
             guard
-                let header = try? GatewayHeader(
-                    command: command, localIP: configuration.lanIPv4, localPort: innerPort,
-                    clientIP: connection.peerIPv4, clientPort: connection.peerPort, connectionID: connectionID,
-                    flags: flags, gatewayPort: shard.listenerPort(Int(connection.listener)),
-                    extByteCount: session.count, bodyByteCount: body.count,
-                    maxPackageLength: configuration.maxPackageLength)
+                let header = eventHeader(
+                    command, flags: flags, connectionID: connectionID, sessionCount: session.count,
+                    bodyCount: body.count, client: client, on: shard)
             else { return nil }
             var bytes = header.withEncodedBytes { Array(copying: $0) }
             bytes.append(contentsOf: Array(copying: session))

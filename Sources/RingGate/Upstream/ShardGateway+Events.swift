@@ -78,15 +78,11 @@ extension ShardGateway {
             shard.close(client, reason: .noWorker, graceful: false)
             return
         }
-        let connection = shard.connections[Int(client.slot)]
         let outcome = table.withSession(of: connectionID) { session -> EventOutcome in
             guard
-                let header = try? GatewayHeader(
-                    command: command, localIP: configuration.lanIPv4, localPort: innerPort,
-                    clientIP: connection.peerIPv4, clientPort: connection.peerPort, connectionID: connectionID,
-                    flags: flags, gatewayPort: shard.listenerPort(Int(connection.listener)),
-                    extByteCount: session.count, bodyByteCount: body.count,
-                    maxPackageLength: configuration.maxPackageLength)
+                let header = eventHeader(
+                    command, flags: flags, connectionID: connectionID, sessionCount: session.count,
+                    bodyCount: body.count, client: client, on: shard)
             else { return .tooLarge }
             return appendPacket(header, extData: session, body: body, to: worker) ? .written : .workerBusy
         }
@@ -107,6 +103,20 @@ extension ShardGateway {
         case nil:
             break
         }
+    }
+
+    /// The header of a client event (spec §2.2): this gateway's address, the client's, its connection id;
+    /// nil when session and body exceed the packet limit.
+    func eventHeader(
+        _ command: GatewayCommand, flags: GatewayFlags, connectionID: UInt32, sessionCount: Int, bodyCount: Int,
+        client: ClientID, on shard: ClientShard
+    ) -> GatewayHeader? {
+        let connection = shard.connections[Int(client.slot)]
+        return try? GatewayHeader(
+            command: command, localIP: configuration.lanIPv4, localPort: innerPort,
+            clientIP: connection.peerIPv4, clientPort: connection.peerPort, connectionID: connectionID,
+            flags: flags, gatewayPort: shard.listenerPort(Int(connection.listener)),
+            extByteCount: sessionCount, bodyByteCount: bodyCount, maxPackageLength: configuration.maxPackageLength)
     }
 
     private enum EventOutcome {
