@@ -21,9 +21,11 @@ struct RunningInstance {
         arguments = Self.nulSeparated(cmdline)
         workingDirectory =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(proc)/\(pid)/cwd")) ?? "/"
+        // A process started by `ringgate upgrade` carries the takeover channel's variable: not for a restart.
         environment =
-            FileManager.default.contents(atPath: "\(proc)/\(pid)/environ").map(Self.nulSeparated)
-            ?? ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+            (FileManager.default.contents(atPath: "\(proc)/\(pid)/environ").map(Self.nulSeparated)
+            ?? ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+            .filter { !$0.hasPrefix("RINGGATE_TAKEOVER_FD=") }
         let cgroup = (try? String(contentsOfFile: "\(proc)/\(pid)/cgroup", encoding: .utf8)) ?? ""
         systemdUnit = SystemdUnit.of(cgroup: cgroup, environment: environment)
     }
