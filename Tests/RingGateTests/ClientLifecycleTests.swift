@@ -83,4 +83,57 @@ struct ClientLifecycleTests {
         #expect(lifecycle.abort() == .submitClose)
         #expect(lifecycle.abort() == .none)
     }
+
+    // MARK: Live takeover
+
+    @Test func pausingCancelsWhatIsInFlightDeliversWhatWasReadAndSettles() {
+        var lifecycle = ClientLifecycle(resolvingPeer: false)
+        lifecycle.receiveSubmitted()
+        lifecycle.sendSubmitted()
+        #expect(lifecycle.pause() == .cancelAll)
+        #expect(!lifecycle.sends && lifecycle.acceptsOutput && lifecycle.deliversInput)
+        // Bytes the kernel had already read are still decoded; nothing is re-armed.
+        #expect(lifecycle.receiveCompleted(result: 100, hasMore: true, noBuffers: false) == .deliver(rearm: false))
+        #expect(lifecycle.receiveCompleted(result: -125, hasMore: false, noBuffers: false) == .discard(then: .none))
+        #expect(lifecycle.sendCompleted(result: -125) == .advance)  // cancelled: nothing sent, the queue keeps it
+        #expect(!lifecycle.isPaused)  // the cancel itself has not completed yet
+        #expect(lifecycle.cancelCompleted() == .none)
+        #expect(lifecycle.isPaused && !lifecycle.deliversInput)
+    }
+
+    @Test func anIdleClientPausesAtOnceAndResumesWithAReceive() {
+        var lifecycle = ClientLifecycle(resolvingPeer: false)
+        #expect(lifecycle.pause() == .none)
+        #expect(lifecycle.isPaused)
+        #expect(lifecycle.resume() == .armReceive)
+        #expect(lifecycle.isOpen)
+    }
+
+    @Test func aPeerThatLeavesWhilePausingIsGoneAndAHandedOverSlotClosesWithoutShutdown() {
+        var gone = ClientLifecycle(resolvingPeer: false)
+        gone.receiveSubmitted()
+        #expect(gone.pause() == .cancelAll)
+        #expect(gone.receiveCompleted(result: 0, hasMore: false, noBuffers: false) == .peerGone)
+        var moved = ClientLifecycle(resolvingPeer: false)
+        #expect(moved.pause() == .none)
+        #expect(moved.handedOver() == .submitClose)
+        #expect(moved.phase == .closed)
+    }
+
+    @Test func aPausedClientKickedMeanwhileDrainsAndCloses() {
+        var lifecycle = ClientLifecycle(resolvingPeer: false)
+        #expect(lifecycle.pause() == .none)
+        lifecycle.drain()
+        #expect(lifecycle.phase == .draining && lifecycle.sends)
+        lifecycle.sendSubmitted()
+        #expect(lifecycle.sendCompleted(result: 5) == .advance)
+        #expect(lifecycle.queueDrained() == .submitClose)
+    }
+
+    @Test func anAdoptedClientIsOpenWithNothingInFlight() {
+        var lifecycle = ClientLifecycle.adopted
+        #expect(lifecycle.isOpen && !lifecycle.receiveArmed && !lifecycle.sendInFlight)
+        lifecycle.receiveSubmitted()
+        #expect(lifecycle.receiveArmed)
+    }
 }

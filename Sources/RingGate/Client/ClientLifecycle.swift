@@ -141,9 +141,11 @@ struct ClientLifecycle: Equatable {
         }
     }
 
-    /// Stop delivering input and close once the caller's queue is flushed (`queueDrained`).
+    /// Stop delivering input and close once the caller's queue is flushed (`queueDrained`). A client paused
+    /// for a takeover that a worker kicks meanwhile is drained too: its last message goes out from here and
+    /// it closes before the shard is exported (the export waits for it).
     mutating func drain() {
-        if phase == .open || phase == .resolvingPeer { phase = .draining }
+        if phase == .open || phase == .resolvingPeer || phase == .pausing || phase == .paused { phase = .draining }
     }
 
     /// The caller's send queue became empty while draining.

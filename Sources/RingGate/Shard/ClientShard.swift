@@ -411,7 +411,14 @@ public final class ClientShard: ShardHandler {
 
     private func handshakeTimedOut(_ tag: CompletionTag) {
         let client = ClientID(slot: tag.slot, generation: tag.generation)
-        guard lifecycle(of: client) != nil else { return }
+        guard let lifecycle = lifecycle(of: client) else { return }
+        if lifecycle.phase == .pausing || lifecycle.phase == .paused {
+            // Moving to a new process, which runs the rest of the deadline (it travels in the state); closing
+            // here would shut a socket the new process may already serve. Should the move fail, this fires
+            // again in a second and closes it then.
+            wheel.schedule(tag.rawValue, afterNanoseconds: 1_000_000_000)
+            return
+        }
         let tlsPending = connections[Int(tag.slot)].usesTLS && !connections[Int(tag.slot)].tlsEstablished
         if !tlsPending {
             guard case .httpHead = connections[Int(tag.slot)].decoder else { return }

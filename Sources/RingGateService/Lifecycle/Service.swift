@@ -128,6 +128,14 @@ public final class Service: Sendable {
     /// Register and the admin endpoint stop.
     public func shutdown() {
         figures.markShuttingDown()
+        // A takeover under way ends first (it is bounded: 30 s per step): draining now would close clients
+        // whose sockets the new process may already serve.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while upgrading.load(ordering: .acquiring) && !handedOver.load(ordering: .acquiring)
+            && ContinuousClock.now < deadline
+        {
+            usleep(20_000)
+        }
         if handedOver.load(ordering: .acquiring) {
             // Every client lives on in the new process: stop what is left here without a drain.
             // The `/upgrade` answer may still be on its way out of the admin thread: give it a moment, then
