@@ -2,6 +2,7 @@ import Glibc
 import RingGate
 import RingGateCodecs
 import RingGateRuntime
+import RingGateTLS
 import TestSupport
 import Testing
 
@@ -206,6 +207,40 @@ import Testing
             #expect(try silent.receive(exactly: 5) == Array("ping\n".utf8))
             #expect(silent.waitForClose())
             #expect(new.waitFor { $0.closes[.heartbeatTimeout] == 1 })
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func tlsClientsAreClosedGracefullyAndPlainOnesMove() throws {
+        guard Self.supported() else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        try #require(TestCertificates.available, "the openssl CLI is needed to make test certificates")
+        let certificates = try TestCertificates()
+        let leaf = try certificates.makeLeaf("leaf")
+        try withGateway(
+            listeners: ["text://127.0.0.1:0", "text://127.0.0.1:0"], shards: 1,
+            configure: {
+                $0.listeners[0].tls = TLSConfiguration(certificateChainPath: leaf.chain, privateKeyPath: leaf.key)
+            }
+        ) { old in
+            let secure = try TLSTestClient(
+                port: old.port(0), context: try TLSContext(clientTrusting: certificates.caPath))
+            try secure.send("over tls\n")
+            #expect(try secure.receive(exactly: 9) == Array("over tls\n".utf8))
+            let plain = try TestClient(port: old.port(1))
+            try plain.send("plain\n")
+            #expect(try plain.receive(exactly: 6) == Array("plain\n".utf8))
+            let new = try Self.successor(of: old, echo: true)
+            defer { new.stop() }
+            try Self.moveEveryShard(from: old, to: new)
+            // The TLS session cannot move: the client gets close_notify and a FIN, and reconnects.
+            #expect(secure.waitForClose())
+            #expect(secure.closedByPeer)
+            #expect(old.totalCounters().closes[.takeover] == 1)
+            try plain.send("still here\n")
+            #expect(try plain.receive(exactly: 11) == Array("still here\n".utf8))
+            #expect(new.totalCounters().takeoverAdopted == 1)
         }
     }
 }

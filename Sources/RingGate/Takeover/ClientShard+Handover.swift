@@ -25,25 +25,23 @@ extension ClientShard {
         counters.takeoversStarted &+= 1
         cancelAccepts()
         upstream?.beginHandover(on: self)
-        let goingAway = WebSocketClose.frame(code: 1012)  // service restart: TLS sessions cannot move
-        for slot in connections.indices where connections[slot].lifecycle != nil {
-            let client = ClientID(slot: UInt32(slot), generation: connections[slot].generation)
-            if connections[slot].usesTLS {
-                if connections[slot].tlsEstablished, case .webSocket = connections[slot].decoder {
-                    sendRaw(goingAway.span, to: client)
-                }
-                close(client, reason: .takeover, graceful: true)
-            } else {
-                pause(UInt32(slot))
-            }
-        }
+        for slot in connections.indices { prepareForHandover(UInt32(slot)) }
         logger.info("handing over", metadata: ["clients": "\(counters.liveConnections)"])
         checkHandoverProgress()
     }
 
-    /// Pauses one open client (no-op in other phases: they are paused, closing or still resolving).
-    private func pause(_ slot: UInt32) {
+    /// Pauses one open client; an open TLS client is told to go instead (WebSocket 1012, service restart:
+    /// its session cannot move). No-op in other phases: paused, closing, or still resolving its peer.
+    private func prepareForHandover(_ slot: UInt32) {
         guard var lifecycle = connections[Int(slot)].lifecycle, lifecycle.isOpen else { return }
+        if connections[Int(slot)].usesTLS {
+            let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)
+            if connections[Int(slot)].tlsEstablished, case .webSocket = connections[Int(slot)].decoder {
+                sendRaw(WebSocketClose.frame(code: 1012).span, to: client)
+            }
+            close(client, reason: .takeover, graceful: true)
+            return
+        }
         let action = lifecycle.pause()
         connections[Int(slot)].lifecycle = lifecycle
         perform(action, slot: slot)
@@ -58,7 +56,7 @@ extension ClientShard {
         for slot in connections.indices {
             guard let lifecycle = connections[slot].lifecycle, !lifecycle.isPaused else { continue }
             settled = false
-            if lifecycle.isOpen && !connections[slot].usesTLS { pause(UInt32(slot)) }
+            prepareForHandover(UInt32(slot))
             if overdue && lifecycle.phase == .draining {
                 // A closing client (a TLS one told to go, a kick) that does not take its output: cut it.
                 finishClosing(ClientID(slot: UInt32(slot), generation: connections[slot].generation))
