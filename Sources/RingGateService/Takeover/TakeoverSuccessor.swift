@@ -27,8 +27,6 @@ public final class TakeoverSuccessor {
         descriptor: Int32, configuration: ServiceConfiguration, gateway: GatewayConfiguration?, logger: Logger
     ) throws {
         channel = HandoverChannel(adopting: descriptor)
-        // Only this process's start used it; a later upgrade sets it again for its own successor.
-        unsetenv(UpgradeCoordinator.descriptorVariable)
         self.logger = logger
         let message = try channel.receive(timeoutMilliseconds: 30_000)
         guard case .hello(let hello) = try TakeoverMessage(decoding: message.payload.span) else {
