@@ -112,7 +112,7 @@ struct ClientLifecycleTests {
     @Test func aPeerThatLeavesWhilePausingIsGoneAndAHandedOverSlotClosesWithoutShutdown() {
         var gone = ClientLifecycle(resolvingPeer: false)
         gone.receiveSubmitted()
-        #expect(gone.pause() == .cancelAll)
+        #expect(gone.pause() == .cancelReceive)
         #expect(gone.receiveCompleted(result: 0, hasMore: false, noBuffers: false) == .peerGone)
         var moved = ClientLifecycle(resolvingPeer: false)
         #expect(moved.pause() == .none)

@@ -72,15 +72,11 @@ extension ClientShard {
         case .submitShutdown:
             io.ring.shutdown(fileIndex: slot, tag: CompletionTag(kind: .shutdown, generation: generation, slot: slot))
         case .cancelAll:
-            let tag = CompletionTag(kind: .cancel, generation: generation, slot: slot)
-            if let lifecycle = connections[Int(slot)].lifecycle, lifecycle.phase == .pausing, !lifecycle.sendInFlight {
-                // A takeover pauses every client at once; cancelling by descriptor makes the kernel scan every
-                // armed request of the ring per cancel (io_poll_file_find), quadratic in the shard's clients
-                // (4 s per 16.6k-client shard), while the receive's own user_data is a hash lookup.
-                io.ring.cancel(CompletionTag(kind: .receive, generation: generation, slot: slot), tag: tag)
-            } else {
-                io.ring.cancelAll(fileIndex: slot, tag: tag)
-            }
+            io.ring.cancelAll(fileIndex: slot, tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
+        case .cancelReceive:
+            io.ring.cancel(
+                CompletionTag(kind: .receive, generation: generation, slot: slot),
+                tag: CompletionTag(kind: .cancel, generation: generation, slot: slot))
         case .submitClose:
             releaseAssemblies(slot)
             io.ring.closeDirect(

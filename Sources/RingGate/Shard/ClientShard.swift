@@ -138,13 +138,18 @@ public final class ClientShard: ShardHandler {
         // A new process taking over waits for the old one's state before it accepts anyone.
         guard takeover.role != .awaitingAdoption else { return }
         upstream?.start(on: self)
-        for index in listeners.indices { armAccept(listener: index) }
+        armAccepts()
     }
 
     /// Schedules `tag` on the shard's timing wheel; it comes back through `ShardUpstream.timerFired`
     /// (kinds the shard does not handle itself).
     func schedule(_ tag: CompletionTag, afterNanoseconds nanoseconds: UInt64) {
         wheel.schedule(tag.rawValue, afterNanoseconds: nanoseconds)
+    }
+
+    /// Arms every listener's multishot accept (at start, and when a takeover is abandoned).
+    func armAccepts() {
+        for index in listeners.indices { armAccept(listener: index) }
     }
 
     func armAccept(listener: Int) {

@@ -81,8 +81,6 @@ public struct ShardCounters: Sendable, Equatable {
     public var takeoversStarted: UInt64 = 0
     public var takeoversCompleted: UInt64 = 0
     public var takeoversFailed: UInt64 = 0
-    /// Clients paused by the last handover (the old process's side).
-    public var takeoverPausedClients: UInt64 = 0
     /// Clients handed to a new process (old side) and adopted from an old one (new side).
     public var takeoverHandedOver: UInt64 = 0
     public var takeoverAdopted: UInt64 = 0

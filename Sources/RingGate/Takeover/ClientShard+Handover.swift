@@ -72,7 +72,6 @@ extension ClientShard {
         takeover.role = .exported
         let reply = takeover.quiesced
         takeover.quiesced = nil
-        counters.takeoverPausedClients = UInt64(export.slots.count)
         reply?(.success(export))
     }
 
@@ -215,7 +214,7 @@ extension ClientShard {
             // The clients are gone with the new process; accept again so this shard's port keeps working.
             takeover = ShardTakeoverState()
             upstream?.handoverAborted(on: self)
-            for index in listeners.indices { armAccept(listener: index) }
+            armAccepts()
         case .none, .awaitingAdoption:
             break
         }
@@ -234,7 +233,7 @@ extension ClientShard {
             if lifecycle.isOpen { scheduleFlush(UInt32(slot)) }
         }
         upstream?.handoverAborted(on: self)
-        for index in listeners.indices { armAccept(listener: index) }
+        armAccepts()
         reply?(.failure(TakeoverError(reason)))
     }
 }

@@ -110,9 +110,7 @@ extension ShardGateway {
         guard !handingOver else { return }
         handingOver = true
         handoverStartedAt = ShardLoop.now()
-        if acceptArmed {
-            io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
-        }
+        cancelInnerAccept()
         for slot in inner.indices where inner[slot].lifecycle != nil {
             inner[slot].takeoverWaitsForPeer = inner[slot].worker != nil
             unregisterWorker(UInt32(slot))

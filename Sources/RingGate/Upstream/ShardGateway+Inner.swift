@@ -397,7 +397,8 @@ extension ShardGateway {
         case .submitShutdown:
             io.ring.shutdown(
                 fileIndex: slot, tag: CompletionTag(kind: .innerShutdown, generation: generation, slot: slot))
-        case .cancelAll:
+        case .cancelAll, .cancelReceive:
+            // Inner links are never paused; a receive-only cancel would come from there.
             io.ring.cancelAll(
                 fileIndex: slot, tag: CompletionTag(kind: .innerCancel, generation: generation, slot: slot))
         case .submitClose:

@@ -184,18 +184,14 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     func beginLeaving(on shard: ClientShard) {
         guard staysInCluster else { return }
         leaving = true
-        if acceptArmed {
-            io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
-        }
+        cancelInnerAccept()
         for link in registerLinks.indices { closeRegister(link, retry: false) }
     }
 
     func beginStop(on shard: ClientShard) {
         guard !stopping else { return }
         stopping = true
-        if acceptArmed {
-            io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
-        }
+        cancelInnerAccept()
         for link in registerLinks.indices { closeRegister(link, retry: false) }
         for slot in inner.indices where inner[slot].lifecycle != nil {
             closeInner(UInt32(slot), graceful: true)
@@ -203,6 +199,12 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     }
 
     // MARK: Helpers
+
+    /// Ends the inner listener's accept, if armed (its completion clears `acceptArmed`).
+    func cancelInnerAccept() {
+        guard acceptArmed else { return }
+        io.ring.cancel(CompletionTag(kind: .innerAccept), tag: CompletionTag(kind: .innerAcceptCancel))
+    }
 
     /// Whether the gateway has been up long enough that a missing worker is worth a log line (PHP
     /// stays quiet during its first 2 s, spec §5.4).
