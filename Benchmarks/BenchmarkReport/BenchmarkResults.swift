@@ -46,10 +46,17 @@ public struct IdleResult: Codable, Sendable {
     public var memoryAfter = ProcessMemory()
     public var kernelBefore = KernelMemory()
     public var kernelAfter = KernelMemory()
-    /// CPU-seconds the gateway and the generators used during the connect phase (connect, handshake and the
-    /// first echo of every connection). Optional so that results written before they existed still decode.
+    /// CPU-seconds the gateway and the generators used during the connect phase: TCP and WebSocket
+    /// handshakes, plus the first echo of every connection when `verifiedWhileConnecting`. Optional so that
+    /// results written before they existed still decode.
     public var connectGatewayCPUSeconds: Double?
     public var connectGeneratorCPUSeconds: Double?
+    /// Whether the first echo check ran inside the connect phase (every result before 2026-12-04; nil there)
+    /// or as its own pass once all were established.
+    public var verifiedWhileConnecting: Bool?
+    /// The first echo check's own pass: wall time and gateway CPU-seconds (nil when it ran while connecting).
+    public var startCheckSeconds: Double?
+    public var startCheckGatewayCPUSeconds: Double?
     public init() {}
 
     /// Gateway CPU per established connection in the connect phase, in microseconds.

@@ -47,6 +47,7 @@ public struct ReportFiles {
                     title: "Idle connections",
                     header: [
                         "server", "established", "failures", "verified (start/end)", "time", "connects/s",
+                        "start check",
                         "gateway / generator µs CPU/conn", "RssAnon B/conn", "RSS B/conn", "HugetlbPages",
                         "all-in B/conn", "kernel B/conn", "PHP B/conn ÷ this",
                     ],
@@ -56,6 +57,7 @@ public struct ReportFiles {
                             "\(r.connectFailures + r.handshakeFailures + (r.timedOut ?? 0))",
                             "\(r.verifiedAtEstablish)/\(r.verifiedAtEnd)", f("%.1f s", r.establishSeconds),
                             f("%.0f", r.connectsPerSecond),
+                            r.startCheckSeconds.map { f("%.1f s", $0) } ?? "while connecting",
                             r.gatewayMicrosecondsPerConnection.map {
                                 f("%.1f / ", $0) + f("%.1f", r.generatorMicrosecondsPerConnection ?? 0)
                             } ?? "", f("%.0f", r.bytesPerConnection), f("%.0f", r.rssBytesPerConnection),
