@@ -110,7 +110,19 @@ public struct EchoResult: Codable, Sendable {
     /// Cores the gateway may use (shards or threads): 100% saturation is this many CPU-seconds per second.
     public var gatewayCores = 1
     public var latencyMicroseconds = Percentiles()
+    /// TCP data segments the server sent to the clients, and to the workers (relayed echo), over the window
+    /// (`tcpi_data_segs_out` of its sockets; nil where `ss` was missing and in older results).
+    public var clientDataSegments: Int?
+    public var workerDataSegments: Int?
     public init() {}
+
+    /// Data segments to clients per echoed message: 1.0 is a send per message, below 1 is coalescing.
+    public var clientSegmentsPerMessage: Double? {
+        clientDataSegments.flatMap { messages > 0 ? Double($0) / Double(messages) : nil }
+    }
+    public var workerSegmentsPerMessage: Double? {
+        workerDataSegments.flatMap { messages > 0 ? Double($0) / Double(messages) : nil }
+    }
 
     public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     public var messagesPerCPUSecond: Double { gatewayCPUSeconds > 0 ? Double(messages) / gatewayCPUSeconds : 0 }
@@ -150,7 +162,15 @@ public struct BroadcastResult: Codable, Sendable {
     public var completionMilliseconds = Percentiles()
     /// Sum of the rounds' send-to-last-receipt times.
     public var deliverySeconds = 0.0
+    /// TCP data segments the server sent to the clients over the rounds (nil where `ss` was missing and in
+    /// older results).
+    public var clientDataSegments: Int?
     public init() {}
+
+    /// Data segments per delivery: 1.0 is one send per recipient per message.
+    public var segmentsPerDelivery: Double? {
+        clientDataSegments.flatMap { deliveries > 0 ? Double($0) / Double(deliveries) : nil }
+    }
 
     public var deliveriesPerSecond: Double { deliverySeconds > 0 ? Double(deliveries) / deliverySeconds : 0 }
     public var cpuMicrosecondsPerDelivery: Double {

@@ -74,7 +74,8 @@ public struct ReportFiles {
                     header: [
                         "mode", "server", "conns×in flight", "msgs/s", "msgs/gateway CPU-s", "ns CPU/msg",
                         "gateway CPU",
-                        "p50 µs", "p99 µs", "p999 µs", "vs NIO", "vs C reference", "vs PHP",
+                        "p50 µs", "p99 µs", "p999 µs", "data segs/msg (to workers)", "vs NIO", "vs C reference",
+                        "vs PHP",
                     ],
                     rows: results.echo.map { r in
                         [
@@ -82,7 +83,10 @@ public struct ReportFiles {
                             f("%.0f", r.messagesPerCPUSecond), f("%.0f", r.cpuNanosecondsPerMessage),
                             f("%.0f%%", r.gatewayCPUPercent) + (r.saturated ? "" : " (not saturated)"),
                             f("%.0f", r.latencyMicroseconds.p50), f("%.0f", r.latencyMicroseconds.p99),
-                            f("%.0f", r.latencyMicroseconds.p999), nioRatio(r).map { f("%.2f×", $0) } ?? "",
+                            f("%.0f", r.latencyMicroseconds.p999),
+                            (r.clientSegmentsPerMessage.map { f("%.2f", $0) } ?? "")
+                                + (r.workerSegmentsPerMessage.map { f(" (%.2f)", $0) } ?? ""),
+                            nioRatio(r).map { f("%.2f×", $0) } ?? "",
                             referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))
@@ -93,13 +97,14 @@ public struct ReportFiles {
                     title: "Broadcast (send to last receipt, per round)",
                     header: [
                         "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
-                        "µs gateway CPU/delivery", "missing", "vs C reference", "vs PHP",
+                        "µs gateway CPU/delivery", "data segs/delivery", "missing", "vs C reference", "vs PHP",
                     ],
                     rows: results.broadcast.map { r in
                         [
                             r.kind, r.server, "\(r.clients)", "\(r.recipients)", "\(r.messageSize)",
                             f("%.2f", r.completionMilliseconds.p50), f("%.2f", r.completionMilliseconds.max),
-                            f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery), "\(r.missing)",
+                            f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery),
+                            r.segmentsPerDelivery.map { f("%.2f", $0) } ?? "", "\(r.missing)",
                             referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
                         ]
                     }))

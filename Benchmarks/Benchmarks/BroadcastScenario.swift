@@ -160,6 +160,7 @@ struct BroadcastScenario {
         result.messageSize = messageSize
         result.rounds = rounds
         var completions: [Double] = []
+        let segments = SegmentWindow(localPorts: [server.ports[.websocket]!])
         let cpuStart = server.cpuSeconds
         for index in 1...rounds {
             // NIO sends its own payload: its rounds are counted in arrival order from 1 after a reset.
@@ -184,6 +185,7 @@ struct BroadcastScenario {
         }
         firstRound += rounds
         result.gatewayCPUSeconds = server.cpuSeconds - cpuStart
+        result.clientDataSegments = segments.sent()
         completions.sort()
         result.deliverySeconds = completions.reduce(0, +) / 1000
         if !completions.isEmpty {
@@ -197,10 +199,10 @@ struct BroadcastScenario {
         settings.progress.note(
             String(
                 format: "broadcast %@ %@ N=%d → %d recipients × %d rounds: send→last receipt p50 %.1f ms max %.1f ms, "
-                    + "%.0f deliveries/s, %.2f µs gateway CPU per delivery, %d missing",
+                    + "%.0f deliveries/s, %.2f µs gateway CPU per delivery, %@ data segments per delivery, %d missing",
                 server.name, kind, clients, recipients, rounds, result.completionMilliseconds.p50,
                 result.completionMilliseconds.max, result.deliveriesPerSecond, result.cpuMicrosecondsPerDelivery,
-                result.missing))
+                result.segmentsPerDelivery.map { String(format: "%.2f", $0) } ?? "?", result.missing))
     }
 }
 

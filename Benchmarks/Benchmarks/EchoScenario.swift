@@ -103,6 +103,8 @@ struct EchoScenario {
             settings.options.warmup, label: "echo \(mode.rawValue) \(server.name) N=\(point.connections): warm-up",
             settings: settings)
         _ = try fleet.ask("reset", expecting: "ok", timeout: 10)
+        let clientSegments = SegmentWindow(localPorts: [port])
+        let workerSegments = mode == .relayedWebSocket ? SegmentWindow(localPorts: server.innerPorts) : nil
         let cpuStart = server.cpuSeconds
         let generatorStart = ProcessCPU.seconds(pids: fleet.pids)
         let workerStart = ProcessCPU.seconds(pids: server.workerPIDs)
@@ -115,6 +117,8 @@ struct EchoScenario {
         let cpu = server.cpuSeconds - cpuStart
         let generatorCPU = ProcessCPU.seconds(pids: fleet.pids) - generatorStart
         let workerCPU = ProcessCPU.seconds(pids: server.workerPIDs) - workerStart
+        let clientSegmentsSent = clientSegments.sent()
+        let workerSegmentsSent = workerSegments?.sent()
         var histogram = Histogram<UInt64>(
             lowestDiscernibleValue: 1_000, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three
         )
@@ -134,6 +138,8 @@ struct EchoScenario {
         result.generatorCPUSeconds = generatorCPU
         if !server.workerPIDs.isEmpty { result.workerCPUSeconds = workerCPU }
         result.gatewayCores = server.cores
+        result.clientDataSegments = clientSegmentsSent
+        result.workerDataSegments = workerSegmentsSent
         result.latencyMicroseconds = Percentiles(
             p50: Double(histogram.valueAtPercentile(50)) / 1000, p99: Double(histogram.valueAtPercentile(99)) / 1000,
             p999: Double(histogram.valueAtPercentile(99.9)) / 1000, max: Double(histogram.max) / 1000)
@@ -154,12 +160,18 @@ struct EchoScenario {
                 String(format: ", %.0f round trips per worker CPU-s", Double(result.messages) / $0)
             }
             ?? ""
+        let segments =
+            result.clientSegmentsPerMessage.map { perMessage in
+                String(format: ", %.2f data segments per message to clients", perMessage)
+                    + (result.workerSegmentsPerMessage.map { String(format: " (%.2f to workers)", $0) } ?? "")
+            } ?? ""
         return String(
             format:
                 "echo %@ %@ N=%d×%d: %.0f msgs/s, %.0f msgs per gateway CPU-s (CPU %.0f%%%@), p50 %.0f µs p99 %.0f µs p999 %.0f µs",
             result.mode, result.server, result.connections, result.inFlight, result.messagesPerSecond,
             result.messagesPerCPUSecond, result.gatewayCPUPercent, result.saturated ? "" : ", not saturated",
-            result.latencyMicroseconds.p50, result.latencyMicroseconds.p99, result.latencyMicroseconds.p999) + worker
+            result.latencyMicroseconds.p50, result.latencyMicroseconds.p99, result.latencyMicroseconds.p999)
+            + segments + worker
     }
 }
 

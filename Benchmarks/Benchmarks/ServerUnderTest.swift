@@ -41,6 +41,8 @@ final class ServerUnderTest {
     }
 
     var cpuSeconds: Double { ProcessCPU.seconds(pids: gatewayPIDs) }
+    /// The ports of `innerAddresses`: the local ports of the server's ends of worker links.
+    var innerPorts: [UInt16] { innerAddresses.compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } } }
     var memory: ProcessMemory? { gatewayPIDs.first.flatMap { ProcessMemory.read(pid: $0) } }
 
     func stop() {
