@@ -34,12 +34,15 @@ struct BroadcastCommand: ParsableCommand {
     @Option(help: "Clients (the run also measures 1,000 and 10,000 below this).") var clients = 100_000
     @Option(help: "Message bytes.") var messageSize = 64
     @Option(help: "Rounds per kind.") var rounds = 10
+    @Option(help: "Rounds per kind sent before the measured ones (past each client's TCP quick-ack phase).")
+    var warmupRounds = 20
     @Option(help: "sendToGroup group size.") var groupSize = 1_000
 
     func run() throws {
         var scenario = BroadcastScenario(clients: clients)
         scenario.messageSize = max(8, messageSize)
         scenario.rounds = rounds
+        scenario.warmupRounds = max(0, warmupRounds)
         scenario.groupSize = groupSize
         try runScenarios(options: options) { settings in try scenario.run(settings: settings) }
     }
