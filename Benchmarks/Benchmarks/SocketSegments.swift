@@ -1,3 +1,4 @@
+import BenchmarkReport
 import Foundation
 
 /// TCP data segments a server has sent on its established connections, summed from `ss -tin`
@@ -24,30 +25,7 @@ enum SocketSegments {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
-        return sum(of: "data_segs_out:", in: output)
-    }
-
-    /// The sum of the numbers that follow `key` in `output`.
-    static func sum(of key: String, in output: Data) -> Int {
-        let key = Array(key.utf8)
-        var total = 0
-        output.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var index = 0
-            while index + key.count <= bytes.count {
-                guard bytes[index] == key[0], zip(key.indices, key).allSatisfy({ bytes[index + $0] == $1 }) else {
-                    index += 1
-                    continue
-                }
-                index += key.count
-                var value = 0
-                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
-                    value = value * 10 + Int(bytes[index] - 48)
-                    index += 1
-                }
-                total += value
-            }
-        }
-        return total
+        return SocketStatistics.sum(of: "data_segs_out:", in: [UInt8](output))
     }
 }
 

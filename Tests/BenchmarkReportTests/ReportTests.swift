@@ -52,6 +52,52 @@ struct ReportTests {
         #expect(older.gatewayMicrosecondsPerConnection == nil)
     }
 
+    /// Data segments per delivered message: to clients (and to workers, relayed echo) per echoed message, to
+    /// clients per broadcast delivery; results without them still render.
+    @Test func segmentsPerDeliveredMessageAreReported() throws {
+        var echo = EchoResult()
+        echo.server = "RingGate"
+        echo.mode = "relayed-websocket"
+        echo.messages = 1_000
+        echo.seconds = 1
+        echo.gatewayCPUSeconds = 1
+        echo.clientDataSegments = 130
+        echo.workerDataSegments = 200
+        #expect(echo.clientSegmentsPerMessage == 0.13)
+        #expect(echo.workerSegmentsPerMessage == 0.2)
+        var broadcast = BroadcastResult()
+        broadcast.server = "RingGate"
+        broadcast.kind = "sendToAll"
+        broadcast.deliveries = 4_000
+        broadcast.clientDataSegments = 4_000
+        #expect(broadcast.segmentsPerDelivery == 1)
+        var older = EchoResult()
+        older.server = "NIO"
+        older.mode = "raw-tcp"
+        #expect(older.clientSegmentsPerMessage == nil)
+        var results = BenchmarkResults()
+        results.echo = [echo, older]
+        results.broadcast = [broadcast]
+        let table = ReportFiles(results: results).table()
+        #expect(table.contains(" 0.13 (0.20) "))
+        #expect(table.contains(" 1.00 "))
+    }
+
+    /// The idle row says whether the first echo check ran inside the connect phase or as its own pass.
+    @Test func idleRowsTellHowTheFirstEchoCheckRan() throws {
+        var pass = IdleResult()
+        pass.server = "RingGate"
+        pass.startCheckSeconds = 18.9
+        pass.verifiedWhileConnecting = false
+        var older = IdleResult()
+        older.server = "RingGate"
+        var results = BenchmarkResults()
+        results.idle = [pass, older]
+        let table = ReportFiles(results: results).table()
+        #expect(table.contains(" 18.9 s "))
+        #expect(table.contains(" while connecting "))
+    }
+
     @Test func ringGateIsGivenAsAFractionOfTheCReferenceAtTheSamePoint() throws {
         var results = BenchmarkResults()
         for (server, messages, deliveryCPU) in [("RingGate", 90_000, 0.5), (ReportFiles.referenceServer, 100_000, 0.4)]
