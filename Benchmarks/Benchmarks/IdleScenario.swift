@@ -139,6 +139,7 @@ struct IdleScenario {
             usleep(1_000_000)
             let current = KernelMemory.read()
             if abs(current.slabKB - previous.slabKB) < 2_048 && current.tcpAllocated <= previous.tcpAllocated + 64 {
+                settings.progress.clear()
                 return current
             }
             settings.progress.update(
