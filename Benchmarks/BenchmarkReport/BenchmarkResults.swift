@@ -47,16 +47,13 @@ public struct IdleResult: Codable, Sendable {
     public var kernelBefore = KernelMemory()
     public var kernelAfter = KernelMemory()
     /// CPU-seconds the gateway and the generators used during the connect phase: TCP and WebSocket
-    /// handshakes, plus the first echo of every connection when `verifiedWhileConnecting`. Optional so that
-    /// results written before they existed still decode.
+    /// handshakes, plus the first echo of every connection when it ran while connecting (`startCheckSeconds`
+    /// nil). Optional so that results written before they existed still decode.
     public var connectGatewayCPUSeconds: Double?
     public var connectGeneratorCPUSeconds: Double?
-    /// Whether the first echo check ran inside the connect phase (every result before 2026-12-04; nil there)
-    /// or as its own pass once all were established.
-    public var verifiedWhileConnecting: Bool?
-    /// The first echo check's own pass: wall time and gateway CPU-seconds (nil when it ran while connecting).
+    /// The first echo check's own pass, once every connection was established: its wall time. Nil when the
+    /// check ran inside the connect phase (`--verify-while-connecting`, and every result before 2026-12-04).
     public var startCheckSeconds: Double?
-    public var startCheckGatewayCPUSeconds: Double?
     public init() {}
 
     /// Gateway CPU per established connection in the connect phase, in microseconds.

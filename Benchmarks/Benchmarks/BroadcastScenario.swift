@@ -162,7 +162,7 @@ struct BroadcastScenario {
         result.messageSize = messageSize
         result.rounds = rounds
         var completions: [Double] = []
-        var segments = SegmentWindow(localPorts: [])
+        var segments: SegmentWindow?
         var cpuStart = 0.0
         // The first `warmupRounds` are not counted. A new connection acknowledges its first 16 or so segments
         // at once (TCP quick-ack mode), and on loopback that ACK is built and taken in by the sender's CPU,
@@ -198,7 +198,7 @@ struct BroadcastScenario {
         }
         firstRound += rounds + warmupRounds
         result.gatewayCPUSeconds = server.cpuSeconds - cpuStart
-        result.clientDataSegments = segments.sent()
+        result.clientDataSegments = segments?.sent()
         completions.sort()
         result.deliverySeconds = completions.reduce(0, +) / 1000
         if !completions.isEmpty {

@@ -88,7 +88,6 @@ struct ReportTests {
         var pass = IdleResult()
         pass.server = "RingGate"
         pass.startCheckSeconds = 18.9
-        pass.verifiedWhileConnecting = false
         var older = IdleResult()
         older.server = "RingGate"
         var results = BenchmarkResults()

@@ -75,26 +75,7 @@ enum Takeover {
 
     /// One sendmsg of `bytes` with `descriptors` attached, whatever they say (a misbehaving peer).
     static func rawSend(_ socket: Int32, _ bytes: [UInt8], descriptors: [Int32] = []) throws {
-        let controlLength = descriptors.isEmpty ? 0 : CLiburing_scm_rights_space(Int32(descriptors.count))
-        let control = UnsafeMutableRawPointer.allocate(byteCount: max(controlLength, 1), alignment: 8)
-        defer { control.deallocate() }
-        if controlLength > 0 {
-            descriptors.withUnsafeBufferPointer {
-                CLiburing_fill_scm_rights(control, controlLength, $0.baseAddress, Int32($0.count))
-            }
-        }
-        var copy = bytes
-        let sent = copy.withUnsafeMutableBytes { buffer in
-            var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
-            return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                var message = msghdr()
-                message.msg_iov = vectorPointer
-                message.msg_iovlen = 1
-                message.msg_control = controlLength > 0 ? control : nil
-                message.msg_controllen = controlLength
-                return sendmsg(socket, &message, Int32(MSG_NOSIGNAL))
-            }
-        }
+        let sent = HandoverChannel.sendMessage(on: socket, bytes, descriptors: descriptors, flags: Int32(MSG_NOSIGNAL))
         guard sent == bytes.count else { throw SystemError("raw sendmsg", errno: sent < 0 ? errno : EIO) }
     }
 
@@ -128,31 +109,25 @@ enum Takeover {
         let deadline = Date().addingTimeInterval(seconds)
         var collected: [Completion] = []
         var tickArmed = false
+        func waitOnce() {
+            ring.submitAndWait(minimumCompletions: 1)
+            _ = ring.drainCompletions { completion in
+                if completion.tag == tickTag {
+                    tickArmed = false
+                } else {
+                    collected.append(completion)
+                }
+            }
+        }
         while !isDone(collected), Date() < deadline {
             if !tickArmed {
                 ring.armTick(afterNanoseconds: 50_000_000, tag: tickTag)
                 tickArmed = true
             }
-            ring.submitAndWait(minimumCompletions: 1)
-            _ = ring.drainCompletions { completion in
-                if completion.tag == tickTag {
-                    tickArmed = false
-                } else {
-                    collected.append(completion)
-                }
-            }
+            waitOnce()
         }
         // Let the last tick finish so that it cannot land in the caller's next wait.
-        while tickArmed {
-            ring.submitAndWait(minimumCompletions: 1)
-            _ = ring.drainCompletions { completion in
-                if completion.tag == tickTag {
-                    tickArmed = false
-                } else {
-                    collected.append(completion)
-                }
-            }
-        }
+        while tickArmed { waitOnce() }
         return collected
     }
 }

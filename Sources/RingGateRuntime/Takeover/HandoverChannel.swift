@@ -84,6 +84,18 @@ public final class HandoverChannel: Sendable {
     private func sendHeader(_ header: [UInt8], descriptors: [Int32], timeoutMilliseconds: Int32) throws(SystemError)
         -> Int
     {
+        let deadline = MonotonicDeadline(milliseconds: timeoutMilliseconds)
+        while true {
+            let result = Self.sendMessage(
+                on: descriptor, header, descriptors: descriptors, flags: Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if result >= 0 { return result }
+            try handleSendFailure(errno, deadline: deadline)
+        }
+    }
+
+    /// One sendmsg(2) of `bytes` with `descriptors` attached (SCM_RIGHTS); the kernel's result, errno set when
+    /// negative. Also what the tests use to play a misbehaving peer.
+    package static func sendMessage(on socket: Int32, _ bytes: [UInt8], descriptors: [Int32], flags: Int32) -> Int {
         let controlLength = descriptors.isEmpty ? 0 : CLiburing_scm_rights_space(Int32(descriptors.count))
         let control = UnsafeMutableRawPointer.allocate(byteCount: max(controlLength, 1), alignment: 8)
         defer { control.deallocate() }
@@ -92,22 +104,17 @@ public final class HandoverChannel: Sendable {
                 CLiburing_fill_scm_rights(control, controlLength, $0.baseAddress, Int32($0.count))
             }
         }
-        let deadline = MonotonicDeadline(milliseconds: timeoutMilliseconds)
-        while true {
-            var bytes = header
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
-                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = controlLength > 0 ? control : nil
-                    message.msg_controllen = controlLength
-                    return sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                }
+        var copy = bytes
+        return copy.withUnsafeMutableBytes { buffer in
+            var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+            return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                var message = msghdr()
+                message.msg_iov = vectorPointer
+                message.msg_iovlen = 1
+                message.msg_control = controlLength > 0 ? control : nil
+                message.msg_controllen = controlLength
+                return sendmsg(socket, &message, flags)
             }
-            if result >= 0 { return result }
-            try handleSendFailure(errno, deadline: deadline)
         }
     }
 
@@ -167,26 +174,8 @@ public final class HandoverChannel: Sendable {
         var arrived = [Int32](repeating: -1, count: Self.kernelMaxDescriptors)
         while filled < header.count {
             try waitReadable(timeoutMilliseconds: timeoutMilliseconds)
-            var flags: Int32 = 0
-            var collected: Int32 = 0
-            let result = header.withUnsafeMutableBytes { buffer in
-                var vector = iovec(iov_base: buffer.baseAddress! + filled, iov_len: buffer.count - filled)
-                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = control
-                    message.msg_controllen = controlLength
-                    let count = recvmsg(descriptor, &message, Int32(MSG_CMSG_CLOEXEC) | Int32(MSG_DONTWAIT))
-                    flags = message.msg_flags
-                    if count >= 0 {
-                        collected = arrived.withUnsafeMutableBufferPointer {
-                            CLiburing_collect_scm_rights(&message, $0.baseAddress, Int32($0.count))
-                        }
-                    }
-                    return count
-                }
-            }
+            let (result, flags, collected) = receiveOnce(
+                into: &header, from: filled, control: control, controlLength: controlLength, arrived: &arrived)
             if result < 0 {
                 let code = errno
                 if code == EINTR || code == EAGAIN || code == EWOULDBLOCK { continue }
@@ -210,18 +199,9 @@ public final class HandoverChannel: Sendable {
                 payload.append(contentsOf: repeatElement(0, count: grown - payload.count))
             }
             try waitReadable(timeoutMilliseconds: timeoutMilliseconds)
-            var flags: Int32 = 0
-            let result = payload.withUnsafeMutableBytes { buffer in
-                var vector = iovec(iov_base: buffer.baseAddress! + filled, iov_len: buffer.count - filled)
-                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    let count = recvmsg(descriptor, &message, Int32(MSG_CMSG_CLOEXEC) | Int32(MSG_DONTWAIT))
-                    flags = message.msg_flags
-                    return count
-                }
-            }
+            var none: [Int32] = []
+            let (result, flags, _) = receiveOnce(
+                into: &payload, from: filled, control: nil, controlLength: 0, arrived: &none)
             if result < 0 {
                 let code = errno
                 if code == EINTR || code == EAGAIN || code == EWOULDBLOCK { continue }
@@ -233,6 +213,36 @@ public final class HandoverChannel: Sendable {
             filled += result
         }
         return payload
+    }
+
+    /// One recvmsg(2) into `buffer[filled...]`: the kernel's result (errno set when negative), its message
+    /// flags, and how many descriptors it attached, written into `arrived`. Without a control buffer, any
+    /// descriptors sent along are closed by the kernel, which reports MSG_CTRUNC.
+    private func receiveOnce(
+        into buffer: inout [UInt8], from filled: Int, control: UnsafeMutableRawPointer?, controlLength: Int,
+        arrived: inout [Int32]
+    ) -> (count: Int, flags: Int32, collected: Int32) {
+        var flags: Int32 = 0
+        var collected: Int32 = 0
+        let count = buffer.withUnsafeMutableBytes { bytes in
+            var vector = iovec(iov_base: bytes.baseAddress! + filled, iov_len: bytes.count - filled)
+            return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                var message = msghdr()
+                message.msg_iov = vectorPointer
+                message.msg_iovlen = 1
+                message.msg_control = control
+                message.msg_controllen = controlLength
+                let count = recvmsg(descriptor, &message, Int32(MSG_CMSG_CLOEXEC) | Int32(MSG_DONTWAIT))
+                flags = message.msg_flags
+                if count >= 0, control != nil {
+                    collected = arrived.withUnsafeMutableBufferPointer {
+                        CLiburing_collect_scm_rights(&message, $0.baseAddress, Int32($0.count))
+                    }
+                }
+                return count
+            }
+        }
+        return (count, flags, collected)
     }
 
     private func waitReadable(timeoutMilliseconds: Int32) throws(HandoverChannelError) {
