@@ -38,6 +38,10 @@ func drive(_ decoder: TakeoverDecoder, over wire: [UInt8], chunkSize: Int, varia
         }
     case .lengthField(let decoder):
         let options = lengthFraming[Int(variant) % lengthFraming.count]
+        // The gateway adopts a length-field decoder only when it fits the listener's framing
+        // (ClientShard+Adoption); one that does not, e.g. 66 header bytes seen under a 66-byte header,
+        // would report an empty frame without consuming anything.
+        guard decoder.isConsistent(with: options) else { return }
         _ = FuzzDecoding.run(chunks, decoder: decoder, contract: .framing) {
             decoder, input, offset throws(ProtocolError) in
             try decoder.decode(&input, from: offset, options: options)
