@@ -162,6 +162,9 @@ public struct BroadcastResult: Codable, Sendable {
     /// TCP data segments the server sent to the clients over the rounds (nil where `ss` was missing and in
     /// older results).
     public var clientDataSegments: Int?
+    /// How long the generators let completions gather before waking (nil: they woke on each one, as in
+    /// results before 2026-12-04).
+    public var generatorBatchWaitMicroseconds: Int?
     public init() {}
 
     /// Data segments per delivery: 1.0 is one send per recipient per message.

@@ -98,6 +98,7 @@ public struct ReportFiles {
                     header: [
                         "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
                         "µs gateway CPU/delivery", "data segs/delivery", "missing", "vs C reference", "vs PHP",
+                        "clients woken",
                     ],
                     rows: results.broadcast.map { r in
                         [
@@ -106,6 +107,7 @@ public struct ReportFiles {
                             f("%.0f", r.deliveriesPerSecond), f("%.3f", r.cpuMicrosecondsPerDelivery),
                             r.segmentsPerDelivery.map { f("%.2f", $0) } ?? "", "\(r.missing)",
                             referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
+                            r.generatorBatchWaitMicroseconds.map { "batched, ≤ \($0) µs" } ?? "per delivery",
                         ]
                     }))
         }

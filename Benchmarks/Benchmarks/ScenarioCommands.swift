@@ -37,9 +37,15 @@ struct BroadcastCommand: ParsableCommand {
     @Option(help: "Rounds per kind sent before the measured ones (past each client's TCP quick-ack phase).")
     var warmupRounds = 20
     @Option(help: "sendToGroup group size.") var groupSize = 1_000
+    @Option(
+        help: ArgumentHelp(
+            "Microseconds the generators let deliveries gather before waking (0: woken by each one).",
+            discussion: "On loopback the server's send wakes a sleeping client, on the server's CPU."))
+    var batchWait = 100
 
     func run() throws {
         var scenario = BroadcastScenario(clients: clients)
+        scenario.batchWaitMicroseconds = max(0, batchWait)
         scenario.messageSize = max(8, messageSize)
         scenario.rounds = rounds
         scenario.warmupRounds = max(0, warmupRounds)

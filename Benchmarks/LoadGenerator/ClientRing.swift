@@ -24,6 +24,10 @@ final class ClientRing {
     private let bufferMask: Int32
     private var pendingBufferReturns: Int32 = 0
     static let bufferGroup: UInt16 = 1
+    /// Whether the kernel takes a minimum wait in io_uring_enter's extended argument (Linux 6.12+).
+    let supportsMinimumWait: Bool
+    /// IORING_FEAT_MIN_TIMEOUT, newer than Debian 12's liburing headers.
+    private static let featureMinimumTimeout: UInt32 = 1 << 15
 
     init(fileTableSize: UInt32, bufferCount: Int = 4096, bufferSize: Int = 4096) throws(GeneratorError) {
         var params = io_uring_params()
@@ -38,6 +42,7 @@ final class ClientRing {
             result = io_uring_queue_init_params(4096, &ring, &params)
         }
         guard result == 0 else { throw GeneratorError("io_uring_queue_init", errno: -result) }
+        supportsMinimumWait = params.features & Self.featureMinimumTimeout != 0
         completionScratch = .allocate(capacity: completionBatch)
         result = io_uring_register_files_sparse(&ring, fileTableSize)
         guard result == 0 else {
@@ -141,6 +146,36 @@ final class ClientRing {
             tv_sec: timeoutNanoseconds / 1_000_000_000, tv_nsec: timeoutNanoseconds % 1_000_000_000)
         var cqe: UnsafeMutablePointer<io_uring_cqe>?
         _ = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &timeout, nil)
+    }
+
+    /// Submits, then sleeps until `batch` completions are pending or `minimumWaitMicroseconds` have
+    /// passed, whichever comes first; when that wait ends with nothing pending, it goes on until one
+    /// completion or `timeoutNanoseconds`.
+    ///
+    /// Why: a thread sleeping for one completion is woken by whoever completes it, so on loopback every
+    /// message the server sends to a sleeping generator also pays the generator's wake-up on the
+    /// server's CPU. Waiting for a batch with a deadline moves that wake-up to the generator's own timer,
+    /// as a client on another host would cost the server nothing to wake. Falls back to one completion
+    /// where the kernel lacks minimum waits.
+    func submitAndWait(timeoutNanoseconds: Int64, batch: UInt32, minimumWaitMicroseconds: UInt32) {
+        guard supportsMinimumWait, batch > 1, minimumWaitMicroseconds > 0 else {
+            return submitAndWait(timeoutNanoseconds: timeoutNanoseconds)
+        }
+        _ = io_uring_submit(&ring)
+        var timeout = __kernel_timespec(
+            tv_sec: timeoutNanoseconds / 1_000_000_000, tv_nsec: timeoutNanoseconds % 1_000_000_000)
+        withUnsafeMutablePointer(to: &timeout) { timeoutPointer in
+            // `pad` is min_wait_usec since Linux 6.12; the sigmask size is the kernel's (_NSIG / 8).
+            var argument = io_uring_getevents_arg(
+                sigmask: 0, sigmask_sz: 8, pad: minimumWaitMicroseconds,
+                ts: UInt64(UInt(bitPattern: timeoutPointer)))
+            withUnsafeMutablePointer(to: &argument) { argumentPointer in
+                _ = io_uring_enter2(
+                    UInt32(ring.ring_fd), 0, batch, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                    UnsafeMutableRawPointer(argumentPointer).assumingMemoryBound(to: sigset_t.self),
+                    MemoryLayout<io_uring_getevents_arg>.size)
+            }
+        }
     }
 
     func submit() { _ = io_uring_submit(&ring) }

@@ -244,6 +244,10 @@ extension GeneratorEngine {
             for slot in connections.indices { close(slot: slot) }
             established = 0
             closeReplyPending = true
+        case "batch-wait":
+            // `batch-wait µs`: wait for a batch of completions at most this long (0: wake on each one).
+            batchWaitMicroseconds = UInt32(clamping: argument(1))
+            report("ok", ["supported": ring.supportsMinimumWait ? 1 : 0])
         case "exit":
             running = false
         default:

@@ -70,6 +70,10 @@ public final class GeneratorEngine {
 
     var controlBuffer: [UInt8] = []
 
+    // Batched waits (`batch-wait`): off (0) unless a scenario asks; see ClientRing.submitAndWait.
+    var batchWaitMicroseconds: UInt32 = 0
+    let completionBatch: UInt32 = 4096
+
     public init(plan: GeneratorPlan) throws(GeneratorError) {
         self.plan = plan
         if plan.cpu >= 0 { _ = CLiburing_pin_current_thread(Int32(plan.cpu)) }
@@ -101,7 +105,8 @@ public final class GeneratorEngine {
         report("ready", ["connections": plan.connectionCount])
         while running {
             openMoreConnections()
-            ring.submitAndWait(timeoutNanoseconds: 20_000_000)
+            ring.submitAndWait(
+                timeoutNanoseconds: 20_000_000, batch: completionBatch, minimumWaitMicroseconds: batchWaitMicroseconds)
             let now = monotonicNanoseconds()
             _ = ring.drain { data, result, flags in handle(userData: data, result: result, flags: flags, now: now) }
             periodic(now: monotonicNanoseconds())

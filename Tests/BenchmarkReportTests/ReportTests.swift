@@ -83,6 +83,20 @@ struct ReportTests {
         #expect(table.contains(" 1.00 "))
     }
 
+    /// A broadcast row says whether the generators woke on each delivery or let them gather.
+    @Test func broadcastRowsTellHowTheClientsWereWoken() throws {
+        var batched = BroadcastResult()
+        batched.server = "RingGate"
+        batched.generatorBatchWaitMicroseconds = 100
+        var older = BroadcastResult()
+        older.server = "C reference"
+        var results = BenchmarkResults()
+        results.broadcast = [batched, older]
+        let rows = ReportFiles(results: results).table().split(separator: "\n")
+        #expect(rows.contains { $0.contains("RingGate") && $0.contains("batched, ≤ 100 µs") })
+        #expect(rows.contains { $0.contains("C reference") && $0.contains("per delivery") })
+    }
+
     /// The idle row says whether the first echo check ran inside the connect phase or as its own pass.
     @Test func idleRowsTellHowTheFirstEchoCheckRan() throws {
         var pass = IdleResult()
