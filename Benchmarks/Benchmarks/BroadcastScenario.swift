@@ -11,7 +11,13 @@ struct BroadcastScenario {
     var clients: Int
     var clientSteps: [Int] { [1_000, 10_000, clients].filter { $0 <= clients }.uniqued() }
     var messageSize = 64
+    /// Measured rounds per kind, at least: small points get more (`rounds(for:)`).
     var rounds = 10
+    /// Deliveries a point measures at least: 10 rounds to 1,000 clients are 40 ms of gateway CPU, short
+    /// enough for a timer tick or a neighbour's burst to move the figure by a third between runs.
+    var minimumDeliveries = 200_000
+    /// The most rounds any kind runs (sendToUid reaches one client a round).
+    var maximumRounds = 200
     /// Rounds sent before the measured ones (each client's quick-ack phase; see `measureRounds`).
     var warmupRounds = 20
     var groupSize = 1_000
@@ -161,12 +167,19 @@ struct BroadcastScenario {
         ) { _ in _ = try? control.request("broadcast \(messageSize)") }
     }
 
-    /// Sends `rounds` messages one after the other, each after the previous one reached every recipient.
+    /// Rounds measured for `recipients`: enough for `minimumDeliveries`, within `rounds...maximumRounds`.
+    func rounds(for recipients: Int) -> Int {
+        let needed = (minimumDeliveries + max(1, recipients) - 1) / max(1, recipients)
+        return max(rounds, min(maximumRounds, needed))
+    }
+
+    /// Sends `rounds(for:)` messages one after the other, each after the previous one reached every recipient.
     private func measureRounds(
         kind: String, server: ServerUnderTest, fleet: GeneratorFleet, clients: Int, recipients: Int,
         firstRound: inout Int, settings: RunSettings, send: (String) -> Void
     ) throws {
         _ = try fleet.ask("reset", expecting: "ok", timeout: 10)
+        let rounds = rounds(for: recipients)
         var result = BroadcastResult()
         result.server = server.name
         result.kind = kind
@@ -198,7 +211,7 @@ struct BroadcastScenario {
             var delivered = 0
             var last: UInt64 = 0
             while true {
-                let replies = try fleet.ask("rounds", expecting: "rounds", timeout: 10)
+                let replies = try fleet.ask("rounds \(round)", expecting: "rounds", timeout: 10)
                 delivered = replies.map { $0["r\(round)"] }.reduce(0, +)
                 last = UInt64(replies.map { $0["t\(round)"] }.max() ?? 0)
                 if delivered >= recipients || Date() > deadline { break }

@@ -224,8 +224,10 @@ extension GeneratorEngine {
         case "stats":
             reportStats()
         case "rounds":
+            // `rounds [n]`: receipts and last receipt time of round n, or of every round seen since `reset`.
+            let only = words.count > 1 ? argument(1) : nil
             var fields: [String: Int] = [:]
-            for round in roundCounts.indices where roundCounts[round] > 0 {
+            for round in roundCounts.indices where roundCounts[round] > 0 && (only == nil || only == round) {
                 fields["r\(round)"] = roundCounts[round]
                 fields["t\(round)"] = Int(roundLast[round])
             }
