@@ -165,6 +165,8 @@ public struct BroadcastResult: Codable, Sendable {
     /// How long the generators let completions gather before waking (nil: they woke on each one, as in
     /// results before 2026-12-04).
     public var generatorBatchWaitMicroseconds: Int?
+    /// Which pass over the servers this is, from 1, when the point was measured more than once.
+    public var repetition: Int?
     public init() {}
 
     /// Data segments per delivery: 1.0 is one send per recipient per message.

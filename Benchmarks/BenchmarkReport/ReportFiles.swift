@@ -98,7 +98,7 @@ public struct ReportFiles {
                     header: [
                         "kind", "server", "clients", "recipients", "bytes", "p50 ms", "max ms", "deliveries/s",
                         "µs gateway CPU/delivery", "data segs/delivery", "missing", "vs C reference", "vs PHP",
-                        "clients woken",
+                        "clients woken", "pass",
                     ],
                     rows: results.broadcast.map { r in
                         [
@@ -108,9 +108,11 @@ public struct ReportFiles {
                             r.segmentsPerDelivery.map { f("%.2f", $0) } ?? "", "\(r.missing)",
                             referenceRatio(r).map { f("%.2f×", $0) } ?? "", phpRatio(r).map { f("%.2f×", $0) } ?? "",
                             r.generatorBatchWaitMicroseconds.map { "batched, ≤ \($0) µs" } ?? "per delivery",
+                            r.repetition.map { "\($0)" } ?? "",
                         ]
                     }))
         }
+        if let repeated = repeatedBroadcastSection() { sections.append(repeated) }
         if !results.churn.isEmpty {
             sections.append(
                 Section(
@@ -166,14 +168,55 @@ public struct ReportFiles {
     /// less CPU RingGate spends per delivered message).
     func phpRatio(_ result: BroadcastResult) -> Double? { broadcastRatio(result, over: Self.phpServer) }
 
-    /// `server`'s gateway CPU per delivery over RingGate's for the same kind and client count.
+    /// `server`'s gateway CPU per delivery over RingGate's for the same kind and client count, from the
+    /// same pass when the point was measured several times (PHP is measured once).
     private func broadcastRatio(_ result: BroadcastResult, over server: String) -> Double? {
-        guard result.server == "RingGate", result.cpuMicrosecondsPerDelivery > 0,
-            let other = results.broadcast.first(where: {
-                $0.server == server && $0.kind == result.kind && $0.clients == result.clients
-            }), other.cpuMicrosecondsPerDelivery > 0
+        guard result.server == "RingGate", result.cpuMicrosecondsPerDelivery > 0 else { return nil }
+        let samePoint = results.broadcast.filter {
+            $0.server == server && $0.kind == result.kind && $0.clients == result.clients
+        }
+        guard let other = samePoint.first(where: { $0.repetition == result.repetition }) ?? samePoint.first,
+            other.cpuMicrosecondsPerDelivery > 0
         else { return nil }
         return other.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
+    }
+
+    /// Points measured in several passes: RingGate against the C reference pass by pass, and the median.
+    func repeatedBroadcastSection() -> Section? {
+        let repeated = results.broadcast.filter { $0.server == "RingGate" && $0.repetition != nil }
+        var points: [(kind: String, clients: Int)] = []
+        for result in repeated where !points.contains(where: { $0 == (result.kind, result.clients) }) {
+            points.append((result.kind, result.clients))
+        }
+        let rows: [[String]] = points.compactMap { point in
+            let passes = repeated.filter { $0.kind == point.kind && $0.clients == point.clients }
+            let ratios = passes.compactMap(referenceRatio).sorted()
+            guard !ratios.isEmpty else { return nil }
+            let reference = results.broadcast.filter {
+                $0.server == Self.referenceServer && $0.kind == point.kind && $0.clients == point.clients
+            }
+            return [
+                point.kind, "\(point.clients)", "\(ratios.count)",
+                f("%.3f", Self.median(passes.map(\.cpuMicrosecondsPerDelivery))),
+                f("%.3f", Self.median(reference.map(\.cpuMicrosecondsPerDelivery))),
+                ratios.map { f("%.2f×", $0) }.joined(separator: " "), f("%.2f×", Self.median(ratios)),
+            ]
+        }
+        guard !rows.isEmpty else { return nil }
+        return Section(
+            title: "Broadcast against the C reference, pass by pass (order alternated)",
+            header: [
+                "kind", "clients", "passes", "RingGate µs/delivery (median)", "C reference µs/delivery (median)",
+                "vs C reference, each pass", "median",
+            ],
+            rows: rows)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// PHP's user memory per idle connection over RingGate's (PHP holds at most ~1,000 per process, so the

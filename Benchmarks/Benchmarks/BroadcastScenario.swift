@@ -28,20 +28,20 @@ struct BroadcastScenario {
     var batchWaitMicroseconds = 100
     /// The NIO baseline holds ordinary descriptors: one process stays under RLIMIT_NOFILE.
     var nioLimit = 18_000
+    /// Passes over RingGate, NIO and the C reference at each client count; the report pairs RingGate and
+    /// the reference pass by pass and gives the median ratio.
+    var repeats = 1
+    /// The pass being measured, from 0 (recorded in its results when `repeats` > 1); nil for the servers
+    /// measured once after the passes (PHP, an external gateway).
+    var repetition: Int?
 
     func run(settings: RunSettings) throws {
         let reference = ReferencePrograms.prepare(settings: settings)
         for count in clientSteps {
-            try runRingGate(clients: count, detailed: count == clients, settings: settings)
-            if count <= nioLimit, let nio = try ServerUnderTest.nio(settings: settings, framing: .websocket) {
-                defer { nio.stop() }
-                try measureControlled(server: nio, clients: count, settings: settings)
-            }
-            if let reference {
-                let rings = ServerUnderTest.shards(for: count, gatewayCPUs: settings.gatewayCPUs.count)
-                let server = try ServerUnderTest.referenceFanout(reference, settings: settings, rings: rings)
-                defer { server.stop() }
-                try measureControlled(server: server, clients: count, settings: settings)
+            for repetition in 0..<max(1, repeats) {
+                var pass = self
+                pass.repetition = repetition
+                try pass.measurePoint(clients: count, reference: reference, settings: settings)
             }
         }
         if let php = try ServerUnderTest.php(settings: settings) {
@@ -65,6 +65,32 @@ struct BroadcastScenario {
             try measureGatewayClient(
                 server: external, fleet: fleet, client: client, clients: count, detailed: false, settings: settings)
         }
+    }
+
+    /// One pass over the controlled servers at `count` clients. Odd passes run them in reverse order: a
+    /// server always measured right after another's 100,000 sockets were torn down would meet the kernel's
+    /// caches in another state than one measured first.
+    private func measurePoint(clients count: Int, reference: ReferencePrograms?, settings: RunSettings) throws {
+        var servers: [() throws -> Void] = [
+            { try runRingGate(clients: count, detailed: count == clients && repetition == 0, settings: settings) }
+        ]
+        if count <= nioLimit {
+            servers.append {
+                guard let nio = try ServerUnderTest.nio(settings: settings, framing: .websocket) else { return }
+                defer { nio.stop() }
+                try measureControlled(server: nio, clients: count, settings: settings)
+            }
+        }
+        if let reference {
+            servers.append {
+                let rings = ServerUnderTest.shards(for: count, gatewayCPUs: settings.gatewayCPUs.count)
+                let server = try ServerUnderTest.referenceFanout(reference, settings: settings, rings: rings)
+                defer { server.stop() }
+                try measureControlled(server: server, clients: count, settings: settings)
+            }
+        }
+        if (repetition ?? 0) % 2 == 1 { servers.reverse() }
+        for measure in servers { try measure() }
     }
 
     private func runRingGate(clients: Int, detailed: Bool, settings: RunSettings) throws {
@@ -188,6 +214,7 @@ struct BroadcastScenario {
         result.messageSize = messageSize
         result.rounds = rounds
         result.generatorBatchWaitMicroseconds = batchWaitMicroseconds > 0 ? batchWaitMicroseconds : nil
+        result.repetition = repeats > 1 ? repetition.map { $0 + 1 } : nil
         var completions: [Double] = []
         var segments: SegmentWindow?
         var cpuStart = 0.0

@@ -43,9 +43,14 @@ struct BroadcastCommand: ParsableCommand {
             "Microseconds the generators let deliveries gather before waking (0: woken by each one).",
             discussion: "On loopback the server's send wakes a sleeping client, on the server's CPU."))
     var batchWait = 100
+    @Option(
+        name: .customLong("repeat"),
+        help: "Passes over RingGate and the references at each client count, alternating their order.")
+    var repeats = 1
 
     func run() throws {
         var scenario = BroadcastScenario(clients: clients)
+        scenario.repeats = max(1, repeats)
         scenario.batchWaitMicroseconds = max(0, batchWait)
         scenario.messageSize = max(8, messageSize)
         scenario.rounds = rounds

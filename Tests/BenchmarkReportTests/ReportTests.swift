@@ -83,6 +83,38 @@ struct ReportTests {
         #expect(table.contains(" 1.00 "))
     }
 
+    /// A point measured in several passes pairs RingGate with the reference of the same pass, and the
+    /// summary gives each pass's ratio and their median; PHP, measured once, pairs with every pass.
+    @Test func repeatedBroadcastPassesArePairedPassByPass() throws {
+        var results = BenchmarkResults()
+        let passes: [(ringGate: Double, reference: Double)] = [(10, 8), (9, 9), (8, 10)]
+        for (index, pass) in passes.enumerated() {
+            for (server, cpu) in [("RingGate", pass.ringGate), ("C reference", pass.reference)] {
+                var result = BroadcastResult()
+                result.server = server
+                result.kind = "sendToAll"
+                result.clients = 100_000
+                result.deliveries = 1_000_000
+                result.gatewayCPUSeconds = cpu
+                result.repetition = index + 1
+                results.broadcast.append(result)
+            }
+        }
+        var php = BroadcastResult()
+        php.server = "PHP GatewayWorker"
+        php.kind = "sendToAll"
+        php.clients = 100_000
+        php.deliveries = 1_000_000
+        php.gatewayCPUSeconds = 20
+        results.broadcast.append(php)
+        let report = ReportFiles(results: results)
+        #expect(try #require(report.referenceRatio(results.broadcast[0])) == 0.8)
+        #expect(try #require(report.referenceRatio(results.broadcast[4])) == 1.25)
+        #expect(try #require(report.phpRatio(results.broadcast[4])) == 2.5)
+        let section = try #require(report.repeatedBroadcastSection())
+        #expect(section.rows == [["sendToAll", "100000", "3", "9.000", "9.000", "0.80× 1.00× 1.25×", "1.00×"]])
+    }
+
     /// A broadcast row says whether the generators woke on each delivery or let them gather.
     @Test func broadcastRowsTellHowTheClientsWereWoken() throws {
         var batched = BroadcastResult()
