@@ -97,6 +97,8 @@ public struct EchoResult: Codable, Sendable {
     public var mode = ""
     public var connections = 0
     public var inFlight = 1
+    /// Which pass over the servers this is, from 1, when the point was measured more than once.
+    public var repetition: Int?
     public var messageSize = 64
     public var messages = 0
     public var seconds = 0.0

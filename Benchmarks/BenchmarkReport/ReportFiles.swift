@@ -79,7 +79,9 @@ public struct ReportFiles {
                     ],
                     rows: results.echo.map { r in
                         [
-                            r.mode, r.server, "\(r.connections)×\(r.inFlight)", f("%.0f", r.messagesPerSecond),
+                            r.mode, r.server,
+                            "\(r.connections)×\(r.inFlight)" + (r.repetition.map { ", pass \($0)" } ?? ""),
+                            f("%.0f", r.messagesPerSecond),
                             f("%.0f", r.messagesPerCPUSecond), f("%.0f", r.cpuNanosecondsPerMessage),
                             f("%.0f%%", r.gatewayCPUPercent) + (r.saturated ? "" : " (not saturated)"),
                             f("%.0f", r.latencyMicroseconds.p50), f("%.0f", r.latencyMicroseconds.p99),
@@ -91,6 +93,7 @@ public struct ReportFiles {
                         ]
                     }))
         }
+        if let repeated = repeatedEchoSection() { sections.append(repeated) }
         if !results.broadcast.isEmpty {
             sections.append(
                 Section(
@@ -147,14 +150,51 @@ public struct ReportFiles {
     func phpRatio(_ result: EchoResult) -> Double? { echoRatio(result, over: Self.phpServer) }
 
     /// RingGate's messages per gateway CPU-second over `server`'s at the same mode, connections and in-flight.
+    /// From the same pass when the point was measured several times (NIO and PHP are measured once).
     private func echoRatio(_ result: EchoResult, over server: String) -> Double? {
-        guard result.server == "RingGate",
-            let other = results.echo.first(where: {
-                $0.server == server && $0.mode == result.mode && $0.connections == result.connections
-                    && $0.inFlight == result.inFlight
-            }), other.messagesPerCPUSecond > 0
+        guard result.server == "RingGate" else { return nil }
+        let samePoint = results.echo.filter {
+            $0.server == server && $0.mode == result.mode && $0.connections == result.connections
+                && $0.inFlight == result.inFlight
+        }
+        guard let other = samePoint.first(where: { $0.repetition == result.repetition }) ?? samePoint.first,
+            other.messagesPerCPUSecond > 0
         else { return nil }
         return result.messagesPerCPUSecond / other.messagesPerCPUSecond
+    }
+
+    /// Echo points measured in several passes: RingGate against the C reference pass by pass, and the median.
+    func repeatedEchoSection() -> Section? {
+        let repeated = results.echo.filter { $0.server == "RingGate" && $0.repetition != nil }
+        var points: [(mode: String, connections: Int, inFlight: Int)] = []
+        for result in repeated
+        where !points.contains(where: { $0 == (result.mode, result.connections, result.inFlight) }) {
+            points.append((result.mode, result.connections, result.inFlight))
+        }
+        let rows: [[String]] = points.compactMap { point in
+            let samePoint = { (result: EchoResult) in
+                result.mode == point.mode && result.connections == point.connections
+                    && result.inFlight == point.inFlight
+            }
+            let passes = repeated.filter(samePoint)
+            let ratios = passes.compactMap(referenceRatio).sorted()
+            guard !ratios.isEmpty else { return nil }
+            let reference = results.echo.filter { $0.server == Self.referenceServer && samePoint($0) }
+            return [
+                point.mode, "\(point.connections)×\(point.inFlight)", "\(ratios.count)",
+                f("%.0f", Self.median(passes.map(\.messagesPerCPUSecond))),
+                f("%.0f", Self.median(reference.map(\.messagesPerCPUSecond))),
+                ratios.map { f("%.2f×", $0) }.joined(separator: " "), f("%.2f×", Self.median(ratios)),
+            ]
+        }
+        guard !rows.isEmpty else { return nil }
+        return Section(
+            title: "Echo against the C reference, pass by pass (order alternated)",
+            header: [
+                "mode", "conns×in flight", "passes", "RingGate msgs/CPU-s (median)", "C reference msgs/CPU-s (median)",
+                "vs C reference, each pass", "median",
+            ],
+            rows: rows)
     }
 
     /// RingGate's gateway CPU per sendToAll delivery against the C fan-out reference's at the same client count,

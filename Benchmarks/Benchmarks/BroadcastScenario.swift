@@ -30,16 +30,19 @@ struct BroadcastScenario {
     var nioLimit = 18_000
     /// Passes over RingGate, NIO and the C reference at each client count; the report pairs RingGate and
     /// the reference pass by pass and gives the median ratio.
-    var repeats = 1
+    var repeats = 3
     /// The pass being measured, from 0 (recorded in its results when `repeats` > 1); nil for the servers
     /// measured once after the passes (PHP, an external gateway).
     var repetition: Int?
 
     func run(settings: RunSettings) throws {
         let reference = ReferencePrograms.prepare(settings: settings)
+        // Passes pair RingGate with the reference; without the reference one pass tells as much.
+        let passes = reference == nil ? 1 : max(1, repeats)
         for count in clientSteps {
-            for repetition in 0..<max(1, repeats) {
+            for repetition in 0..<passes {
                 var pass = self
+                pass.repeats = passes
                 pass.repetition = repetition
                 try pass.measurePoint(clients: count, reference: reference, settings: settings)
             }

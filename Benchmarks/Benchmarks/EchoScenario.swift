@@ -21,6 +21,9 @@ struct EchoScenario {
     var messageSize = 64
     /// The PHP comparison point for the relayed mode: 100 connections, 8 in flight each.
     var relayedExtraPoint: (connections: Int, inFlight: Int)? = (100, 8)
+    /// Relayed mode: passes over RingGate and the C relay reference at each point, in alternating order,
+    /// both servers up throughout; the report pairs them pass by pass and gives the median ratio.
+    var repeats = 3
 
     static let standard = EchoScenario()
 
@@ -46,10 +49,17 @@ struct EchoScenario {
             ringgatePoints.append(extra)
             ringgatePoints.sort { $0.connections < $1.connections }
         }
+        let programs = mode == .relayedWebSocket ? ReferencePrograms.prepare(settings: settings) : nil
         do {
             defer { ringgate.stop() }
-            for point in ringgatePoints {
-                try measure(server: ringgate, mode: mode, point: point, settings: settings)
+            if let programs {
+                let reference = try ServerUnderTest.referenceRelay(programs, settings: settings, rings: shards)
+                defer { reference.stop() }
+                try measureInPasses([ringgate, reference], mode: mode, points: ringgatePoints, settings: settings)
+            } else {
+                for point in ringgatePoints {
+                    try measure(server: ringgate, mode: mode, point: point, settings: settings)
+                }
             }
         }
         if mode != .relayedWebSocket {
@@ -65,13 +75,6 @@ struct EchoScenario {
                 for point in points { try measure(server: server, mode: mode, point: point, settings: settings) }
             }
         }
-        if mode == .relayedWebSocket, let programs = ReferencePrograms.prepare(settings: settings) {
-            let reference = try ServerUnderTest.referenceRelay(programs, settings: settings, rings: shards)
-            defer { reference.stop() }
-            for point in ringgatePoints {
-                try measure(server: reference, mode: mode, point: point, settings: settings)
-            }
-        }
         if mode == .relayedWebSocket, let php = try ServerUnderTest.php(settings: settings) {
             defer { php.stop() }
             for point in ringgatePoints where point.connections <= php.connectionLimit ?? .max {
@@ -85,9 +88,26 @@ struct EchoScenario {
         }
     }
 
+    /// Measures every server at each point `repeats` times, reversing their order on odd passes: a server
+    /// always measured right after the other would meet the machine in the state the other left it.
+    private func measureInPasses(
+        _ servers: [ServerUnderTest], mode: Mode, points: [(connections: Int, inFlight: Int)], settings: RunSettings
+    ) throws {
+        for point in points {
+            for pass in 0..<max(1, repeats) {
+                for server in pass % 2 == 1 ? servers.reversed() : servers {
+                    try measure(
+                        server: server, mode: mode, point: point, repetition: repeats > 1 ? pass + 1 : nil,
+                        settings: settings)
+                }
+            }
+        }
+    }
+
     @discardableResult
     func measure(
-        server: ServerUnderTest, mode: Mode, point: (connections: Int, inFlight: Int), settings: RunSettings
+        server: ServerUnderTest, mode: Mode, point: (connections: Int, inFlight: Int), repetition: Int? = nil,
+        settings: RunSettings
     ) throws -> EchoResult {
         guard let port = server.ports[mode.framing] else { throw BenchmarkFailure("\(server.name) has no port") }
         let fleet = try GeneratorFleet(
@@ -135,6 +155,7 @@ struct EchoScenario {
         result.mode = mode.rawValue
         result.connections = point.connections
         result.inFlight = point.inFlight
+        result.repetition = repetition
         result.messageSize = messageSize
         result.messages = stats.map { $0["messages"] }.reduce(0, +)
         result.seconds = seconds

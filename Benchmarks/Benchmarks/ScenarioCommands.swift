@@ -11,9 +11,14 @@ struct EchoCommand: ParsableCommand {
     @Option(help: "Payload bytes per message.") var messageSize = 64
     @Option(help: "Modes (comma list): raw-tcp, raw-websocket, relayed-websocket.")
     var modes = "raw-tcp,raw-websocket,relayed-websocket"
+    @Option(
+        name: .customLong("repeat"),
+        help: "Relayed mode: passes over RingGate and the C relay at each point, alternating their order.")
+    var repeats = 3
 
     func run() throws {
         var scenario = EchoScenario()
+        scenario.repeats = max(1, repeats)
         scenario.connectionCounts = connections.split(separator: ",").compactMap { Int($0) }
         scenario.inFlight = inFlight
         scenario.messageSize = messageSize
@@ -46,7 +51,7 @@ struct BroadcastCommand: ParsableCommand {
     @Option(
         name: .customLong("repeat"),
         help: "Passes over RingGate and the references at each client count, alternating their order.")
-    var repeats = 1
+    var repeats = 3
 
     func run() throws {
         var scenario = BroadcastScenario(clients: clients)

@@ -115,6 +115,40 @@ struct ReportTests {
         #expect(section.rows == [["sendToAll", "100000", "3", "9.000", "9.000", "0.80× 1.00× 1.25×", "1.00×"]])
     }
 
+    /// Echo passes pair the same way: each RingGate pass with the reference's pass, PHP with every pass.
+    @Test func repeatedEchoPassesArePairedPassByPass() throws {
+        var results = BenchmarkResults()
+        let passes: [(ringGate: Double, reference: Double)] = [(90, 100), (110, 100)]
+        for (index, pass) in passes.enumerated() {
+            for (server, messages) in [("RingGate", pass.ringGate), ("C reference", pass.reference)] {
+                var result = EchoResult()
+                result.server = server
+                result.mode = "relayed-websocket"
+                result.connections = 1_000
+                result.messages = Int(messages)
+                result.seconds = 1
+                result.gatewayCPUSeconds = 1
+                result.repetition = index + 1
+                results.echo.append(result)
+            }
+        }
+        var php = EchoResult()
+        php.server = "PHP GatewayWorker"
+        php.mode = "relayed-websocket"
+        php.connections = 1_000
+        php.messages = 40
+        php.seconds = 1
+        php.gatewayCPUSeconds = 1
+        results.echo.append(php)
+        let report = ReportFiles(results: results)
+        #expect(try #require(report.referenceRatio(results.echo[0])) == 0.9)
+        #expect(try #require(report.referenceRatio(results.echo[2])) == 1.1)
+        #expect(try #require(report.phpRatio(results.echo[2])) == 2.75)
+        let section = try #require(report.repeatedEchoSection())
+        #expect(section.rows == [["relayed-websocket", "1000×1", "2", "100", "100", "0.90× 1.10×", "1.00×"]])
+        #expect(report.table().contains("1000×1, pass 2"))
+    }
+
     /// A broadcast row says whether the generators woke on each delivery or let them gather.
     @Test func broadcastRowsTellHowTheClientsWereWoken() throws {
         var batched = BroadcastResult()
