@@ -165,28 +165,10 @@ public struct ReportFiles {
 
     /// Echo points measured in several passes: RingGate against the C reference pass by pass, and the median.
     func repeatedEchoSection() -> Section? {
-        let repeated = results.echo.filter { $0.server == "RingGate" && $0.repetition != nil }
-        var points: [(mode: String, connections: Int, inFlight: Int)] = []
-        for result in repeated
-        where !points.contains(where: { $0 == (result.mode, result.connections, result.inFlight) }) {
-            points.append((result.mode, result.connections, result.inFlight))
-        }
-        let rows: [[String]] = points.compactMap { point in
-            let samePoint = { (result: EchoResult) in
-                result.mode == point.mode && result.connections == point.connections
-                    && result.inFlight == point.inFlight
-            }
-            let passes = repeated.filter(samePoint)
-            let ratios = passes.compactMap(referenceRatio).sorted()
-            guard !ratios.isEmpty else { return nil }
-            let reference = results.echo.filter { $0.server == Self.referenceServer && samePoint($0) }
-            return [
-                point.mode, "\(point.connections)×\(point.inFlight)", "\(ratios.count)",
-                f("%.0f", Self.median(passes.map(\.messagesPerCPUSecond))),
-                f("%.0f", Self.median(reference.map(\.messagesPerCPUSecond))),
-                ratios.map { f("%.2f×", $0) }.joined(separator: " "), f("%.2f×", Self.median(ratios)),
-            ]
-        }
+        let rows = pairedRows(
+            results.echo, server: \.server, repetition: \.repetition,
+            point: { [$0.mode, "\($0.connections)×\($0.inFlight)"] }, figure: \.messagesPerCPUSecond, format: "%.0f",
+            ratio: referenceRatio)
         guard !rows.isEmpty else { return nil }
         return Section(
             title: "Echo against the C reference, pass by pass (order alternated)",
@@ -221,27 +203,11 @@ public struct ReportFiles {
         return other.cpuMicrosecondsPerDelivery / result.cpuMicrosecondsPerDelivery
     }
 
-    /// Points measured in several passes: RingGate against the C reference pass by pass, and the median.
+    /// Broadcast points measured in several passes: RingGate against the C reference pass by pass, and the median.
     func repeatedBroadcastSection() -> Section? {
-        let repeated = results.broadcast.filter { $0.server == "RingGate" && $0.repetition != nil }
-        var points: [(kind: String, clients: Int)] = []
-        for result in repeated where !points.contains(where: { $0 == (result.kind, result.clients) }) {
-            points.append((result.kind, result.clients))
-        }
-        let rows: [[String]] = points.compactMap { point in
-            let passes = repeated.filter { $0.kind == point.kind && $0.clients == point.clients }
-            let ratios = passes.compactMap(referenceRatio).sorted()
-            guard !ratios.isEmpty else { return nil }
-            let reference = results.broadcast.filter {
-                $0.server == Self.referenceServer && $0.kind == point.kind && $0.clients == point.clients
-            }
-            return [
-                point.kind, "\(point.clients)", "\(ratios.count)",
-                f("%.3f", Self.median(passes.map(\.cpuMicrosecondsPerDelivery))),
-                f("%.3f", Self.median(reference.map(\.cpuMicrosecondsPerDelivery))),
-                ratios.map { f("%.2f×", $0) }.joined(separator: " "), f("%.2f×", Self.median(ratios)),
-            ]
-        }
+        let rows = pairedRows(
+            results.broadcast, server: \.server, repetition: \.repetition, point: { [$0.kind, "\($0.clients)"] },
+            figure: \.cpuMicrosecondsPerDelivery, format: "%.3f", ratio: referenceRatio)
         guard !rows.isEmpty else { return nil }
         return Section(
             title: "Broadcast against the C reference, pass by pass (order alternated)",
@@ -250,6 +216,28 @@ public struct ReportFiles {
                 "vs C reference, each pass", "median",
             ],
             rows: rows)
+    }
+
+    /// One row per point RingGate was measured at in several passes (`point` gives its leading cells): the
+    /// medians of `figure` for RingGate and the reference, each pass's ratio, and the median ratio.
+    private func pairedRows<Result>(
+        _ all: [Result], server: (Result) -> String, repetition: (Result) -> Int?, point: (Result) -> [String],
+        figure: (Result) -> Double, format: String, ratio: (Result) -> Double?
+    ) -> [[String]] {
+        let repeated = all.filter { server($0) == "RingGate" && repetition($0) != nil }
+        var points: [[String]] = []
+        for result in repeated where !points.contains(point(result)) { points.append(point(result)) }
+        return points.compactMap { key in
+            let passes = repeated.filter { point($0) == key }
+            let ratios = passes.compactMap(ratio).sorted()
+            guard !ratios.isEmpty else { return nil }
+            let reference = all.filter { server($0) == Self.referenceServer && point($0) == key }
+            return key + [
+                "\(ratios.count)", f(format, Self.median(passes.map(figure))),
+                f(format, Self.median(reference.map(figure))), ratios.map { f("%.2f×", $0) }.joined(separator: " "),
+                f("%.2f×", Self.median(ratios)),
+            ]
+        }
     }
 
     static func median(_ values: [Double]) -> Double {
