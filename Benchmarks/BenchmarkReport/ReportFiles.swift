@@ -165,18 +165,10 @@ public struct ReportFiles {
 
     /// Echo points measured in several passes: RingGate against the C reference pass by pass, and the median.
     func repeatedEchoSection() -> Section? {
-        let rows = pairedRows(
-            results.echo, server: \.server, repetition: \.repetition,
-            point: { [$0.mode, "\($0.connections)×\($0.inFlight)"] }, figure: \.messagesPerCPUSecond, format: "%.0f",
-            ratio: referenceRatio)
-        guard !rows.isEmpty else { return nil }
-        return Section(
-            title: "Echo against the C reference, pass by pass (order alternated)",
-            header: [
-                "mode", "conns×in flight", "passes", "RingGate msgs/CPU-s (median)", "C reference msgs/CPU-s (median)",
-                "vs C reference, each pass", "median",
-            ],
-            rows: rows)
+        pairedSection(
+            "Echo", results.echo, server: \.server, repetition: \.repetition,
+            point: (["mode", "conns×in flight"], { [$0.mode, "\($0.connections)×\($0.inFlight)"] }),
+            figure: ("msgs/CPU-s", \.messagesPerCPUSecond, "%.0f"), ratio: referenceRatio)
     }
 
     /// RingGate's gateway CPU per sendToAll delivery against the C fan-out reference's at the same client count,
@@ -205,39 +197,42 @@ public struct ReportFiles {
 
     /// Broadcast points measured in several passes: RingGate against the C reference pass by pass, and the median.
     func repeatedBroadcastSection() -> Section? {
-        let rows = pairedRows(
-            results.broadcast, server: \.server, repetition: \.repetition, point: { [$0.kind, "\($0.clients)"] },
-            figure: \.cpuMicrosecondsPerDelivery, format: "%.3f", ratio: referenceRatio)
+        pairedSection(
+            "Broadcast", results.broadcast, server: \.server, repetition: \.repetition,
+            point: (["kind", "clients"], { [$0.kind, "\($0.clients)"] }),
+            figure: ("µs/delivery", \.cpuMicrosecondsPerDelivery, "%.3f"), ratio: referenceRatio)
+    }
+
+    /// One row per point RingGate was measured at in several passes (`point`: its leading columns and
+    /// cells): the medians of `figure` for RingGate and the reference, each pass's ratio, and the median
+    /// ratio; nil when no point was.
+    private func pairedSection<Result>(
+        _ scenario: String, _ all: [Result], server: (Result) -> String, repetition: (Result) -> Int?,
+        point: (columns: [String], cells: (Result) -> [String]),
+        figure: (unit: String, value: (Result) -> Double, format: String), ratio: (Result) -> Double?
+    ) -> Section? {
+        let repeated = all.filter { server($0) == "RingGate" && repetition($0) != nil }
+        var points: [[String]] = []
+        for result in repeated where !points.contains(point.cells(result)) { points.append(point.cells(result)) }
+        let rows: [[String]] = points.compactMap { key in
+            let passes = repeated.filter { point.cells($0) == key }
+            let ratios = passes.compactMap(ratio).sorted()
+            guard !ratios.isEmpty else { return nil }
+            let reference = all.filter { server($0) == Self.referenceServer && point.cells($0) == key }
+            return key + [
+                "\(ratios.count)", f(figure.format, Self.median(passes.map(figure.value))),
+                f(figure.format, Self.median(reference.map(figure.value))),
+                ratios.map { f("%.2f×", $0) }.joined(separator: " "), f("%.2f×", Self.median(ratios)),
+            ]
+        }
         guard !rows.isEmpty else { return nil }
         return Section(
-            title: "Broadcast against the C reference, pass by pass (order alternated)",
-            header: [
-                "kind", "clients", "passes", "RingGate µs/delivery (median)", "C reference µs/delivery (median)",
+            title: "\(scenario) against the C reference, pass by pass (order alternated)",
+            header: point.columns + [
+                "passes", "RingGate \(figure.unit) (median)", "C reference \(figure.unit) (median)",
                 "vs C reference, each pass", "median",
             ],
             rows: rows)
-    }
-
-    /// One row per point RingGate was measured at in several passes (`point` gives its leading cells): the
-    /// medians of `figure` for RingGate and the reference, each pass's ratio, and the median ratio.
-    private func pairedRows<Result>(
-        _ all: [Result], server: (Result) -> String, repetition: (Result) -> Int?, point: (Result) -> [String],
-        figure: (Result) -> Double, format: String, ratio: (Result) -> Double?
-    ) -> [[String]] {
-        let repeated = all.filter { server($0) == "RingGate" && repetition($0) != nil }
-        var points: [[String]] = []
-        for result in repeated where !points.contains(point(result)) { points.append(point(result)) }
-        return points.compactMap { key in
-            let passes = repeated.filter { point($0) == key }
-            let ratios = passes.compactMap(ratio).sorted()
-            guard !ratios.isEmpty else { return nil }
-            let reference = all.filter { server($0) == Self.referenceServer && point($0) == key }
-            return key + [
-                "\(ratios.count)", f(format, Self.median(passes.map(figure))),
-                f(format, Self.median(reference.map(figure))), ratios.map { f("%.2f×", $0) }.joined(separator: " "),
-                f("%.2f×", Self.median(ratios)),
-            ]
-        }
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -31,8 +31,8 @@ struct BroadcastScenario {
     /// Passes over RingGate, NIO and the C reference at each client count; the report pairs RingGate and
     /// the reference pass by pass and gives the median ratio.
     var repeats = 3
-    /// The pass being measured, from 0 (recorded in its results when `repeats` > 1); nil for the servers
-    /// measured once after the passes (PHP, an external gateway).
+    /// The pass being measured, from 0, recorded in its results; nil when there is one pass and for the
+    /// servers measured once after the passes (PHP, an external gateway).
     var repetition: Int?
 
     func run(settings: RunSettings) throws {
@@ -42,8 +42,7 @@ struct BroadcastScenario {
         for count in clientSteps {
             for repetition in 0..<passes {
                 var pass = self
-                pass.repeats = passes
-                pass.repetition = repetition
+                pass.repetition = passes > 1 ? repetition : nil
                 try pass.measurePoint(clients: count, reference: reference, settings: settings)
             }
         }
@@ -75,7 +74,10 @@ struct BroadcastScenario {
     /// caches in another state than one measured first.
     private func measurePoint(clients count: Int, reference: ReferencePrograms?, settings: RunSettings) throws {
         var servers: [() throws -> Void] = [
-            { try runRingGate(clients: count, detailed: count == clients && repetition == 0, settings: settings) }
+            {
+                try runRingGate(
+                    clients: count, detailed: count == clients && (repetition ?? 0) == 0, settings: settings)
+            }
         ]
         if count <= nioLimit {
             servers.append {
@@ -217,7 +219,7 @@ struct BroadcastScenario {
         result.messageSize = messageSize
         result.rounds = rounds
         result.generatorBatchWaitMicroseconds = batchWaitMicroseconds > 0 ? batchWaitMicroseconds : nil
-        result.repetition = repeats > 1 ? repetition.map { $0 + 1 } : nil
+        result.repetition = repetition.map { $0 + 1 }
         var completions: [Double] = []
         var segments: SegmentWindow?
         var cpuStart = 0.0

@@ -225,9 +225,10 @@ extension GeneratorEngine {
             reportStats()
         case "rounds":
             // `rounds [n]`: receipts and last receipt time of round n, or of every round seen since `reset`.
-            let only = words.count > 1 ? argument(1) : nil
+            let asked =
+                words.count > 1 ? [argument(1)].filter(roundCounts.indices.contains) : Array(roundCounts.indices)
             var fields: [String: Int] = [:]
-            for round in roundCounts.indices where roundCounts[round] > 0 && (only == nil || only == round) {
+            for round in asked where roundCounts[round] > 0 {
                 fields["r\(round)"] = roundCounts[round]
                 fields["t\(round)"] = Int(roundLast[round])
             }
