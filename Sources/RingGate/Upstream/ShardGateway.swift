@@ -31,6 +31,9 @@ extension OperationKind {
 /// It is both the shard's `ClientApplication` (client events become packets to workers) and its
 /// `ShardUpstream` (worker packets become client sends, closes and query replies). All on the shard's
 /// thread; nothing is shared with other shards, each of which is a separate gateway address.
+///
+/// Its hottest tables skip the runtime exclusivity checks in release builds, on the terms `ClientShard`
+/// states: short accesses only, never held across a call into the shard or a worker link.
 final class ShardGateway: ClientApplication, ShardUpstream {
     let index: Int
     let configuration: UpstreamConfiguration
@@ -43,19 +46,37 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     /// The inner listener's socket (owned by the server, which outlives the shard).
     let innerListenerDescriptor: Int32
 
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var table = GatewayClientTable()
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var workers: WorkerTable
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var inner: ContiguousArray<InnerConnection> = []
     /// Connection id of each client slot (valid while the client is in the table).
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var connectionIDs: [UInt32] = []
     /// Inner links in accept order that may not have authenticated yet (stale entries skipped), and the
     /// first entry not yet looked at: the eviction order when the inner table is full.
     var pendingLinks: [InnerID] = []
     var pendingHead = 0
     /// Inner connections with output to send at the end of the turn.
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var flushList: [UInt32] = []
     var registerLinks: [RegisterLink]
     var random = SystemRandomNumberGenerator()
+    #if !DEBUG
+    @safe @exclusivity(unchecked)
+    #endif
     var counters = UpstreamCounters()
     /// Log lines a worker link can trigger repeatedly, aggregated per interval.
     var notices: ThrottledNotices

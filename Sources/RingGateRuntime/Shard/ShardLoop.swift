@@ -32,13 +32,17 @@ extension ShardHandler {
 
 /// One shard's event loop: one `io_uring_enter` per turn that both submits the turn's work and waits
 /// for completions, then completions handled in batches.
+///
+/// Its counters skip Swift's runtime exclusivity checks, as `Ring`'s state does (same reasons).
 public final class ShardLoop {
     public let io: ShardIO
     public let tickNanoseconds: UInt64
     private let wakeupDescriptor: Int32
     /// Turns completed, for metrics.
+    @exclusivity(unchecked)
     public private(set) var turnCount: UInt64 = 0
     /// Completions handled, for metrics.
+    @exclusivity(unchecked)
     public private(set) var completionCount: UInt64 = 0
 
     public init(io: ShardIO, tickNanoseconds: UInt64, wakeupDescriptor: Int32) {
