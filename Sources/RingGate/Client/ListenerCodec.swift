@@ -3,7 +3,7 @@ import RingGateRuntime
 
 /// A listener's framing, ready to use: decoder options built once, the decoder a new connection
 /// starts with, and the outbound encoding.
-struct ListenerCodec {
+final class ListenerCodec {
     let framing: ListenerConfiguration.Framing
     let webSocketOptions: WebSocketDecoder.Options
     let headOptions: HTTPHeadDecoder.Options
