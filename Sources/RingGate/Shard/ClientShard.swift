@@ -78,15 +78,15 @@ public final class ClientShard: ShardHandler {
     let logger: Logger
     let mailbox: ShardMailbox<ShardMessage>
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var listeners: [ShardListener]
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var connections: ContiguousArray<ClientConnection> = []
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var sendQueues = SendQueuePool()
     var wheel: TimingWheel
@@ -99,10 +99,10 @@ public final class ClientShard: ShardHandler {
     /// Receives armed this turn (the kernel sees them at the next submit, where each may take a buffer at
     /// once): they count against the buffers a turn can promise (`receiveBuffersUnpromised`).
     var receiveArmsThisTurn = 0
-    /// Slots whose output was queued this turn, flushed when it ends (`flushQueuedOutput()`).
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
+    /// Slots whose output was queued this turn, flushed when it ends (`flushQueuedOutput()`).
     var slotsToFlush: [UInt32] = []
     /// Sessions and outgoing ciphertext of TLS clients, keyed by slot.
     var tlsClients: [UInt32: TLSClientState] = [:]
@@ -112,7 +112,7 @@ public final class ClientShard: ShardHandler {
     /// The worker-facing side, when this shard is a GatewayWorker gateway.
     var upstream: ShardUpstream?
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     public internal(set) var counters = ShardCounters()
     /// SO_PEERNAME through io_uring needs Linux 6.7; without it peers are reported as 0.0.0.0:0.
@@ -120,13 +120,13 @@ public final class ClientShard: ShardHandler {
     var stopping = false
     /// A graceful shutdown is under way (see `ShardMessage.drain`); `stopping` follows it.
     var draining = false
-    /// Loop turns completed.
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
+    /// Loop turns completed.
     var turns: UInt64 = 0
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var turnLatency = TurnLatencyHistogram()
     /// Heap bytes freed (timer storage after a burst) since the last `malloc_trim`.

@@ -47,35 +47,35 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     let innerListenerDescriptor: Int32
 
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var table = GatewayClientTable()
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var workers: WorkerTable
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var inner: ContiguousArray<InnerConnection> = []
-    /// Connection id of each client slot (valid while the client is in the table).
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
+    /// Connection id of each client slot (valid while the client is in the table).
     var connectionIDs: [UInt32] = []
     /// Inner links in accept order that may not have authenticated yet (stale entries skipped), and the
     /// first entry not yet looked at: the eviction order when the inner table is full.
     var pendingLinks: [InnerID] = []
     var pendingHead = 0
-    /// Inner connections with output to send at the end of the turn.
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
+    /// Inner connections with output to send at the end of the turn.
     var flushList: [UInt32] = []
     var registerLinks: [RegisterLink]
     var random = SystemRandomNumberGenerator()
     #if !DEBUG
-    @safe @exclusivity(unchecked)
+        @safe @exclusivity(unchecked)
     #endif
     var counters = UpstreamCounters()
     /// Log lines a worker link can trigger repeatedly, aggregated per interval.
