@@ -87,10 +87,10 @@ extension ClientShard {
 
     private func releaseAssemblies(_ slot: UInt32) {
         if let assembly = connections[Int(slot)].assembly {
-            io.chunks.release(assembly)
+            chunks.release(assembly)
             connections[Int(slot)].assembly = nil
         }
-        if let control = controlAssemblies.removeValue(forKey: slot) { io.chunks.release(control) }
+        if let control = controlAssemblies.removeValue(forKey: slot) { chunks.release(control) }
         releaseTLS(slot)
     }
 

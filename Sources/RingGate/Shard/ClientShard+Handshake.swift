@@ -32,11 +32,11 @@ extension ClientShard {
             flavour: configuration.webSocket.workermanVersion,
             subprotocol: subprotocol, extraHeaders: [])
         connections[slot].decoder = .webSocket(WebSocketDecoder())
-        guard let chunk = io.chunks.tryAllocate(capacity: response.count) else {
+        guard let chunk = chunks.tryAllocate(capacity: response.count) else {
             outOfMemory(client)
             return
         }
-        io.chunks.write(response.span, to: chunk, at: 0)
+        chunks.write(response.span, to: chunk, at: 0)
         sendQueues.prepend(chunk, range: 0..<response.count, to: &connections[slot].queue)
         connections[slot].holdsOutput = false
         flush(client.slot)

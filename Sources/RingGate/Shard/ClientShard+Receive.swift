@@ -82,8 +82,8 @@ extension ClientShard {
         connections[slot].assembly = chunk
         guard isMessageEnd else { return }
         connections[slot].assembly = nil
-        io.chunks.withBytes(chunk) { message in completeMessage(message, client: client, codec: codec) }
-        io.chunks.release(chunk)
+        chunks.withBytes(chunk) { message in completeMessage(message, client: client, codec: codec) }
+        chunks.release(chunk)
     }
 
     private func completeMessage(_ message: Span<UInt8>, client: ClientID, codec: ListenerCodec) {
@@ -112,8 +112,8 @@ extension ClientShard {
         controlAssemblies[client.slot] = chunk
         guard isFrameEnd else { return }
         controlAssemblies[client.slot] = nil
-        io.chunks.withBytes(chunk) { payload in controlFrame(payload, opcode: opcode, client: client, codec: codec) }
-        io.chunks.release(chunk)
+        chunks.withBytes(chunk) { payload in controlFrame(payload, opcode: opcode, client: client, codec: codec) }
+        chunks.release(chunk)
     }
 
     /// Appends a piece of a message that spans receive buffers to its assembly (a new one when nil).
@@ -126,8 +126,8 @@ extension ClientShard {
         // The decoder already bounds a message by max_package_size; the margin covers a frame header
         // or delimiter kept with it.
         var capacityLimit = listeners[Int(connections[slot].listener)].configuration.maxPackageLength &+ 64
-        let held = assembly.map { io.chunks.capacity(of: $0) } ?? 0
-        let needed = (assembly.map { io.chunks.length(of: $0) } ?? 0) + piece.count
+        let held = assembly.map { chunks.capacity(of: $0) } ?? 0
+        let needed = (assembly.map { chunks.length(of: $0) } ?? 0) + piece.count
         if memoryBudget > 0 {
             capacityLimit = min(capacityLimit, max(0, memoryBudget - heldBytes + held))
             if needed > capacityLimit {
@@ -135,12 +135,12 @@ extension ClientShard {
                 return nil
             }
         }
-        let target = assembly ?? io.chunks.tryAllocate(capacity: min(max(piece.count, 256), capacityLimit))
-        if let target, let grown = io.chunks.tryAppend(piece, to: target, capacityLimit: capacityLimit) {
+        let target = assembly ?? chunks.tryAllocate(capacity: min(max(piece.count, 256), capacityLimit))
+        if let target, let grown = chunks.tryAppend(piece, to: target, capacityLimit: capacityLimit) {
             return grown
         }
         // A fresh chunk that could not take the piece is ours to give back; an assembly goes with the close.
-        if assembly == nil, let target { io.chunks.release(target) }
+        if assembly == nil, let target { chunks.release(target) }
         outOfMemory(client)
         return nil
     }

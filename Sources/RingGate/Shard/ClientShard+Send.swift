@@ -10,9 +10,9 @@ extension ClientShard {
         guard lifecycle(of: client)?.acceptsOutput == true else { return false }
         let codec = listeners[Int(connections[Int(client.slot)].listener)].codec
         let opcode = opcode ?? (codec.mirrorsOpcode ? mirroredOpcode(of: client.slot) : nil)
-        guard let chunk = codec.encode(message, opcode: opcode, chunks: io.chunks) else { return false }
-        defer { io.chunks.release(chunk) }
-        return enqueue(chunk, range: 0..<io.chunks.length(of: chunk), to: client)
+        guard let chunk = codec.encode(message, opcode: opcode, chunks: chunks) else { return false }
+        defer { chunks.release(chunk) }
+        return enqueue(chunk, range: 0..<chunks.length(of: chunk), to: client)
     }
 
     /// Queues a range of an already encoded chunk (one encode shared by many recipients). The queue takes
@@ -21,17 +21,20 @@ extension ClientShard {
     public func enqueue(_ chunk: Chunk, range: Range<Int>, to client: ClientID) -> Bool {
         guard lifecycle(of: client)?.acceptsOutput == true else { return false }
         let slot = Int(client.slot)
-        let configuration = listeners[Int(connections[slot].listener)].configuration
+        // The two settings, not a copy of the whole configuration (its strings would be retained per message).
+        let listener = Int(connections[slot].listener)
         // workerman: a message is dropped only when the queue is already at the limit; the first
         // message into an empty queue is always accepted, whatever its size (spec §7.4).
-        if !connections[slot].queue.isEmpty && Int(connections[slot].queue.byteCount) >= configuration.sendQueueLimit {
+        if !connections[slot].queue.isEmpty
+            && Int(connections[slot].queue.byteCount) >= listeners[listener].configuration.sendQueueLimit
+        {
             counters.sendQueueDrops &+= 1
-            if configuration.slowClientPolicy == .close {
+            if listeners[listener].configuration.slowClientPolicy == .close {
                 close(client, reason: .slowClient, graceful: false)
             }
             return false
         }
-        io.chunks.retain(chunk)
+        chunks.retain(chunk)
         sendQueues.append(chunk, range: range, to: &connections[slot].queue)
         counters.messagesOut &+= 1
         scheduleFlush(client.slot)
@@ -49,9 +52,9 @@ extension ClientShard {
             counters.heldMessagesDiscarded &+= UInt64(discardQueue(client.slot))
             connections[Int(client.slot)].holdsOutput = false
         }
-        guard let chunk = io.chunks.tryAllocate(capacity: bytes.count) else { return false }
-        io.chunks.write(bytes, to: chunk, at: 0)
-        defer { io.chunks.release(chunk) }
+        guard let chunk = chunks.tryAllocate(capacity: bytes.count) else { return false }
+        chunks.write(bytes, to: chunk, at: 0)
+        defer { chunks.release(chunk) }
         return enqueue(chunk, range: 0..<bytes.count, to: client)
     }
 
@@ -75,11 +78,11 @@ extension ClientShard {
     /// recipient of a multicast (per variant, see `encodingVariant(of:)`).
     func encode(_ message: Span<UInt8>, raw: Bool, listener: Int, variant: Int = 0) -> Chunk? {
         guard !raw else {
-            guard let chunk = io.chunks.tryAllocate(capacity: message.count) else { return nil }
-            io.chunks.write(message, to: chunk, at: 0)
+            guard let chunk = chunks.tryAllocate(capacity: message.count) else { return nil }
+            chunks.write(message, to: chunk, at: 0)
             return chunk
         }
-        return listeners[listener].codec.encode(message, opcode: variant == 1 ? .binary : nil, chunks: io.chunks)
+        return listeners[listener].codec.encode(message, opcode: variant == 1 ? .binary : nil, chunks: chunks)
     }
 
     /// Queues a WebSocket frame of our own (pong, close) regardless of the listener's outgoing type.
@@ -131,15 +134,15 @@ extension ClientShard {
     /// of a loopback send (most of a gateway's CPU). When the heap refuses, they go one by one as before.
     private func coalesceQueuedMessages(_ slot: UInt32) {
         let run = sendQueues.leadingRun(of: connections[Int(slot)].queue, limit: Self.coalescedSendLimit)
-        guard run.nodes > 0, let merged = io.chunks.tryAllocate(capacity: run.bytes) else { return }
+        guard run.nodes > 0, let merged = chunks.tryAllocate(capacity: run.bytes) else { return }
         var offset = 0
         for _ in 0..<run.nodes {
             guard let node = sendQueues.head(of: connections[Int(slot)].queue) else { break }
-            io.chunks.withBytes(node.chunk) { bytes in
-                io.chunks.write(bytes.extracting(Int(node.start)..<Int(node.end)), to: merged, at: offset)
+            chunks.withBytes(node.chunk) { bytes in
+                chunks.write(bytes.extracting(Int(node.start)..<Int(node.end)), to: merged, at: offset)
             }
             offset += Int(node.end - node.start)
-            io.chunks.release(sendQueues.popHead(&connections[Int(slot)].queue))
+            chunks.release(sendQueues.popHead(&connections[Int(slot)].queue))
         }
         sendQueues.prepend(merged, range: 0..<offset, to: &connections[Int(slot)].queue)
         counters.coalescedMessages &+= UInt64(run.nodes)
@@ -171,7 +174,7 @@ extension ClientShard {
                 return
             }
             if let done = sendQueues.consume(Int(completion.result), from: &connections[Int(slot)].queue) {
-                io.chunks.release(done)
+                chunks.release(done)
             }
             if connections[Int(slot)].queue.isEmpty {
                 // A graceful close whose output is out: tell the application and close.
@@ -201,7 +204,7 @@ extension ClientShard {
         }
         var discarded = 0
         while !ends.isEmpty {
-            io.chunks.release(sendQueues.popHead(&ends))
+            chunks.release(sendQueues.popHead(&ends))
             discarded += 1
         }
         connections[Int(slot)].queue = keep

@@ -95,7 +95,7 @@ extension ClientShard {
     /// cannot be held is closed.
     private func appendCiphertext(_ records: Span<UInt8>, slot: UInt32) {
         guard var state = tlsClients[slot] else { return }
-        let held = state.pending.map { io.chunks.length(of: $0) } ?? 0
+        let held = state.pending.map { chunks.length(of: $0) } ?? 0
         if held + records.count > Self.tlsPendingLimit {
             counters.sendQueueDrops &+= 1
             notices.notice(
@@ -108,9 +108,9 @@ extension ClientShard {
         }
         let appended: Chunk?
         if let pending = state.pending {
-            appended = io.chunks.tryAppend(records, to: pending, capacityLimit: Int.max)
-        } else if let fresh = io.chunks.tryAllocate(capacity: max(records.count, 512)) {
-            io.chunks.write(records, to: fresh, at: 0)
+            appended = chunks.tryAppend(records, to: pending, capacityLimit: Int.max)
+        } else if let fresh = chunks.tryAllocate(capacity: max(records.count, 512)) {
+            chunks.write(records, to: fresh, at: 0)
             appended = fresh
         } else {
             appended = nil
@@ -152,7 +152,7 @@ extension ClientShard {
         lifecycle.sendSubmitted()
         connections[Int(slot)].lifecycle = lifecycle
         io.send(
-            chunk, range: state.inFlightOffset..<io.chunks.length(of: chunk), fileIndex: slot,
+            chunk, range: state.inFlightOffset..<chunks.length(of: chunk), fileIndex: slot,
             tag: CompletionTag(kind: .send, generation: connections[Int(slot)].generation, slot: slot))
     }
 
@@ -161,10 +161,10 @@ extension ClientShard {
         let client = ClientID(slot: slot, generation: connections[Int(slot)].generation)
         while let node = sendQueues.head(of: connections[Int(slot)].queue) {
             guard let state = tlsClients[slot] else { return }
-            let ahead = state.pending.map { io.chunks.length(of: $0) } ?? 0
+            let ahead = state.pending.map { chunks.length(of: $0) } ?? 0
             guard ahead < Self.tlsCiphertextAhead else { return }
             let count = min(Int(node.end - node.start), Self.tlsCiphertextAhead)
-            let written = io.chunks.withBytes(node.chunk) { bytes in
+            let written = chunks.withBytes(node.chunk) { bytes in
                 state.session.write(
                     bytes.extracting(Int(node.start)..<Int(node.start) + count), pipe: tlsPipe,
                     output: { records in appendCiphertext(records, slot: slot) })
@@ -174,7 +174,7 @@ extension ClientShard {
                 close(client, reason: .tlsFailure, graceful: false)
                 return
             }
-            if let done = sendQueues.consume(count, from: &connections[Int(slot)].queue) { io.chunks.release(done) }
+            if let done = sendQueues.consume(count, from: &connections[Int(slot)].queue) { chunks.release(done) }
         }
     }
 
@@ -182,8 +182,8 @@ extension ClientShard {
     func tlsSendAdvanced(_ slot: UInt32, byteCount: Int) {
         guard var state = tlsClients[slot], let chunk = state.inFlight else { return }
         state.inFlightOffset += byteCount
-        if state.inFlightOffset >= io.chunks.length(of: chunk) {
-            io.chunks.release(chunk)
+        if state.inFlightOffset >= chunks.length(of: chunk) {
+            chunks.release(chunk)
             state.inFlight = nil
             state.inFlightOffset = 0
         }
@@ -214,8 +214,8 @@ extension ClientShard {
     /// Frees a TLS client's session and ciphertext (its slot is being closed: nothing is in flight).
     func releaseTLS(_ slot: UInt32) {
         guard let state = tlsClients.removeValue(forKey: slot) else { return }
-        if let chunk = state.inFlight { io.chunks.release(chunk) }
-        if let chunk = state.pending { io.chunks.release(chunk) }
+        if let chunk = state.inFlight { chunks.release(chunk) }
+        if let chunk = state.pending { chunks.release(chunk) }
         connections[Int(slot)].usesTLS = false
         connections[Int(slot)].tlsEstablished = false
     }

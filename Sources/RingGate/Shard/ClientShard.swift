@@ -75,6 +75,8 @@ public struct ShardReport: Sendable {
 public final class ClientShard: ShardHandler {
     public let index: Int
     let io: ShardIO
+    /// `chunks`, held directly: reached through `io`, every use cost a retain and a release (perf).
+    let chunks: ChunkPool
     let logger: Logger
     let mailbox: ShardMailbox<ShardMessage>
     #if !DEBUG
@@ -152,6 +154,7 @@ public final class ClientShard: ShardHandler {
     ) {
         self.index = index
         self.io = io
+        self.chunks = io.chunks
         self.listeners = listeners
         self.application = application
         self.mailbox = mailbox
@@ -216,7 +219,7 @@ public final class ClientShard: ShardHandler {
         var fired: [CompletionTag] = []
         wheel.advance(to: now / wheel.tickNanoseconds) { payload in fired.append(CompletionTag(rawValue: payload)) }
         releasedHeapBytes +=
-            wheel.takeReleasedBytes() + sendQueues.releaseStorageIfIdle() + io.chunks.releaseStorageIfIdle()
+            wheel.takeReleasedBytes() + sendQueues.releaseStorageIfIdle() + chunks.releaseStorageIfIdle()
         if releasedHeapBytes >= Self.heapTrimThreshold {
             // glibc keeps freed heap mapped; once a burst's timers and send nodes are gone, give it back so
             // an idle shard's memory returns to its idle level.
@@ -253,7 +256,7 @@ public final class ClientShard: ShardHandler {
     /// TLS sessions hold in OpenSSL (counted at `tlsSessionBytes` each: measured 14 KB established, more
     /// while a handshake holds a partial record), so that a flood of handshakes meets the budget too.
     var heldBytes: Int {
-        io.chunks.slabBytesInUse + io.chunks.heapBytesInUse + tlsClients.count * Self.tlsSessionBytes
+        chunks.slabBytesInUse + chunks.heapBytesInUse + tlsClients.count * Self.tlsSessionBytes
     }
 
     /// A completion the state machines cannot place (kernel and table out of step — not expected from
@@ -326,7 +329,7 @@ public final class ClientShard: ShardHandler {
     func report() -> ShardReport {
         var counters = counters
         counters.upstream = upstream?.counters
-        let pool = reportsThreadMemory ? io.chunks : nil
+        let pool = reportsThreadMemory ? chunks : nil
         return ShardReport(
             index: index, counters: counters, liveChunks: pool?.liveCount ?? 0,
             slabBytesInUse: pool?.slabBytesInUse ?? 0,
@@ -525,9 +528,9 @@ public final class ClientShard: ShardHandler {
         wheel.schedule(CompletionTag(kind: .drainDeadline).rawValue, afterNanoseconds: drainNanoseconds)
         // One close frame for every WebSocket client, queued by reference like a broadcast.
         let frame = WebSocketClose.frame(code: 1001)
-        let goingAway = io.chunks.allocate(capacity: frame.count)
-        io.chunks.write(frame.span, to: goingAway, at: 0)
-        defer { io.chunks.release(goingAway) }
+        let goingAway = chunks.allocate(capacity: frame.count)
+        chunks.write(frame.span, to: goingAway, at: 0)
+        defer { chunks.release(goingAway) }
         for slot in connections.indices {
             guard let lifecycle = connections[slot].lifecycle else { continue }
             let client = ClientID(slot: UInt32(slot), generation: connections[slot].generation)

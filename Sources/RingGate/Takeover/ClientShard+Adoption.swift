@@ -128,15 +128,15 @@ extension ClientShard {
     }
 
     private func chunk(holding bytes: [UInt8]) -> Chunk? {
-        guard let chunk = io.chunks.tryAllocate(capacity: max(bytes.count, 1)) else { return nil }
-        io.chunks.write(bytes.span, to: chunk, at: 0)
+        guard let chunk = chunks.tryAllocate(capacity: max(bytes.count, 1)) else { return nil }
+        chunks.write(bytes.span, to: chunk, at: 0)
         return chunk
     }
 
     /// Undoes `restoreClient` (a later client could not be restored, or the kernel refused the sockets).
     private func forgetRestored(_ slot: UInt32) {
-        if let assembly = connections[Int(slot)].assembly { io.chunks.release(assembly) }
-        if let control = controlAssemblies.removeValue(forKey: slot) { io.chunks.release(control) }
+        if let assembly = connections[Int(slot)].assembly { chunks.release(assembly) }
+        if let control = controlAssemblies.removeValue(forKey: slot) { chunks.release(control) }
         discardQueue(slot)
         connections[Int(slot)] = ClientConnection()
     }

@@ -118,7 +118,7 @@ extension ClientShard {
         var queued: [UInt8] = []
         queued.reserveCapacity(Int(connection.queue.byteCount))
         sendQueues.forEachNode(of: connection.queue) { node in
-            io.chunks.withBytes(node.chunk) { bytes in
+            chunks.withBytes(node.chunk) { bytes in
                 queued.append(contentsOf: Array(copying: bytes.extracting(Int(node.start)..<Int(node.end))))
             }
         }
@@ -132,7 +132,7 @@ extension ClientShard {
     }
 
     private func chunkBytes(_ chunk: Chunk) -> [UInt8] {
-        io.chunks.withBytes(chunk) { bytes in Array(copying: bytes) }
+        chunks.withBytes(chunk) { bytes in Array(copying: bytes) }
     }
 
     /// Makes ordinary descriptors of `slots`' direct descriptors (IORING_OP_FIXED_FD_INSTALL) for the

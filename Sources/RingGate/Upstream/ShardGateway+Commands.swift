@@ -219,7 +219,7 @@ extension ShardGateway {
     /// Queues `message` to every client in `connectionIDs`, encoding it at most once per listener.
     func fanOut(_ message: Span<UInt8>, raw: Bool, to connectionIDs: [UInt32], on shard: ClientShard) {
         var encoded = [Chunk?](repeating: nil, count: shard.listeners.count * 2)
-        defer { for chunk in encoded { if let chunk { io.chunks.release(chunk) } } }
+        defer { for chunk in encoded { if let chunk { chunks.release(chunk) } } }
         for connectionID in connectionIDs {
             guard let client = table.clientID(of: connectionID) else { continue }
             let listener = Int(shard.connections[Int(client.slot)].listener)
@@ -229,7 +229,7 @@ extension ShardGateway {
                 encoded[index] = shard.encode(message, raw: raw, listener: listener, variant: variant)
             }
             guard let chunk = encoded[index] else { continue }
-            if shard.enqueue(chunk, range: 0..<io.chunks.length(of: chunk), to: client) { counters.deliveries &+= 1 }
+            if shard.enqueue(chunk, range: 0..<chunks.length(of: chunk), to: client) { counters.deliveries &+= 1 }
         }
         counters.fanOuts &+= 1
     }

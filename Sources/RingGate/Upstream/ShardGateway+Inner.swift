@@ -192,7 +192,7 @@ extension ShardGateway {
             inner[slot].lifecycle?.acceptsOutput == true
         else { return false }
         if inner[slot].queuedBytes >= configuration.workerSendQueueLimit { return false }
-        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, Int(header.packLength)))
+        guard var chunk = inner[slot].pending ?? chunks.tryAllocate(capacity: max(16384, Int(header.packLength)))
         else { return outputRefused(id) }
         var complete = header.withEncodedBytes { grow(&chunk, with: $0) }
         if complete && !extData.isEmpty { complete = grow(&chunk, with: extData) }
@@ -212,7 +212,7 @@ extension ShardGateway {
             inner[slot].lifecycle?.acceptsOutput == true,
             inner[slot].queuedBytes < configuration.workerSendQueueLimit
         else { return false }
-        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, packet.count)) else {
+        guard var chunk = inner[slot].pending ?? chunks.tryAllocate(capacity: max(16384, packet.count)) else {
             return false
         }
         let complete = grow(&chunk, with: packet)
@@ -245,7 +245,7 @@ extension ShardGateway {
         let prefix = [
             UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF),
         ]
-        guard var chunk = inner[slot].pending ?? io.chunks.tryAllocate(capacity: max(16384, framedCount)) else {
+        guard var chunk = inner[slot].pending ?? chunks.tryAllocate(capacity: max(16384, framedCount)) else {
             outputRefused(id)
             return
         }
@@ -263,7 +263,7 @@ extension ShardGateway {
     /// Appends `bytes` to `chunk`, moving it to a larger block if needed; false (chunk unchanged) when the
     /// heap refuses the memory.
     private func grow(_ chunk: inout Chunk, with bytes: Span<UInt8>) -> Bool {
-        guard let grown = io.chunks.tryAppend(bytes, to: chunk, capacityLimit: .max) else { return false }
+        guard let grown = chunks.tryAppend(bytes, to: chunk, capacityLimit: .max) else { return false }
         chunk = grown
         return true
     }
@@ -301,7 +301,7 @@ extension ShardGateway {
         lifecycle.sendSubmitted()
         inner[Int(slot)].lifecycle = lifecycle
         io.send(
-            chunk, range: inner[Int(slot)].sendOffset..<io.chunks.length(of: chunk), fileIndex: slot,
+            chunk, range: inner[Int(slot)].sendOffset..<chunks.length(of: chunk), fileIndex: slot,
             tag: CompletionTag(kind: .innerSend, generation: inner[Int(slot)].generation, slot: slot))
     }
 
@@ -315,8 +315,8 @@ extension ShardGateway {
             let sent = Int(completion.result)
             inner[Int(slot)].sendOffset += sent
             inner[Int(slot)].queuedBytes -= sent
-            if let chunk = inner[Int(slot)].sending, inner[Int(slot)].sendOffset >= io.chunks.length(of: chunk) {
-                io.chunks.release(chunk)
+            if let chunk = inner[Int(slot)].sending, inner[Int(slot)].sendOffset >= chunks.length(of: chunk) {
+                chunks.release(chunk)
                 inner[Int(slot)].sending = nil
             }
             if inner[Int(slot)].sending == nil && inner[Int(slot)].pending == nil {
@@ -337,10 +337,10 @@ extension ShardGateway {
     }
 
     private func releaseOutput(_ slot: UInt32) {
-        if let chunk = inner[Int(slot)].pending { io.chunks.release(chunk) }
+        if let chunk = inner[Int(slot)].pending { chunks.release(chunk) }
         inner[Int(slot)].pending = nil
         if !(inner[Int(slot)].lifecycle?.sendInFlight ?? false), let chunk = inner[Int(slot)].sending {
-            io.chunks.release(chunk)
+            chunks.release(chunk)
             inner[Int(slot)].sending = nil
         }
         inner[Int(slot)].queuedBytes = 0

@@ -41,7 +41,7 @@ extension ShardGateway {
                 registerConnected(link, on: shard)
             }
         case .registerSend:
-            if let chunk = registerLinks[link].sending { io.chunks.release(chunk) }
+            if let chunk = registerLinks[link].sending { chunks.release(chunk) }
             registerLinks[link].sending = nil
             if completion.result < 0 && current, case .connected = registerLinks[link].state {
                 registerLost(link, reason: "send failed (errno \(-completion.result))")
@@ -106,8 +106,8 @@ extension ShardGateway {
         }
         let line = message.encodedLine
         // Out of memory: the line is not sent; the Register's auth deadline or the next ping retries.
-        guard let chunk = io.chunks.tryAllocate(capacity: line.count) else { return }
-        io.chunks.write(line.span, to: chunk, at: 0)
+        guard let chunk = chunks.tryAllocate(capacity: line.count) else { return }
+        chunks.write(line.span, to: chunk, at: 0)
         registerLinks[link].sending = chunk
         io.send(chunk, range: 0..<line.count, fileIndex: fileIndex, tag: tag(.registerSend, link))
     }

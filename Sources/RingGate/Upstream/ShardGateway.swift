@@ -39,6 +39,8 @@ final class ShardGateway: ClientApplication, ShardUpstream {
     let configuration: UpstreamConfiguration
     /// The upstream ring's I/O; its chunk pool is the client ring's.
     let io: ShardIO
+    /// `chunks`, held directly (see `ClientShard.chunks`).
+    let chunks: ChunkPool
     let logger: Logger
     /// `lanIp:(startPort + index)`: the address in this shard's client_ids and registrations.
     let innerAddress: SocketAddress
@@ -110,6 +112,7 @@ final class ShardGateway: ClientApplication, ShardUpstream {
         self.index = index
         self.configuration = configuration
         self.io = io
+        self.chunks = io.chunks
         self.logger = logger
         self.innerAddress = innerListener.address
         self.innerPort = innerListener.address.port
