@@ -110,7 +110,7 @@ public final class ClientShard: ShardHandler {
     var tlsClients: [UInt32: TLSClientState] = [:]
     /// The bytes every TLS session of this shard exchanges with OpenSSL (one decrypt buffer per shard).
     let tlsPipe = TLSPipe()
-    var application: ClientApplication
+    let application: ClientApplication
     /// The worker-facing side, when this shard is a GatewayWorker gateway.
     var upstream: ShardUpstream?
     #if !DEBUG
