@@ -92,6 +92,29 @@ import Testing
         #expect(ConnectionsEndpoint.respond(to: request(""), gateway: nil).status == 404)
     }
 
+    /// A cursor is any integer a request carries: past the table (up to Int.max, where the scan bound
+    /// `cursor + 4 * limit + 1024` used to overflow and trap the shard) it is an empty last page.
+    @Test func cursorsPastTheTableAreAnEmptyLastPage() throws {
+        try withWorkerGateway(listeners: ["text://127.0.0.1:0"], shards: 2) { server in
+            let worker = try TestWorker(addresses: server.innerAddresses)
+            try #require(server.waitForUpstream { $0.workerRegistrations >= 1 })
+            let client = try TestClient(port: server.port())
+            _ = try worker.nextEvent(.onConnect)
+            for query in [
+                "cursor=\(Int.max)", "shard=1&cursor=\(Int.max - 1_000)&limit=10000", "cursor=\(Int.max / 4)",
+                "cursor=1000000000",
+            ] {
+                let document = try page(server, query)
+                #expect(document.connections.isEmpty && document.nextCursor == nil, "\(query)")
+            }
+            // The shards are still serving.
+            try client.send("still here\n")
+            #expect(try worker.nextEvent(.onMessage).packet.body == Array("still here".utf8))
+            let listed = try page(server, "shard=0").connections.count + page(server, "shard=1").connections.count
+            #expect(listed == 1)
+        }
+    }
+
     private func request(_ query: String) -> AdminServer.Request {
         AdminServer.Request(method: "GET", path: "/connections", query: query)
     }

@@ -63,7 +63,8 @@ extension ClientShard {
         let nowSecond = UInt32(truncatingIfNeeded: ShardLoop.now() / 1_000_000_000)
         var rows: [ConnectionListing] = []
         rows.reserveCapacity(min(limit, counters.liveConnections))
-        var slot = max(cursor, 0)
+        // Clamped before the arithmetic: a cursor is whatever integer an admin request carried.
+        var slot = min(max(cursor, 0), connections.count)
         let scanEnd = min(connections.count, slot + 4 * limit + 1_024)
         while slot < scanEnd && rows.count < limit {
             defer { slot += 1 }
