@@ -8,7 +8,8 @@ import Synchronization
 /// thread keeps watching the clock and the termination signals. If the stop has not finished by its
 /// deadline (a shard that never drains, a thread stuck in a peer's hands), the threads still running are
 /// logged and the process exits 0 anyway, before systemd's TimeoutStopSec would SIGKILL it. A second
-/// SIGINT/SIGTERM during the stop ends the process at once, as operators expect of a second Ctrl-C.
+/// SIGINT/SIGTERM from outside during the stop ends the process at once, as operators expect of a second
+/// Ctrl-C.
 enum ShutdownGuard {
     /// Added to the drain time for what follows the drain (inner links, workers, Register, admin).
     /// Keep drain_seconds + graceSeconds below the unit's TimeoutStopSec.
@@ -24,8 +25,10 @@ enum ShutdownGuard {
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(deadlineSeconds * 1_000))
         while !finished.load(ordering: .acquiring) {
-            if let signal = SignalWaiter.waitForTermination(timeoutMilliseconds: 100) {
-                logger.notice("second termination signal (\(signal)) during shutdown: exiting now")
+            // The SIGTERM a finished takeover sends this process is its own wake-up, not a second Ctrl-C: a
+            // stop that began during the takeover then ends by itself (and the `/upgrade` answer gets out).
+            if let termination = SignalWaiter.waitForTermination(timeoutMilliseconds: 100), !termination.isOwn {
+                logger.notice("second termination signal (\(termination.signal)) during shutdown: exiting now")
                 exitNow()
             }
             if ContinuousClock.now >= deadline {

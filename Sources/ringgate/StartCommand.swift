@@ -108,7 +108,7 @@ struct StartCommand: ParsableCommand {
                 return report
             }
         }
-        SignalWaiter.waitForTermination(
+        let termination = SignalWaiter.waitForTermination(
             onHangup: {
                 let outcome = reload.run()
                 for line in outcome.report.split(separator: "\n") {
@@ -123,6 +123,12 @@ struct StartCommand: ParsableCommand {
             logger.info("clients handed over to the new process: exiting")
             watchdog?.stop()
             service.shutdown()
+            // An operator's SIGTERM/SIGINT that came while the clients were being handed over (pending behind a
+            // SIGUSR2 upgrade, or arriving until now) is meant for them: the new process gets it.
+            let operatorStop = [termination, SignalWaiter.waitForTermination(timeoutMilliseconds: 0)].contains {
+                $0.map { !$0.isOwn } ?? false
+            }
+            if operatorStop { service.passStopToSuccessor() }
             return
         }
         logger.info("termination signal: shutting down")

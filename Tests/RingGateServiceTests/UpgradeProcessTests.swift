@@ -184,6 +184,64 @@ import Testing
         #expect(instance.servingPID() == instance.process.processIdentifier)
     }
 
+    /// An operator's SIGTERM to the old process while its clients are being handed over used to be lost:
+    /// the old process took the wake-up it sends itself after the handover for a second Ctrl-C and `_exit`ed
+    /// (sometimes before the `/upgrade` answer was out, so the CLI reported a done upgrade as failed), and
+    /// the new process served on. The stop is now passed to the new process, which drains the clients.
+    @Test(.timeLimit(.minutes(2))) func aStopDuringTheUpgradeReachesTheProcessThatHoldsTheClients() throws {
+        guard (try? Ring(entries: 8, completionEntries: 16))?.supportsFixedFileInstall == true else {
+            print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
+            return
+        }
+        // Each shard's adoption waits 1 s, so the signal lands mid-takeover.
+        let instance = try Instance(
+            environment: ["RINGGATE_GATEWAY_DRAIN_SECONDS": "3", "RINGGATE_TEST_TAKEOVER_PAUSE_MS": "1000"])
+        var successor: Int32 = 0
+        defer { instance.cleanUp(extraPIDs: [successor]) }
+        try #require(instance.notification(containing: "READY=1") != nil, "no READY=1; log:\n\(instance.output)")
+        try #require(Self.waitForWorkers(instance), "workers never registered; log:\n\(instance.output)")
+        let (alice, _) = try Self.join(instance, "alice")
+        let oldPID = instance.process.processIdentifier
+
+        // `ringgate upgrade` runs while the test signals the old process.
+        let upgrade = Process()
+        upgrade.executableURL = instance.binary
+        upgrade.arguments = ["upgrade", "--admin", "\(instance.admin)"]
+        let upgradeLog = instance.directory.appendingPathComponent("upgrade-output")
+        _ = FileManager.default.createFile(atPath: upgradeLog.path, contents: nil)
+        upgrade.standardOutput = try FileHandle(forWritingTo: upgradeLog)
+        upgrade.standardError = upgrade.standardOutput
+        try upgrade.run()
+        try #require(
+            poll(seconds: 30) { instance.output.contains("the new binary accepted the takeover") },
+            "the takeover never started; log:\n\(instance.output)")
+        kill(oldPID, SIGTERM)
+
+        #expect(poll(seconds: 30) { !upgrade.isRunning }, "ringgate upgrade never returned")
+        upgrade.waitUntilExit()
+        let report = (try? String(contentsOf: upgradeLog, encoding: .utf8)) ?? ""
+        #expect(upgrade.terminationStatus == 0, "\(report)\nlog:\n\(instance.output)")
+        #expect(report.contains("done:"), "\(report)")
+        let notified = try #require(instance.notification(containing: "MAINPID="), "log:\n\(instance.output)")
+        successor = Int32(notified.split(separator: "\n").first { $0.hasPrefix("MAINPID=") }!.dropFirst(8)) ?? 0
+        #expect(poll(seconds: 15) { !instance.process.isRunning }, "the old process did not exit")
+        instance.process.waitUntilExit()
+        #expect(instance.process.terminationStatus == 0)
+        #expect(instance.output.contains("passed to the new process"), "log:\n\(instance.output)")
+        // The new process drains its clients (close 1001) and exits, as the old one would have.
+        #expect(try nextClose(alice) == 1001, "log:\n\(instance.output)")
+        #expect(
+            poll(seconds: 15) { !Self.isAlive(successor) }, "the new process still serves; log:\n\(instance.output)")
+    }
+
+    /// Whether `pid` runs (a zombie waiting for its reaper does not).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+        else { return false }
+        return state != "Z" && state != "X"
+    }
+
     @Test(.timeLimit(.minutes(5))) func tenUpgradesInARowLeakNothing() throws {
         guard (try? Ring(entries: 8, completionEntries: 16))?.supportsFixedFileInstall == true else {
             print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")

@@ -175,7 +175,7 @@ public enum ConfigurationLoader {
     /// Variables of the build and test setup that are not configuration.
     static let ignoredEnvironment: Set<String> = [
         "RINGGATE_WARNINGS_AS_ERRORS", "RINGGATE_TEST_WEDGE_SHARD", "RINGGATE_TAKEOVER_FD",
-        "RINGGATE_TEST_TAKEOVER_CRASH",
+        "RINGGATE_TEST_TAKEOVER_CRASH", "RINGGATE_TEST_TAKEOVER_PAUSE_MS",
         "RINGGATE_FORCE_PEERNAME_FALLBACK", "RINGGATE_MEASURE_HANDOVER",
     ]
 

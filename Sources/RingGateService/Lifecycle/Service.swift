@@ -128,6 +128,7 @@ public final class Service: Sendable {
     /// Register and the admin endpoint stop.
     public func shutdown() {
         figures.markShuttingDown()
+        let stopDuringUpgrade = upgrading.load(ordering: .acquiring) && !handedOver.load(ordering: .acquiring)
         // A takeover under way ends first (it is bounded: 30 s per step): draining now would close clients
         // whose sockets the new process may already serve.
         let deadline = ContinuousClock.now + .seconds(120)
@@ -137,6 +138,8 @@ public final class Service: Sendable {
             usleep(20_000)
         }
         if handedOver.load(ordering: .acquiring) {
+            // The stop was asked of the clients' process, and they now live in the new one.
+            if stopDuringUpgrade { passStopToSuccessor() }
             // Every client lives on in the new process: stop what is left here without a drain.
             // The `/upgrade` answer may still be on its way out of the admin thread: give it a moment, then
             // stop answering first (the new process serves the admin endpoint once this one is gone).
@@ -189,11 +192,31 @@ public final class Service: Sendable {
         let report = UpgradeCoordinator(service: self, gateway: gateway).run(
             binary: ExecutablePath.current(), arguments: arguments)
         if report.succeeded {
+            successorPID.store(report.newPID ?? 0, ordering: .relaxed)
             handedOver.store(true, ordering: .releasing)
         } else {
             upgrading.store(false, ordering: .releasing)
         }
         return report
+    }
+
+    /// The process a successful upgrade handed every client to; 0 before.
+    private let successorPID = Atomic<Int32>(0)
+
+    /// A stop asked of this process while its upgrade ran (or once it had handed over) is meant for the
+    /// clients, who now live in the new process: it gets the SIGTERM, and drains them as this one would have.
+    public func passStopToSuccessor() {
+        let pid = successorPID.load(ordering: .relaxed)
+        guard handedOver.load(ordering: .acquiring), pid > 0 else { return }
+        if kill(pid, SIGTERM) == 0 {
+            logger.notice(
+                "stop requested during the upgrade: passed to the new process, which holds every client now",
+                metadata: ["pid": "\(pid)"])
+        } else {
+            logger.error(
+                "stop requested during the upgrade, but the new process could not be signalled",
+                metadata: ["pid": "\(pid)", "errno": "\(errno)"])
+        }
     }
 
     /// Starts the in-process demo workers after a takeover: in the new process once it holds the clients,

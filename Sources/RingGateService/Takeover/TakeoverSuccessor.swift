@@ -121,6 +121,12 @@ public final class TakeoverSuccessor {
                     logger.critical("RINGGATE_TEST_TAKEOVER_CRASH: exiting before adopting shard \(index)")
                     exit(3)
                 }
+                if let pause = ProcessInfo.processInfo.environment["RINGGATE_TEST_TAKEOVER_PAUSE_MS"].flatMap(
+                    UInt32.init)
+                {
+                    // Tests: a takeover slow enough to act in the middle of (a signal to the old process).
+                    usleep(min(pause, 10_000) * 1_000)
+                }
                 let answer = adoptShard(Int(index), snapshot: snapshot, count: Int(count), gateway: gateway)
                 if case .shardAdopted = answer { adopted.insert(Int(index)) }
                 do { try channel.send(answer.encoded()) } catch { break receiving }
