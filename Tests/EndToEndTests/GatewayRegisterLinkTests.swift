@@ -54,4 +54,39 @@ import Testing
         }
     }
 
+    /// The Register never writes to gateways. What one sends anyway is counted and dropped; complete lines
+    /// keep the link, and 10 MiB without a newline closes it as PHP's `text://` link does (a new one
+    /// follows). Before, any amount was taken in silently, with no log and no counter.
+    @Test func bytesFromTheRegisterAreCountedAndAnEndlessLineClosesTheLink() throws {
+        let register = try ListeningSocket(binding: SocketAddress("127.0.0.1:0")!, reusePort: false)
+        try withWorkerGateway(listeners: ["text://127.0.0.1:0"], shards: 1) { configuration in
+            configuration.upstream?.registerAddresses = [register.address]
+        } _: { server in
+            let (descriptor, _) = try Self.acceptLine(register)
+            defer { close(descriptor) }
+            #expect(server.waitForUpstream { $0.registerConnected == 1 })
+            let stray = Array(#"{"event":"broadcast_addresses","addresses":["10.9.9.9:2900"]}"#.utf8) + [10]
+            #expect(send(descriptor, stray, stray.count, 0) == stray.count)
+            #expect(server.waitForUpstream { $0.registerUnexpectedBytes == UInt64(stray.count) })
+            #expect(server.totalUpstream().registerConnected == 1)
+
+            // 10 MiB and one more byte with no newline: the link is closed, and the gateway registers again.
+            let block = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var sent = 0
+            while sent < 11 << 20 {
+                let count = send(descriptor, block, block.count, Int32(MSG_NOSIGNAL))
+                guard count > 0 else { break }
+                sent += count
+            }
+            #expect(sent >= 10 << 20)
+            #expect(server.waitForUpstream { $0.registerFailures >= 1 })
+            let (again, line) = try Self.acceptLine(register)
+            defer { close(again) }
+            #expect(line.contains("gateway_connect"))
+            #expect(server.totalUpstream().registerUnexpectedBytes >= UInt64(10 << 20))
+        }
+    }
+
 }

@@ -96,6 +96,8 @@ extension GatewayServer {
             total.heartbeatPings += shard.heartbeatPings
             total.registerConnects += shard.registerConnects
             total.registerConnected += shard.registerConnected
+            total.registerFailures += shard.registerFailures
+            total.registerUnexpectedBytes += shard.registerUnexpectedBytes
             total.queryReplies += shard.queryReplies
             total.workerKeys += shard.workerKeys
             total.workerKeysRefused += shard.workerKeysRefused

@@ -23,6 +23,11 @@ struct RegisterLink {
     /// The line being sent (one at a time: a registration, then a ping every 25 s).
     var sending: Chunk?
     var receiveArmed = false
+    /// Bytes the Register sent since its last newline on this connection: the Register never writes to
+    /// gateways, and PHP's gateway (a `text://` connection) closes at 10 MiB without one.
+    var unterminatedBytes = 0
+    /// Whether this connection's unexpected bytes were logged (once per connection).
+    var unexpectedBytesLogged = false
     /// Failed attempts since the last success (only the first is logged above debug level).
     var failures = 0
 

@@ -47,11 +47,23 @@ extension ShardGateway {
                 registerLost(link, reason: "send failed (errno \(-completion.result))")
             }
         case .registerReceive:
-            io.discardReceivedBuffer(completion)
+            guard current, case .connected(let fileIndex) = registerLinks[link].state else {
+                io.discardReceivedBuffer(completion)
+                if !completion.hasMore { registerLinks[link].receiveArmed = false }
+                return
+            }
+            if completion.result > 0 {
+                registerSentUnexpectedBytes(link, completion)
+                guard case .connected = registerLinks[link].state else {
+                    if !completion.hasMore { registerLinks[link].receiveArmed = false }
+                    return
+                }
+            } else {
+                io.discardReceivedBuffer(completion)
+            }
             if !completion.hasMore { registerLinks[link].receiveArmed = false }
-            guard current, case .connected(let fileIndex) = registerLinks[link].state else { return }
             if completion.result == -ENOBUFS || (completion.result > 0 && !completion.hasMore) {
-                // The Register never writes to gateways; ignore stray bytes and keep watching for EOF.
+                // Keep watching for EOF.
                 armRegisterReceive(link, fileIndex: fileIndex)
             } else if completion.result <= 0 {
                 registerLost(
@@ -74,9 +86,44 @@ extension ShardGateway {
         }
     }
 
+    /// The Register never writes to gateways: what it sends is counted and dropped, logged once per
+    /// connection, and 10 MiB without a newline closes the link as PHP's `text://` connection does (a
+    /// new one follows in 1 s).
+    private func registerSentUnexpectedBytes(_ link: Int, _ completion: Completion) {
+        let count = Int(completion.result)
+        let lastNewline = io.withReceivedBytes(completion) { bytes -> Int? in
+            var index = bytes.count - 1
+            while index >= 0 {
+                if bytes[index] == UInt8(ascii: "\n") { return index }
+                index -= 1
+            }
+            return nil
+        }
+        counters.registerUnexpectedBytes &+= UInt64(count)
+        if registerLinks[link].unexpectedBytesLogged == false {
+            registerLinks[link].unexpectedBytesLogged = true
+            logger.notice(
+                "the Register sent data to this gateway, which it never should; dropped",
+                metadata: ["register": "\(registerLinks[link].address)", "bytes": "\(count)"])
+        }
+        if let lastNewline {
+            registerLinks[link].unterminatedBytes = count - lastNewline - 1
+        } else {
+            registerLinks[link].unterminatedBytes += count
+        }
+        if registerLinks[link].unterminatedBytes >= Self.registerLineLimit {
+            registerLost(link, reason: "10 MiB from the Register without a newline")
+        }
+    }
+
+    /// workerman's `TcpConnection::$defaultMaxPackageSize`, the limit of PHP's `text://` Register link.
+    static let registerLineLimit = 10 * 1_024 * 1_024
+
     private func registerConnected(_ link: Int, on shard: ClientShard) {
         guard case .connecting(let fileIndex) = registerLinks[link].state else { return }
         registerLinks[link].state = .connected(fileIndex: fileIndex)
+        registerLinks[link].unterminatedBytes = 0
+        registerLinks[link].unexpectedBytesLogged = false
         registerLinks[link].failures = 0
         counters.registerConnects += 1
         counters.registerConnected += 1

@@ -73,6 +73,8 @@ public struct UpstreamCounters: Sendable, Equatable {
     public var registerFailures: UInt64 = 0
     /// Register links currently connected.
     public var registerConnected: Int = 0
+    /// Bytes a Register sent to this gateway (it never should; they are read and dropped).
+    public var registerUnexpectedBytes: UInt64 = 0
 
     public init() {}
 }

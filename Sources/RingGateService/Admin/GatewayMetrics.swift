@@ -231,6 +231,10 @@ enum GatewayMetrics {
         perShard("ringgate_register_failures_total", .counter, "Failed or lost Register links.") {
             Double(upstream($0).registerFailures)
         }
+        perShard(
+            "ringgate_register_unexpected_bytes_total", .counter,
+            "Bytes a Register sent to the gateway, which it never should (dropped; 10 MiB without a newline closes)."
+        ) { Double(upstream($0).registerUnexpectedBytes) }
         out.family("ringgate_slab_bytes", .gauge, help: "Receive-buffer slab size, by backing.")
         for report in reports {
             out.sample(
