@@ -224,6 +224,14 @@ import Testing
                         + "(use 127.0.0.1:PORT, or set admin.allow_remote: true behind a firewall)"
                 ])
         #expect(problems("admin:\n  listen: 0.0.0.0:9180\n  allow_remote: true\n").isEmpty)
+        // IPv6 loopback is loopback (its text form is bracketed, which a text comparison missed).
+        #expect(problems("admin:\n  listen: \"[::1]:9180\"\n").isEmpty)
+        for loopback in ["127.0.0.1:1", "127.9.8.7:1", "[::1]:1", "[::ffff:127.0.0.1]:1"] {
+            #expect(SocketAddress(loopback)?.isLoopback == true, "\(loopback)")
+        }
+        for remote in ["0.0.0.0:1", "10.0.0.1:1", "128.0.0.1:1", "[::]:1", "[::2]:1", "[::ffff:10.0.0.1]:1"] {
+            #expect(SocketAddress(remote)?.isLoopback == false, "\(remote)")
+        }
         #expect(
             problems("register:\n  enabled: false\ngateway:\n  enabled: false\nworker_demo:\n  enabled: false\n")
                 == ["nothing to run: register, gateway and worker_demo are all disabled"])

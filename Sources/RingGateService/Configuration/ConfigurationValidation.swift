@@ -103,9 +103,18 @@ enum ConfigurationValidation {
 }
 
 extension SocketAddress {
-    /// 127.0.0.0/8 or ::1.
+    /// 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into IPv6 (::ffff:127.x.y.z).
     public var isLoopback: Bool {
-        let host = self.host
-        return host.hasPrefix("127.") || host == "::1" || host == "localhost"
+        switch self {
+        case .ipv4(let address, _):
+            return address >> 24 == 127
+        case .ipv6(let address, _):
+            let bytes = Array(address.prefix(16))
+            guard bytes.count == 16 else { return false }
+            let ipv6Loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+            let mappedIPv4Loopback =
+                bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+            return ipv6Loopback || mappedIPv4Loopback
+        }
     }
 }
