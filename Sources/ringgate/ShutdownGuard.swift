@@ -17,14 +17,23 @@ enum ShutdownGuard {
 
     /// Runs `stop` and returns once it finished, or exits the process (status 0) at the deadline or on a
     /// second termination signal. Termination signals must be blocked (`SignalWaiter`).
-    static func run(deadlineSeconds: Double, logger: Logger, _ stop: @escaping @Sendable () -> Void) {
+    ///
+    /// While `postponedWhile` holds (a live takeover the stop waits for, itself bounded), the deadline
+    /// counts from the moment it last held, for at most `maxPostponeSeconds`.
+    static func run(
+        deadlineSeconds: Double, logger: Logger, postponedWhile: @escaping () -> Bool = { false },
+        maxPostponeSeconds: Double = 120, _ stop: @escaping @Sendable () -> Void
+    ) {
         let finished = Atomic<Bool>(false)
         let thread = ShardThread(name: "ringgate-stop", cpu: nil) {
             stop()
             finished.store(true, ordering: .releasing)
         }
-        let deadline = ContinuousClock.now + .milliseconds(Int(deadlineSeconds * 1_000))
+        let allowance = Duration.milliseconds(Int(deadlineSeconds * 1_000))
+        let latest = ContinuousClock.now + allowance + .milliseconds(Int(maxPostponeSeconds * 1_000))
+        var deadline = ContinuousClock.now + allowance
         while !finished.load(ordering: .acquiring) {
+            if postponedWhile() { deadline = min(max(deadline, ContinuousClock.now + allowance), latest) }
             // The SIGTERM a finished takeover sends this process is its own wake-up, not a second Ctrl-C: a
             // stop that began during the takeover then ends by itself (and the `/upgrade` answer gets out).
             if let termination = SignalWaiter.waitForTermination(timeoutMilliseconds: 100), !termination.isOwn {

@@ -134,7 +134,8 @@ struct StartCommand: ParsableCommand {
         logger.info("termination signal: shutting down")
         notifier?.notify("STOPPING=1")
         let deadline = configuration.gateway.drainSeconds + ShutdownGuard.graceSeconds
-        ShutdownGuard.run(deadlineSeconds: deadline, logger: logger) {
+        // A takeover under way finishes before the drain (the clients may be the new process's already).
+        ShutdownGuard.run(deadlineSeconds: deadline, logger: logger, postponedWhile: { service.isUpgrading }) {
             watchdog?.stop()
             service.shutdown()
         }

@@ -193,9 +193,11 @@ import Testing
             print("skipped: this kernel lacks IORING_OP_FIXED_FD_INSTALL (Linux 6.8)")
             return
         }
-        // Each shard's adoption waits 1 s, so the signal lands mid-takeover.
+        // Each shard's adoption waits 2.5 s, so the signal lands mid-takeover, and the takeover outlasts the
+        // stop's own deadline (drain 1 s + 3 s): that deadline counts from the takeover's end, or the old
+        // process would exit halfway and lose the clients not yet adopted.
         let instance = try Instance(
-            environment: ["RINGGATE_GATEWAY_DRAIN_SECONDS": "3", "RINGGATE_TEST_TAKEOVER_PAUSE_MS": "1000"])
+            environment: ["RINGGATE_GATEWAY_DRAIN_SECONDS": "1", "RINGGATE_TEST_TAKEOVER_PAUSE_MS": "2500"])
         var successor: Int32 = 0
         defer { instance.cleanUp(extraPIDs: [successor]) }
         try #require(instance.notification(containing: "READY=1") != nil, "no READY=1; log:\n\(instance.output)")

@@ -177,6 +177,11 @@ public final class Service: Sendable {
     private let launchWorkers: WorkerLauncher?
     private let upgrading = Atomic<Bool>(false)
 
+    /// A live takeover is handing the clients over right now.
+    public var isUpgrading: Bool {
+        upgrading.load(ordering: .acquiring) && !handedOver.load(ordering: .acquiring)
+    }
+
     /// `ringgate upgrade` (admin `/upgrade`, SIGUSR2): hands every client to a new process started from the
     /// binary now at this process's path, with `arguments` (this process's command line). On success this
     /// process holds nothing and should exit (`shutdown` then skips the drain); on failure it goes on serving.
