@@ -1,5 +1,7 @@
+import Logging
 import RingGate
 import RingGateRuntime
+import Synchronization
 import Testing
 
 @testable import RingGateService
@@ -35,6 +37,31 @@ import Testing
         #expect(configuration.memoryBudget(onThread: 1) == (64 << 20) * 2 / 5)
         configuration.memoryBudgetBytes = nil
         #expect(configuration.memoryBudget(onThread: 0) == 0)
+    }
+
+    /// Threads left at "one per CPU": each shard thread works out its budget after it was pinned, where
+    /// `CPUs.allowed` is its one CPU. Before the server resolved the thread count up front, every thread
+    /// took itself for the only one, and 2 shards on 2 threads held 16 + 8 MiB against a 16 MiB budget.
+    @Test func threadBudgetsSumToTheBudgetWhenWorkedOutOnAPinnedThread() throws {
+        var configuration = try gateway("16")
+        configuration.listeners = [try ListenerConfiguration(url: "text://127.0.0.1:0")]
+        configuration.shardCount = 4
+        configuration.threadCount = nil
+        configuration.useHugePages = false
+        configuration.upstream = try UpstreamConfiguration(lanIP: "127.0.0.1", startPort: 0)
+        let server = try GatewayServer(configuration: configuration, logger: Logger(label: "test"))
+        defer { server.stop() }
+        let resolved = server.configuration
+        let threads = min(4, CPUs.allowed.count)
+        #expect(resolved.threadCount == threads)
+        let parts = Mutex<[Int]>([])
+        let pinned = ShardThread(name: "budget-check", cpu: CPUs.allowed.last) {
+            let budgets = (0..<resolved.effectiveThreadCount).map { resolved.memoryBudget(onThread: $0) }
+            parts.withLock { $0 = budgets }
+        }
+        pinned.join()
+        #expect(parts.withLock { $0.count } == threads)
+        #expect(parts.withLock { $0.reduce(0, +) } == 16 << 20)
     }
 
     @Test func manyShardsOnAThreadSplitItsReceiveBuffersAndGrowItsSlab() throws {

@@ -66,6 +66,11 @@ public final class GatewayServer: Sendable {
         configuration: GatewayConfiguration, logger: Logger,
         makeApplication: (@Sendable (Int) -> ClientApplication)?, adopting: TakeoverSockets?
     ) throws {
+        // "One thread per CPU" is resolved here, once: inside a thread pinned to one CPU, `CPUs.allowed` is
+        // that one CPU, and each thread would have taken itself for the only one (its memory budget share
+        // then came out as if it ran every shard).
+        var configuration = configuration
+        configuration.threadCount = configuration.effectiveThreadCount
         self.configuration = configuration
         self.logger = logger
         precondition(configuration.shardCount > 0, "at least one shard")
