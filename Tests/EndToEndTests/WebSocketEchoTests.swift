@@ -76,6 +76,36 @@ struct WebSocketEchoTests {
         }
     }
 
+    /// Close frames RFC 6455 forbids (a code a peer may not send, a 1-byte payload, a reason that is not
+    /// UTF-8) are bad input like any bad frame: 1002/1007 on the wire, a log line, `bad_input_total` and a
+    /// `protocol_error` close. They used to pass as ordinary client closes, with no line and no counter.
+    @Test func forbiddenCloseFramesAreCountedAsBadInput() throws {
+        try withGateway(listeners: ["websocket://127.0.0.1:0"]) { server in
+            let cases: [(payload: [UInt8], answer: UInt16)] = [
+                ([0x03, 0xE7], 1002),  // 999
+                ([0x03, 0xED], 1002),  // 1005: never sent on the wire
+                ([0x13, 0x88], 1002),  // 5000
+                ([0x03], 1002),  // 1-byte payload
+                ([0x03, 0xE8, 0xC0, 0xAF], 1007),  // 1000 with a reason that is not UTF-8
+            ]
+            for (payload, answer) in cases {
+                let client = try WebSocketTestClient(port: server.port())
+                try client.connection.send(WebSocketTestClient.frame(opcode: 8, payload: payload))
+                #expect(try client.receiveFrame().closeCode == answer, "\(payload)")
+                #expect(client.connection.waitForClose())
+            }
+            // A valid close still is an ordinary close.
+            let polite = try WebSocketTestClient(port: server.port())
+            try polite.connection.send(WebSocketTestClient.frame(opcode: 8, payload: [0x0B, 0xB8] + Array("bye".utf8)))
+            #expect(try polite.receiveFrame().closeCode == 3000)
+            #expect(
+                server.waitFor {
+                    $0.badInput[.invalidFrame] == 4 && $0.badInput[.invalidUTF8] == 1 && $0.closes[.protocolError] == 5
+                        && $0.closes[.webSocketClose] == 1
+                })
+        }
+    }
+
     @Test func oversizedMessageClosesWith1009() throws {
         try withGateway(
             listeners: ["websocket://127.0.0.1:0"],

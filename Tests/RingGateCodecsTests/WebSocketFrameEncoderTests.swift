@@ -98,6 +98,31 @@ import Testing
         #expect(replyCode(payload, strict: false) == 1000)
     }
 
+    /// `problem(inClosePayload:)` names exactly the payloads the strict reply answers with a 1002 or 1007
+    /// it did not receive: every 0–3-byte payload over a spread of codes, and reasons valid and not.
+    @Test func problemsMatchTheStrictReplies() {
+        var payloads: [[UInt8]] = [[], [0x00], [0x03], [0xFF]]
+        // (1007 is left out: its reply to a bad reason is also 1007, so the reply alone cannot tell; it is below.)
+        for code in [UInt16(0), 999, 1000, 1002, 1004, 1005, 1015, 2999, 3000, 4999, 5000, 65535] {
+            let head = [UInt8(code >> 8), UInt8(code & 0xFF)]
+            payloads += [head, head + Array("ok".utf8), head + [0xC0, 0xAF], head + [0xE2, 0x82]]
+        }
+        for payload in payloads {
+            let problem = WebSocketClose.problem(inClosePayload: payload.span)
+            let reply = WebSocketClose.reply(toClosePayload: payload.span, strict: true)
+            #expect(
+                problem?.closeCode == (reply.code == reply.receivedCode || payload.isEmpty ? nil : reply.code),
+                "\(payload)")
+        }
+        #expect(WebSocketClose.problem(inClosePayload: [0x03].span)?.kind == .invalidFrame)
+        #expect(
+            WebSocketClose.problem(inClosePayload: [0x03, 0xED].span)?.reason
+                == "close code 1005 may not be sent by a peer")
+        #expect(WebSocketClose.problem(inClosePayload: [0x03, 0xE8, 0xC0].span)?.kind == .invalidUTF8)
+        #expect(WebSocketClose.problem(inClosePayload: [0x03, 0xEF, 0xC0].span)?.kind == .invalidUTF8)
+        #expect(WebSocketClose.problem(inClosePayload: [0x03, 0xEF, 0x61].span) == nil)
+    }
+
     /// Autobahn 7.5.1: a reason that is not UTF-8 gets 1007.
     @Test func invalidReasonGets1007() {
         #expect(replyCode([0x03, 0xE8, 0xCE, 0xBA, 0xE1, 0xBD]) == 1007)

@@ -177,6 +177,11 @@ extension ClientShard {
         case .ping:
             sendFrame(opcode: .pong, payload: payload, to: client)
         case .close:
+            // A close frame RFC 6455 forbids is bad input like any other bad frame: logged, counted, 1002/1007.
+            if codec.strictWebSocket, let problem = WebSocketClose.problem(inClosePayload: payload) {
+                protocolError(problem, client: client)
+                return
+            }
             let reply = WebSocketClose.reply(toClosePayload: payload, strict: codec.strictWebSocket)
             sendRaw(WebSocketClose.frame(code: reply.code).span, to: client)
             close(client, reason: .webSocketClose, graceful: true)

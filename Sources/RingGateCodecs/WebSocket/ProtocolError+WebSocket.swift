@@ -39,6 +39,13 @@ extension ProtocolError {
         reason: "message longer than maxMessageLength"
     )
     static let webSocketInvalidUTF8 = ProtocolError(.invalidUTF8, closeCode: 1007, reason: "text message is not UTF-8")
+    static let webSocketCloseOneByte = ProtocolError(
+        .invalidFrame, closeCode: 1002, reason: "close frame with a 1-byte payload")
+    static let webSocketCloseReasonNotUTF8 = ProtocolError(
+        .invalidUTF8, closeCode: 1007, reason: "close reason is not UTF-8")
+    static func webSocketCloseCodeNotAllowed(_ code: UInt16) -> ProtocolError {
+        ProtocolError(.invalidFrame, closeCode: 1002, reason: "close code \(code) may not be sent by a peer")
+    }
     static let webSocketTruncatedUTF8 = ProtocolError(
         .invalidUTF8,
         closeCode: 1007,

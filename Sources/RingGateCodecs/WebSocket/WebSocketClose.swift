@@ -29,6 +29,17 @@ public enum WebSocketClose {
         return (received, received, reasonRange)
     }
 
+    /// What is wrong with a client's close frame under RFC 6455, or nil: the mistakes `reply(toClosePayload:strict:)`
+    /// answers with 1002 or 1007, so that the shard can log and count them as the bad input they are.
+    public static func problem(inClosePayload payload: Span<UInt8>) -> ProtocolError? {
+        if payload.count == 1 { return .webSocketCloseOneByte }
+        guard payload.count >= 2 else { return nil }
+        let received = UInt16(payload[0]) << 8 | UInt16(payload[1])
+        guard isValidReceivedCode(received) else { return .webSocketCloseCodeNotAllowed(received) }
+        guard UTF8Validator.isValid(payload, in: 2..<payload.count) else { return .webSocketCloseReasonNotUTF8 }
+        return nil
+    }
+
     /// Whether a peer may send `code` in a close frame (RFC 6455 §7.4.1, §7.4.2 and the IANA
     /// registry): 1000–1003, 1007–1014 and the application ranges 3000–4999. 1004–1006 and 1015 are
     /// reserved or "never sent on the wire"; everything else below 3000 is unassigned.
