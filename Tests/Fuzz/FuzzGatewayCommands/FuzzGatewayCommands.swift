@@ -43,12 +43,19 @@ final class FuzzedGateway: @unchecked Sendable {
     }
 
     /// Tops the client table up to `clientCount` (inputs kick and destroy clients) and tags the new ones.
+    /// A client the gateway is closing right now still reads as open until its FIN arrives, so the count
+    /// is taken again until it holds; a client the gateway dropped without closing its socket stays
+    /// "open" and uncounted, and still fails the fixture after 10 s.
     func replenishClients() throws {
-        clients.removeAll { client in !isOpen(client) }
-        while clients.count < Self.clientCount { clients.append(try TestClient(port: server.boundAddresses[0].port)) }
-        let expected = clients.count
-        guard server.waitFor(seconds: 10, { $0.liveConnections >= expected }) else {
-            fatalError("clients did not connect")
+        let deadline = monotonicSeconds() + 10
+        while true {
+            clients.removeAll { client in !isOpen(client) }
+            while clients.count < Self.clientCount {
+                clients.append(try TestClient(port: server.boundAddresses[0].port))
+            }
+            let expected = clients.count
+            if server.waitFor(seconds: 0.5, { $0.liveConnections >= expected }) { break }
+            guard monotonicSeconds() < deadline else { fatalError("clients did not connect") }
         }
         server.onShard(0) { $0.tagClientsForFuzzing() }
     }

@@ -36,6 +36,11 @@ func decode(_ chunks: [[UInt8]], options: WebSocketDecoder.Options) -> (DecodeOu
                     precondition(
                         reply.code == 1000 || reply.code == 1002 || reply.code == 1007
                             || reply.code == reply.receivedCode)
+                    // A close the shard treats as bad input is one the strict reply refuses, and vice versa
+                    // (except 1007 received with a bad reason, where the reply echoes the code it refuses with).
+                    let problem = WebSocketClose.problem(inClosePayload: soFar.span)
+                    if let problem { precondition(problem.closeCode == reply.code) }
+                    if reply.code != 1000 && reply.code != reply.receivedCode { precondition(problem != nil) }
                     _ = WebSocketClose.frame(code: reply.code)
                 }
                 if opcode == .ping { _ = WebSocketFrameEncoder.frame(opcode: .pong, payload: soFar) }
