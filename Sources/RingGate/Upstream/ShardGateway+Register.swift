@@ -47,24 +47,19 @@ extension ShardGateway {
                 registerLost(link, reason: "send failed (errno \(-completion.result))")
             }
         case .registerReceive:
-            guard current, case .connected(let fileIndex) = registerLinks[link].state else {
+            if !completion.hasMore { registerLinks[link].receiveArmed = false }
+            guard current, case .connected = registerLinks[link].state else {
                 io.discardReceivedBuffer(completion)
-                if !completion.hasMore { registerLinks[link].receiveArmed = false }
                 return
             }
             if completion.result > 0 {
-                registerSentUnexpectedBytes(link, completion)
-                guard case .connected = registerLinks[link].state else {
-                    if !completion.hasMore { registerLinks[link].receiveArmed = false }
-                    return
-                }
+                registerSentUnexpectedBytes(link, completion)  // may close the link
             } else {
                 io.discardReceivedBuffer(completion)
             }
-            if !completion.hasMore { registerLinks[link].receiveArmed = false }
+            guard case .connected(let fileIndex) = registerLinks[link].state else { return }
             if completion.result == -ENOBUFS || (completion.result > 0 && !completion.hasMore) {
-                // Keep watching for EOF.
-                armRegisterReceive(link, fileIndex: fileIndex)
+                armRegisterReceive(link, fileIndex: fileIndex)  // keep watching for EOF
             } else if completion.result <= 0 {
                 registerLost(
                     link, reason: completion.result == 0 ? "closed by the Register" : "errno \(-completion.result)")
