@@ -128,13 +128,11 @@ public final class Service: Sendable {
     /// Register and the admin endpoint stop.
     public func shutdown() {
         figures.markShuttingDown()
-        let stopDuringUpgrade = upgrading.load(ordering: .acquiring) && !handedOver.load(ordering: .acquiring)
+        let stopDuringUpgrade = isUpgrading
         // A takeover under way ends first (it is bounded: 30 s per step): draining now would close clients
         // whose sockets the new process may already serve.
         let deadline = ContinuousClock.now + .seconds(120)
-        while upgrading.load(ordering: .acquiring) && !handedOver.load(ordering: .acquiring)
-            && ContinuousClock.now < deadline
-        {
+        while isUpgrading && ContinuousClock.now < deadline {
             usleep(20_000)
         }
         if handedOver.load(ordering: .acquiring) {
